@@ -1,0 +1,73 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Tally: GitLab-style internal analytics for Swift server apps.
+///
+/// Layering (each target may import only the ones above it in this list):
+/// `CHiredis` → `Hiredis` → `InternalEvents` → `ServicePing` → `TallyServer` → `tally`.
+/// `TallyTestSupport` starts real servers for the test suites and is never linked into products.
+let package = Package(
+    name: "Tally",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Hiredis", targets: ["Hiredis"]),
+        .library(name: "InternalEvents", targets: ["InternalEvents"]),
+        .library(name: "ServicePing", targets: ["ServicePing"]),
+        .library(name: "TallyServer", targets: ["TallyServer"]),
+        .executable(name: "tally", targets: ["tally"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]
+        ),
+        .target(
+            name: "Hiredis",
+            dependencies: ["CHiredis"]
+        ),
+        .target(
+            name: "InternalEvents",
+            dependencies: [
+                "Hiredis",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ServicePing",
+            dependencies: ["InternalEvents"]
+        ),
+        .target(
+            name: "TallyServer",
+            dependencies: ["InternalEvents", "ServicePing"]
+        ),
+        .executableTarget(
+            name: "tally",
+            dependencies: [
+                "Hiredis",
+                "InternalEvents",
+                "ServicePing",
+                "TallyServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "TallyTestSupport",
+            dependencies: ["Hiredis"]
+        ),
+        .testTarget(
+            name: "HiredisTests",
+            dependencies: ["Hiredis", "TallyTestSupport"]
+        ),
+        .testTarget(
+            name: "TallyCLITests",
+            dependencies: ["tally", "TallyTestSupport"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,272 @@
+import CHiredis
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One blocking connection to a Redis server: a `redisContext` of hiredis.
+///
+/// **Thread safety:** not `Sendable`. A hiredis context must be used by one thread at a time; `RedisConnectionPool`
+/// hands a connection to exactly one caller at a time, on that connection's own serial queue.
+///
+/// **Blocking:** every call blocks the calling thread until the server answers or `commandTimeout` passes. Never
+/// call it from Swift's cooperative thread pool; use `RedisConnectionPool`'s async API there.
+///
+/// **After an error** that breaks the connection (I/O, EOF, protocol, timeout) `isBroken` is true and every further
+/// call throws at once: hiredis leaves such a context unusable. Open a new connection.
+public final class RedisConnection {
+    /// The settings this connection was opened with.
+    public let configuration: RedisConfiguration
+    /// Whether an earlier error left the connection unusable.
+    public private(set) var isBroken = false
+
+    /// Owned: created by `redisConnect*`, freed exactly once in `deinit` with `redisFree`.
+    private let context: UnsafeMutablePointer<redisContext>
+
+    /// Connects, then sends `AUTH` and `SELECT` as configured.
+    /// - Throws: `RedisError` `.connectionRefused`, `.timeout`, `.io` when the server can't be reached;
+    ///   `.serverError` when `AUTH` or `SELECT` is refused.
+    public init(configuration: RedisConfiguration) throws(RedisError) {
+        self.configuration = configuration
+        let connectTimeout = Self.makeTimeval(configuration.connectTimeout)
+        let opened: UnsafeMutablePointer<redisContext>?
+        switch configuration.endpoint {
+        case .tcp(let host, let port):
+            opened = redisConnectWithTimeout(host, Int32(port), connectTimeout)
+        case .unix(let path):
+            opened = redisConnectUnixWithTimeout(path, connectTimeout)
+        }
+        // hiredis returns NULL only when it cannot allocate the context.
+        guard let opened else {
+            throw RedisError(code: .outOfMemory, message: "hiredis could not allocate a connection context")
+        }
+        // A failed connect still returns a context: read its error, then free it.
+        if opened.pointee.err != 0 {
+            let error = Self.connectError(opened, errno: tally_errno(), endpoint: configuration.endpoint)
+            redisFree(opened)
+            throw error
+        }
+        context = opened
+        if redisSetTimeout(context, Self.makeTimeval(configuration.commandTimeout)) != REDIS_OK {
+            throw takeContextError(errno: tally_errno(), whileDoing: "setting the command timeout")
+        }
+        if let password = configuration.password {
+            try send(.auth(username: configuration.username, password: password)).checked()
+        }
+        if configuration.database != 0 {
+            try send(.select(configuration.database)).checked()
+        }
+    }
+
+    deinit {
+        redisFree(context)
+    }
+
+    /// Sends one command and waits for its reply.
+    ///
+    /// A server error reply (`-ERR …`) is returned as `.error`, not thrown; use `checked()` to throw it.
+    /// - Throws: `RedisError` when the connection fails; the connection is then broken.
+    public func send(_ command: RedisCommand) throws(RedisError) -> RedisReply {
+        try ensureUsable()
+        try append(command)
+        return try readReply(answered: 0, of: 1)
+    }
+
+    /// Sends all commands in one write and reads their replies, in order: one round trip.
+    ///
+    /// A server error in one reply is that reply's value and does not affect the others. `MULTI`/`EXEC` may appear
+    /// inside; their replies (`QUEUED`, the `EXEC` array) come back like any other.
+    /// - Throws: `RedisError` when the connection fails before every reply arrived; the connection is then broken.
+    public func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisReply] {
+        try ensureUsable()
+        for command in commands { try append(command) }
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for index in commands.indices {
+            replies.append(try readReply(answered: index, of: commands.count))
+        }
+        return replies
+    }
+
+    /// Runs the commands atomically in `MULTI` … `EXEC`, in one round trip, and returns `EXEC`'s replies.
+    /// - Throws: `.serverError` if the server refused to queue a command (`EXECABORT`) or aborted the transaction;
+    ///   connection errors as `pipeline(_:)`.
+    public func transaction(_ commands: [RedisCommand]) throws(RedisError) -> [RedisReply] {
+        let replies = try pipeline([.multi] + commands + [.exec])
+        try replies[0].checked()
+        switch replies[replies.count - 1] {
+        case .array(let results):
+            return results
+        case .error(let text):
+            let firstQueueError = replies.dropFirst().dropLast().first { if case .error = $0 { true } else { false } }
+            let detail = firstQueueError.map { " (first refused command: \($0))" } ?? ""
+            throw RedisError(code: .serverError, message: text + detail)
+        case .null:
+            throw RedisError(code: .serverError, message: "transaction aborted: a watched key changed")
+        case let other:
+            throw RedisError(code: .unexpectedReply, message: "expected array reply from EXEC, got \(other.typeName) reply")
+        }
+    }
+
+    /// Whether an idle connection still looks usable, without a round trip.
+    ///
+    /// An idle connection owes no replies, so a readable socket means the server closed it (restart, `CLIENT KILL`,
+    /// idle timeout) or sent garbage. Either way the connection is marked broken.
+    public func checkIdleHealth() -> Bool {
+        if isBroken { return false }
+        if tally_socket_readable_now(context.pointee.fd) != 0 {
+            isBroken = true
+        }
+        return !isBroken
+    }
+
+    // MARK: - hiredis calls
+
+    private func ensureUsable() throws(RedisError) {
+        if isBroken {
+            throw RedisError(code: .io, message: "connection is broken after an earlier error; open a new one")
+        }
+    }
+
+    /// Appends one command to hiredis' output buffer with the argv API (binary safe: every length is given).
+    private func append(_ command: RedisCommand) throws(RedisError) {
+        let arguments = command.arguments
+        let count = arguments.count
+        var totalBytes = 0
+        for argument in arguments { totalBytes += argument.count }
+        let status = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(totalBytes, 1)) { bytes in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: count) { argv in
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { lengths in
+                    let base = UnsafeMutableRawPointer(bytes.baseAddress!)
+                    var offset = 0
+                    for (index, argument) in arguments.enumerated() {
+                        argument.withUnsafeBytes { source in
+                            if let start = source.baseAddress { (base + offset).copyMemory(from: start, byteCount: source.count) }
+                        }
+                        argv[index] = UnsafePointer((base + offset).assumingMemoryBound(to: CChar.self))
+                        lengths[index] = argument.count
+                        offset += argument.count
+                    }
+                    // hiredis copies the arguments into its own buffer before returning.
+                    return redisAppendCommandArgv(context, Int32(count), argv.baseAddress, lengths.baseAddress)
+                }
+            }
+        }
+        if status != REDIS_OK {
+            throw takeContextError(errno: tally_errno(), whileDoing: "queueing \(command.name)")
+        }
+    }
+
+    /// Reads the next reply: flushes pending writes first, then blocks until a whole reply is parsed.
+    private func readReply(answered: Int, of total: Int) throws(RedisError) -> RedisReply {
+        var raw: UnsafeMutableRawPointer?
+        if redisGetReply(context, &raw) != REDIS_OK {
+            let progress = total > 1 ? " after \(answered) of \(total) replies" : ""
+            throw takeContextError(errno: tally_errno(), whileDoing: "reading a reply\(progress)")
+        }
+        guard let raw else {
+            isBroken = true
+            throw RedisError(code: .protocolError, message: "hiredis returned no reply and no error")
+        }
+        // Ownership: the root reply owns all nested replies; copy everything out, then free the root once.
+        let reply = Self.copy(raw.assumingMemoryBound(to: redisReply.self))
+        ReplyAccounting.noteReceived()
+        freeReplyObject(raw)
+        ReplyAccounting.noteFreed()
+        return reply
+    }
+
+    /// Copies a hiredis reply tree into Swift values. Does not free anything.
+    static func copy(_ reply: UnsafePointer<redisReply>) -> RedisReply {
+        let node = reply.pointee
+        switch node.type {
+        case REDIS_REPLY_INTEGER:
+            return .integer(Int64(node.integer))
+        case REDIS_REPLY_NIL:
+            return .null
+        case REDIS_REPLY_STRING:
+            return .bulk(bytes(node.str, node.len))
+        case REDIS_REPLY_STATUS:
+            return .status(String(decoding: bytes(node.str, node.len), as: UTF8.self))
+        case REDIS_REPLY_ERROR:
+            return .error(String(decoding: bytes(node.str, node.len), as: UTF8.self))
+        case REDIS_REPLY_ARRAY:
+            var elements: [RedisReply] = []
+            elements.reserveCapacity(node.elements)
+            for index in 0..<node.elements {
+                if let element = node.element[index] {
+                    elements.append(copy(element))
+                } else {
+                    elements.append(.null)
+                }
+            }
+            return .array(elements)
+        default:
+            return .error("unknown hiredis reply type \(node.type)")
+        }
+    }
+
+    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> [UInt8] {
+        guard let pointer, length > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: length))
+    }
+
+    /// Turns the context's error into a `RedisError` and marks the connection broken when hiredis does.
+    private func takeContextError(errno savedErrno: Int32, whileDoing action: String) -> RedisError {
+        let error = Self.classify(
+            err: context.pointee.err, errno: savedErrno,
+            text: String(cString: tally_redis_context_errstr(context)), action: action)
+        if error.breaksConnection { isBroken = true }
+        return error
+    }
+
+    private static func connectError(
+        _ context: UnsafeMutablePointer<redisContext>, errno savedErrno: Int32, endpoint: RedisConfiguration.Endpoint
+    ) -> RedisError {
+        let target: String
+        switch endpoint {
+        case .tcp(let host, let port): target = "\(host):\(port)"
+        case .unix(let path): target = path
+        }
+        let error = classify(
+            err: context.pointee.err, errno: savedErrno,
+            text: String(cString: tally_redis_context_errstr(context)), action: "connecting to \(target)")
+        if error.code == .io && (savedErrno == ECONNREFUSED || savedErrno == ENOENT) {
+            return RedisError(code: .connectionRefused, message: error.message)
+        }
+        return error
+    }
+
+    private static func classify(err: Int32, errno savedErrno: Int32, text: String, action: String) -> RedisError {
+        let message = "\(text) (\(action))"
+        switch err {
+        case REDIS_ERR_IO:
+            if savedErrno == EAGAIN || savedErrno == EWOULDBLOCK || savedErrno == ETIMEDOUT || savedErrno == EINPROGRESS {
+                return RedisError(code: .timeout, message: message)
+            }
+            if savedErrno == ECONNREFUSED {
+                return RedisError(code: .connectionRefused, message: message)
+            }
+            return RedisError(code: .io, message: message)
+        case REDIS_ERR_EOF:
+            return RedisError(code: .eof, message: message)
+        case REDIS_ERR_PROTOCOL:
+            return RedisError(code: .protocolError, message: message)
+        case REDIS_ERR_OOM:
+            return RedisError(code: .outOfMemory, message: message)
+        default:
+            return RedisError(code: .io, message: message)
+        }
+    }
+
+    private static func makeTimeval(_ duration: Duration) -> timeval {
+        let (seconds, attoseconds) = duration.components
+        let clampedSeconds = max(0, seconds)
+        return timeval(tv_sec: .init(clampedSeconds), tv_usec: .init(attoseconds / 1_000_000_000_000))
+    }
+}
+
+@available(*, unavailable, message: "a hiredis context must be used by one thread at a time; use RedisConnectionPool")
+extension RedisConnection: Sendable {}

@@ -1,0 +1,243 @@
+import Dispatch
+import Synchronization
+
+/// A bounded, thread-safe pool of `RedisConnection`s with an async API.
+///
+/// **Blocking I/O stays off the cooperative pool:** each pooled connection owns a serial `DispatchQueue`, and every
+/// hiredis call runs there; the calling task is suspended on a continuation meanwhile.
+///
+/// **Broken connections** are detected after an error (I/O, EOF, timeout) and, without a round trip, when an idle
+/// connection's socket shows the server closed it (a restart). They are dropped and replaced by a new connection on
+/// next use; a failed reconnect is reported to that caller and tried again by the next one.
+///
+/// Commands are not retried: a write whose reply was lost may or may not have happened.
+public final class RedisConnectionPool: Sendable {
+    /// Pool limits.
+    public struct Configuration: Sendable, Hashable {
+        /// Most connections open at once.
+        public var maximumConnections: Int
+        /// Longest wait for a free connection before `.poolTimeout`.
+        public var waitTimeout: Duration
+
+        public init(maximumConnections: Int = 8, waitTimeout: Duration = .seconds(5)) {
+            precondition(maximumConnections > 0, "a pool needs at least one connection")
+            self.maximumConnections = maximumConnections
+            self.waitTimeout = waitTimeout
+        }
+    }
+
+    /// How the pool is used right now.
+    public struct Statistics: Sendable, Hashable {
+        /// Slots created (at most `maximumConnections`).
+        public var slots: Int
+        /// Slots waiting in the pool.
+        public var idle: Int
+        /// Callers waiting for a slot.
+        public var waiting: Int
+        /// Connections opened since the pool was created (reconnects included).
+        public var connectionsOpened: Int
+        /// Connections dropped because they were broken.
+        public var connectionsDropped: Int
+    }
+
+    /// The server settings every connection uses.
+    public let redis: RedisConfiguration
+    /// The pool limits.
+    public let configuration: Configuration
+
+    private let state = Mutex(State())
+
+    private struct State {
+        var idle: [PooledConnection] = []
+        var slots = 0
+        var waiters: [(id: Int, continuation: CheckedContinuation<PooledConnection, any Error>)] = []
+        var nextWaiterID = 0
+        var closed = false
+        var opened = 0
+        var dropped = 0
+    }
+
+    public init(redis: RedisConfiguration, configuration: Configuration = .init()) {
+        self.redis = redis
+        self.configuration = configuration
+    }
+
+    /// Runs `body` with a connection of the pool, on that connection's own thread, and returns its result.
+    ///
+    /// `body` must not keep the connection. If it leaves the connection broken, the pool replaces it.
+    public func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> Result
+    ) async throws(RedisError) -> Result {
+        let slot = try await checkOut()
+        let outcome: Swift.Result<Result, RedisError> = await withCheckedContinuation { continuation in
+            slot.queue.async {
+                continuation.resume(returning: slot.run(redis: self.redis, body: body))
+            }
+        }
+        checkIn(slot)
+        return try outcome.get()
+    }
+
+    /// Sends one command on a pooled connection. A server error reply is returned as `.error`.
+    public func send(_ command: RedisCommand) async throws(RedisError) -> RedisReply {
+        try await withConnection { connection throws(RedisError) in try connection.send(command) }
+    }
+
+    /// Sends the commands in one round trip on a pooled connection; see `RedisConnection.pipeline(_:)`.
+    public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
+        try await withConnection { connection throws(RedisError) in try connection.pipeline(commands) }
+    }
+
+    /// Runs the commands in `MULTI`/`EXEC`; see `RedisConnection.transaction(_:)`.
+    public func transaction(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
+        try await withConnection { connection throws(RedisError) in try connection.transaction(commands) }
+    }
+
+    /// Closes the pool: waiting callers get `.poolClosed`, idle connections are closed, and connections in use are
+    /// closed when they come back.
+    public func close() {
+        let (waiters, idle) = state.withLock { state in
+            state.closed = true
+            defer { state.waiters.removeAll(); state.idle.removeAll() }
+            return (state.waiters, state.idle)
+        }
+        for waiter in waiters {
+            waiter.continuation.resume(throwing: RedisError(code: .poolClosed, message: "the connection pool was closed"))
+        }
+        for slot in idle { slot.queue.async { slot.discard() } }
+    }
+
+    /// A snapshot of the pool's counters.
+    public var statistics: Statistics {
+        state.withLock { state in
+            Statistics(
+                slots: state.slots, idle: state.idle.count, waiting: state.waiters.count,
+                connectionsOpened: state.opened, connectionsDropped: state.dropped)
+        }
+    }
+
+    // MARK: - Checkout
+
+    private enum Grant {
+        case slot(PooledConnection)
+        case wait(Int)
+        case closed
+    }
+
+    private func checkOut() async throws(RedisError) -> PooledConnection {
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                let grant: Grant = state.withLock { state in
+                    if state.closed { return .closed }
+                    if let slot = state.idle.popLast() { return .slot(slot) }
+                    if state.slots < configuration.maximumConnections {
+                        state.slots += 1
+                        return .slot(PooledConnection(pool: self, number: state.slots))
+                    }
+                    let id = state.nextWaiterID
+                    state.nextWaiterID += 1
+                    state.waiters.append((id, continuation))
+                    return .wait(id)
+                }
+                switch grant {
+                case .slot(let slot):
+                    continuation.resume(returning: slot)
+                case .closed:
+                    continuation.resume(throwing: RedisError(code: .poolClosed, message: "the connection pool is closed"))
+                case .wait(let id):
+                    let (seconds, attoseconds) = configuration.waitTimeout.components
+                    let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+                    DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [weak self] in
+                        self?.expireWaiter(id)
+                    }
+                }
+            }
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw RedisError(code: .io, message: "\(error)")
+        }
+    }
+
+    private func expireWaiter(_ id: Int) {
+        let continuation = state.withLock { state -> CheckedContinuation<PooledConnection, any Error>? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index).continuation
+        }
+        continuation?.resume(
+            throwing: RedisError(
+                code: .poolTimeout,
+                message: "no connection free within \(configuration.waitTimeout) (pool of \(configuration.maximumConnections))"))
+    }
+
+    private func checkIn(_ slot: PooledConnection) {
+        let handOff = state.withLock { state -> CheckedContinuation<PooledConnection, any Error>? in
+            if state.closed { return nil }
+            if !state.waiters.isEmpty { return state.waiters.removeFirst().continuation }
+            state.idle.append(slot)
+            return nil
+        }
+        if let handOff {
+            handOff.resume(returning: slot)
+        } else if state.withLock({ $0.closed }) {
+            slot.queue.async { slot.discard() }
+        }
+    }
+
+    fileprivate func recordOpened() { state.withLock { $0.opened += 1 } }
+    fileprivate func recordDropped() { state.withLock { $0.dropped += 1 } }
+}
+
+/// One slot of the pool: a serial queue and the connection that lives on it (or none yet).
+///
+/// `@unchecked Sendable` is safe because `connection` is only touched from blocks running on `queue`, a serial
+/// queue, and a slot is checked out to one caller at a time; the pool's mutex orders check-out and check-in.
+private final class PooledConnection: @unchecked Sendable {
+    let queue: DispatchQueue
+    private var connection: RedisConnection?
+    private unowned let pool: RedisConnectionPool
+
+    init(pool: RedisConnectionPool, number: Int) {
+        self.pool = pool
+        self.queue = DispatchQueue(label: "tally.redis.connection.\(number)")
+    }
+
+    /// Runs on `queue`: (re)connects when needed, runs `body`, drops the connection if `body` broke it.
+    func run<Result>(
+        redis: RedisConfiguration, body: (RedisConnection) throws(RedisError) -> Result
+    ) -> Swift.Result<Result, RedisError> {
+        dispatchPrecondition(condition: .onQueue(queue))
+        if let existing = connection, !existing.checkIdleHealth() {
+            connection = nil
+            pool.recordDropped()
+        }
+        let usable: RedisConnection
+        if let existing = connection {
+            usable = existing
+        } else {
+            do {
+                usable = try RedisConnection(configuration: redis)
+            } catch {
+                return .failure(error)
+            }
+            connection = usable
+            pool.recordOpened()
+        }
+        let result: Swift.Result<Result, RedisError>
+        do {
+            result = .success(try body(usable))
+        } catch {
+            result = .failure(error)
+        }
+        if usable.isBroken {
+            connection = nil
+            pool.recordDropped()
+        }
+        return result
+    }
+
+    /// Runs on `queue`: closes the connection.
+    func discard() {
+        connection = nil
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import Hiredis
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A private `redis-server` process for tests: a free loopback port (never 6379) and a Unix socket in a temporary
+/// directory, no persistence (`--save '' --appendonly no`).
+///
+/// The process stops when `stop()` is called or the value is released, and the shared instance stops at process
+/// exit. `scripts/test.sh` also kills any leftover test server after a crashed run (they all live under a
+/// `tally-test-redis-` directory).
+public final class RedisServer: Sendable {
+    /// Why a test server could not be started.
+    public struct StartError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The TCP port on 127.0.0.1.
+    public let port: Int
+    /// The Unix socket path.
+    public let socketPath: String
+    /// The server's working directory (removed on stop).
+    public let directory: URL
+
+    private let executable: String
+    private let process: Mutex<Process?>
+
+    /// `redis://127.0.0.1:<port>`.
+    public var url: String { "redis://127.0.0.1:\(port)" }
+    /// `unix://<socket>`.
+    public var socketURL: String { "unix://\(socketPath)" }
+
+    /// A configuration for the TCP endpoint.
+    public func configuration(commandTimeout: Duration = .seconds(2)) -> RedisConfiguration {
+        RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port), commandTimeout: commandTimeout)
+    }
+
+    /// Whether `redis-server` is on `PATH`.
+    public static var isInstalled: Bool { TestEnvironment.executable(named: "redis-server") != nil }
+
+    /// Whether Redis suites should run: the server is installed, or this is CI (where its absence must fail).
+    public static var shouldRunSuites: Bool { isInstalled || TestEnvironment.isCI }
+
+    /// One server shared by every suite of the test process that only needs keys of its own.
+    ///
+    /// Started on first use, stopped at process exit.
+    public static func shared() throws -> RedisServer {
+        try sharedServer.get()
+    }
+
+    private static let sharedServer: Result<RedisServer, any Error> = {
+        let result = Result { try RedisServer.start() }
+        atexit { try? RedisServer.sharedServer.get().stop() }
+        return result
+    }()
+
+    /// Starts a new server and waits until it answers `PING`.
+    /// - Parameter extraArguments: more `redis-server` options, for example `["--maxmemory", "1mb"]`.
+    public static func start(extraArguments: [String] = []) throws -> RedisServer {
+        guard let executable = TestEnvironment.executable(named: "redis-server") else {
+            throw StartError(
+                description: "redis-server is not on PATH. Install it (apt-get install redis-server) or run `make test`, which does.")
+        }
+        var lastFailure = "no attempt made"
+        for _ in 0..<20 {
+            let port = Int.random(in: 20_000..<60_000)
+            if port == 6379 { continue }
+            let directory = try TestEnvironment.makeTemporaryDirectory("tally-test-redis")
+            let server = RedisServer(executable: executable, port: port, directory: directory)
+            do {
+                try server.launch(extraArguments: extraArguments)
+                return server
+            } catch {
+                lastFailure = "\(error)"
+                server.stop()
+            }
+        }
+        throw StartError(description: "could not start redis-server: \(lastFailure)")
+    }
+
+    private init(executable: String, port: Int, directory: URL) {
+        self.executable = executable
+        self.port = port
+        self.directory = directory
+        self.socketPath = directory.appendingPathComponent("redis.sock").path
+        self.process = Mutex(nil)
+    }
+
+    deinit {
+        stop()
+    }
+
+    private var extraArgumentsFile: URL { directory.appendingPathComponent("extra-arguments") }
+
+    private func launch(extraArguments: [String]) throws {
+        try JSONEncoder().encode(extraArguments).write(to: extraArgumentsFile)
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: executable)
+        child.arguments = [
+            "--port", String(port), "--bind", "127.0.0.1", "--protected-mode", "yes",
+            "--unixsocket", socketPath, "--unixsocketperm", "700",
+            "--save", "", "--appendonly", "no", "--dir", directory.path,
+            "--logfile", directory.appendingPathComponent("redis.log").path, "--daemonize", "no",
+        ] + extraArguments
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        process.withLock { $0 = child }
+        try waitUntilReady(pid: child.processIdentifier)
+    }
+
+    /// Polls the Unix socket until the server answers, and checks it is our process (not another server).
+    private func waitUntilReady(pid: Int32) throws {
+        let deadline = Date().addingTimeInterval(10)
+        let configuration = RedisConfiguration(endpoint: .unix(path: socketPath), connectTimeout: .milliseconds(200))
+        while Date() < deadline {
+            if !isRunning {
+                throw StartError(description: "redis-server exited at start: \(logTail())")
+            }
+            if let connection = try? RedisConnection(configuration: configuration),
+                let info = try? connection.send(.info("server")).string()
+            {
+                guard info.contains("process_id:\(pid)\r\n"), info.contains("tcp_port:\(port)\r\n") else {
+                    throw StartError(description: "another server answered on \(socketPath)")
+                }
+                return
+            }
+            usleep(10_000)
+        }
+        throw StartError(description: "redis-server did not answer PING within 10 s: \(logTail())")
+    }
+
+    /// Whether the process is alive.
+    public var isRunning: Bool {
+        process.withLock { $0?.isRunning ?? false }
+    }
+
+    /// The last lines of the server's log, for error messages.
+    public func logTail(lines: Int = 5) -> String {
+        let log = (try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? ""
+        return log.split(separator: "\n").suffix(lines).joined(separator: " | ")
+    }
+
+    /// Stops the server (SIGCONT first in case it was paused, then SIGTERM) and removes its directory.
+    public func stop() {
+        terminateProcess()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Stops the process and starts it again on the same port and socket, with an empty dataset.
+    public func restart() throws {
+        terminateProcess()
+        let extra = (try? JSONDecoder().decode([String].self, from: Data(contentsOf: extraArgumentsFile))) ?? []
+        try launch(extraArguments: extra)
+    }
+
+    /// Stops the process with SIGSTOP: connections stay open but nothing is answered.
+    public func pause() {
+        signal(SIGSTOP)
+    }
+
+    /// Resumes a paused process with SIGCONT.
+    public func resume() {
+        signal(SIGCONT)
+    }
+
+    private func signal(_ number: Int32) {
+        process.withLock { child in
+            if let child, child.isRunning { _ = kill(child.processIdentifier, number) }
+        }
+    }
+
+    private func terminateProcess() {
+        let child = process.withLock { current in
+            defer { current = nil }
+            return current
+        }
+        guard let child, child.isRunning else { return }
+        _ = kill(child.processIdentifier, SIGCONT)
+        child.terminate()
+        child.waitUntilExit()
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// Facts about the environment the tests run in.
+public enum TestEnvironment {
+    /// Whether the tests run in CI (`CI=true`), where a missing server fails the run instead of skipping.
+    public static var isCI: Bool {
+        let value = ProcessInfo.processInfo.environment["CI"]?.lowercased()
+        return value == "true" || value == "1"
+    }
+
+    /// The full path of an executable found on `PATH`, or `nil`.
+    public static func executable(named name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// A key prefix no other test uses, so tests can share one server without wiping it.
+    public static func uniqueKeyPrefix(_ label: String = "test") -> String {
+        "\(label):\(UUID().uuidString.prefix(8)):"
+    }
+
+    /// A new empty directory under the system's temporary directory.
+    public static func makeTemporaryDirectory(_ label: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("\(label)-\(UUID().uuidString.prefix(12))", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Hiredis
+
+/// Runs Redis' own `redis-benchmark` against the same server, as the baseline.
+struct RedisBenchmarkTool {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let executable: String
+
+    init() throws {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        guard
+            let found = path.split(separator: ":").map({ "\($0)/redis-benchmark" })
+                .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+        else {
+            throw Failure(description: "redis-benchmark is not on PATH; install it with: apt-get install redis-tools")
+        }
+        executable = found
+    }
+
+    /// The connection arguments for `configuration`.
+    static func connectionArguments(_ configuration: RedisConfiguration) -> [String] {
+        var arguments: [String] = []
+        switch configuration.endpoint {
+        case .tcp(let host, let port): arguments += ["-h", host, "-p", String(port)]
+        case .unix(let path): arguments += ["-s", path]
+        }
+        if let username = configuration.username { arguments += ["--user", username] }
+        if let password = configuration.password { arguments += ["-a", password] }
+        if configuration.database != 0 { arguments += ["--dbnum", String(configuration.database)] }
+        return arguments
+    }
+
+    /// Runs `redis-benchmark … --csv` and returns the requests per second of its first result row.
+    func requestsPerSecond(_ configuration: RedisConfiguration, arguments: [String]) throws -> Double {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = Self.connectionArguments(configuration) + arguments + ["--csv"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = Pipe()
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw Failure(description: "redis-benchmark exited with \(process.terminationStatus): \(text.prefix(200))")
+        }
+        // CSV: a header line `"test","rps",…`, then `"INCR","123456.78",…`.
+        for line in text.split(separator: "\n") where !line.hasPrefix("\"test\"") {
+            let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            if fields.count >= 2, let rps = Double(fields[1]) { return rps }
+        }
+        throw Failure(description: "could not read redis-benchmark's output: \(text.prefix(200))")
+    }
+}

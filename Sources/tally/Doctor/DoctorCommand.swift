@@ -1,0 +1,20 @@
+import ArgumentParser
+import Foundation
+
+/// `tally doctor`: checks what Tally needs and says what it found.
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check the Redis server (and later the definitions and the database) and report each problem.",
+        discussion: "Exits 0 when nothing is wrong (warnings allowed), 1 when a check failed. Secrets are never printed."
+    )
+
+    @OptionGroup var redis: RedisOptions
+
+    func run() async throws {
+        var report = DoctorReport()
+        await RedisCheck(options: redis).run(into: &report)
+        print(report.rendered, terminator: "")
+        if report.hasErrors { throw ExitCode.failure }
+    }
+}

@@ -1,0 +1,93 @@
+import Hiredis
+
+/// The Redis part of `tally doctor`: URL, connection, version, role, memory policy, round-trip time.
+struct RedisCheck {
+    let options: RedisOptions
+
+    func run(into report: inout DoctorReport) async {
+        let subject = "redis"
+        let configuration: RedisConfiguration
+        do {
+            configuration = try options.configuration()
+        } catch {
+            report.fail(subject, "\(error)")
+            return
+        }
+        let source = options.resolvedURL.source
+        let pool = RedisConnectionPool(
+            redis: configuration, configuration: .init(maximumConnections: 1, waitTimeout: .seconds(10)))
+        defer { pool.close() }
+        let clock = ContinuousClock()
+        do {
+            let start = clock.now
+            let replies = try await pool.pipeline([
+                .ping, .info("server"), .info("replication"), .info("memory"), .info("persistence"),
+                RedisCommand("CONFIG", arguments: ["GET", "save"]),
+            ])
+            let roundTrip = clock.now - start
+            let info = try replies[1...4].map { reply throws(RedisError) in try Self.fields(of: reply.string()) }
+                .reduce(into: [String: String]()) { merged, section in merged.merge(section) { first, _ in first } }
+            try replies[0].checked()
+            let version = info["redis_version"] ?? "?"
+            let mode = info["redis_mode"] ?? "standalone"
+            report.ok(
+                subject,
+                "connected to \(configuration.redactedURL) (from \(source)): Redis \(version), \(mode), round trip \(Self.format(roundTrip))")
+            check(version: version, into: &report)
+            if info["role"] == "slave" || info["role"] == "replica" {
+                report.fail(subject, "the server is a read-only replica (master \(info["master_host"] ?? "?")): Tally's writes will be refused; point TALLY_REDIS_URL at the primary")
+            }
+            if mode == "cluster" {
+                report.warn(subject, "Redis Cluster: Tally's keys share hash tags per kind, but this client does not follow MOVED redirects yet")
+            }
+            let policy = info["maxmemory_policy"] ?? "noeviction"
+            if policy.hasPrefix("allkeys") {
+                report.warn(subject, "maxmemory-policy \(policy) may evict all-time counters; use noeviction or volatile-*")
+            }
+            // CONFIG may be disabled on managed servers; then the persistence check is skipped.
+            let saveRule = (try? replies[5].array()).flatMap { $0.count == 2 ? try? $0[1].string() : nil }
+            if info["aof_enabled"] == "0", let saveRule, saveRule.isEmpty {
+                report.warn(subject, "no persistence configured: counters are lost when Redis restarts")
+            }
+        } catch {
+            report.fail(subject, Self.explain(error, configuration: configuration, source: source))
+        }
+    }
+
+    private func check(version: String, into report: inout DoctorReport) {
+        let major = Int(version.split(separator: ".").first ?? "") ?? 0
+        if major < 5 {
+            report.fail("redis", "Redis \(version) is too old; Tally needs Redis 5 or newer (7 recommended)")
+        }
+    }
+
+    /// A sentence that says what went wrong and what to do about it.
+    static func explain(_ error: RedisError, configuration: RedisConfiguration, source: String) -> String {
+        let target = "\(configuration.redactedURL) (from \(source))"
+        switch error.code {
+        case .connectionRefused:
+            return "nothing accepts connections at \(target): is redis-server running? (\(error.message))"
+        case .timeout:
+            return "\(target) did not answer in time: a firewall, a wrong host, or a stopped server (\(error.message))"
+        case .serverError where error.message.contains("NOAUTH") || error.message.contains("WRONGPASS") || error.message.contains("AUTH"):
+            return "\(target) refused authentication: check the user and password in the URL (\(error.message))"
+        default:
+            return "\(target): \(error)"
+        }
+    }
+
+    /// `key:value` lines of an `INFO` reply.
+    static func fields(of info: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for line in info.split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[String(line[..<colon])] = String(line[line.index(after: colon)...])
+        }
+        return fields
+    }
+
+    static func format(_ duration: Duration) -> String {
+        let microseconds = Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
+        return microseconds < 1000 ? "\(Int(microseconds)) µs" : "\(Int(microseconds / 1000)) ms"
+    }
+}
