@@ -21,6 +21,11 @@ public final class RedisConnection {
     public let configuration: RedisConfiguration
     /// Whether an earlier error left the connection unusable.
     public private(set) var isBroken = false
+    /// Root reply objects hiredis handed to this connection, and how many of them were freed.
+    ///
+    /// Every reply is copied into Swift and its root freed once, before the call returns; tests compare the two
+    /// counts to prove no reply is leaked.
+    public private(set) var replyAccounting = (received: 0, freed: 0)
 
     /// Owned: created by `redisConnect*`, freed exactly once in `deinit` with `redisFree`.
     private let context: UnsafeMutablePointer<redisContext>
@@ -70,7 +75,7 @@ public final class RedisConnection {
     /// - Throws: `RedisError` when the connection fails; the connection is then broken.
     public func send(_ command: RedisCommand) throws(RedisError) -> RedisReply {
         try ensureUsable()
-        try append(command)
+        try append(CollectionOfOne(command))
         return try readReply(answered: 0, of: 1)
     }
 
@@ -81,7 +86,8 @@ public final class RedisConnection {
     /// - Throws: `RedisError` when the connection fails before every reply arrived; the connection is then broken.
     public func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisReply] {
         try ensureUsable()
-        for command in commands { try append(command) }
+        if commands.isEmpty { return [] }
+        try append(commands)
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)
         for index in commands.indices {
@@ -130,32 +136,19 @@ public final class RedisConnection {
         }
     }
 
-    /// Appends one command to hiredis' output buffer with the argv API (binary safe: every length is given).
-    private func append(_ command: RedisCommand) throws(RedisError) {
-        let arguments = command.arguments
-        let count = arguments.count
-        var totalBytes = 0
-        for argument in arguments { totalBytes += argument.count }
-        let status = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(totalBytes, 1)) { bytes in
-            withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: count) { argv in
-                withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { lengths in
-                    let base = UnsafeMutableRawPointer(bytes.baseAddress!)
-                    var offset = 0
-                    for (index, argument) in arguments.enumerated() {
-                        argument.withUnsafeBytes { source in
-                            if let start = source.baseAddress { (base + offset).copyMemory(from: start, byteCount: source.count) }
-                        }
-                        argv[index] = UnsafePointer((base + offset).assumingMemoryBound(to: CChar.self))
-                        lengths[index] = argument.count
-                        offset += argument.count
-                    }
-                    // hiredis copies the arguments into its own buffer before returning.
-                    return redisAppendCommandArgv(context, Int32(count), argv.baseAddress, lengths.baseAddress)
-                }
+    /// Encodes the commands as RESP and appends them to hiredis' output buffer in one call.
+    private func append(_ commands: some Collection<RedisCommand>) throws(RedisError) {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(RESPEncoder.estimatedSize(of: commands))
+        RESPEncoder.encode(commands, into: &buffer)
+        // hiredis copies the bytes into its own output buffer before returning.
+        let status = buffer.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { characters in
+                redisAppendFormattedCommand(context, characters.baseAddress, characters.count)
             }
         }
         if status != REDIS_OK {
-            throw takeContextError(errno: tally_errno(), whileDoing: "queueing \(command.name)")
+            throw takeContextError(errno: tally_errno(), whileDoing: "queueing \(commands.count) command(s)")
         }
     }
 
@@ -172,9 +165,9 @@ public final class RedisConnection {
         }
         // Ownership: the root reply owns all nested replies; copy everything out, then free the root once.
         let reply = Self.copy(raw.assumingMemoryBound(to: redisReply.self))
-        ReplyAccounting.noteReceived()
+        replyAccounting.received += 1
         freeReplyObject(raw)
-        ReplyAccounting.noteFreed()
+        replyAccounting.freed += 1
         return reply
     }
 

@@ -5,6 +5,12 @@ extension RedisReply {
         return false
     }
 
+    /// Whether the server answered with an error.
+    public var isError: Bool {
+        if case .error = self { return true }
+        return false
+    }
+
     /// The integer of an integer reply.
     /// - Throws: `RedisError` `.serverError` for an error reply, `.unexpectedReply` for any other type.
     public func int() throws(RedisError) -> Int64 {

@@ -77,7 +77,9 @@ public final class RedisServer: Sendable {
                 return server
             } catch {
                 lastFailure = "\(error)"
+                let portTaken = server.logTail(lines: 20).contains("Address already in use")
                 server.stop()
+                if !portTaken { break }
             }
         }
         throw StartError(description: "could not start redis-server: \(lastFailure)")
@@ -111,13 +113,17 @@ public final class RedisServer: Sendable {
         child.standardError = FileHandle.nullDevice
         try child.run()
         process.withLock { $0 = child }
-        try waitUntilReady(pid: child.processIdentifier)
+        let password = extraArguments.firstIndex(of: "--requirepass").flatMap {
+            extraArguments.indices.contains($0 + 1) ? extraArguments[$0 + 1] : nil
+        }
+        try waitUntilReady(pid: child.processIdentifier, password: password)
     }
 
     /// Polls the Unix socket until the server answers, and checks it is our process (not another server).
-    private func waitUntilReady(pid: Int32) throws {
+    private func waitUntilReady(pid: Int32, password: String?) throws {
         let deadline = Date().addingTimeInterval(10)
-        let configuration = RedisConfiguration(endpoint: .unix(path: socketPath), connectTimeout: .milliseconds(200))
+        let configuration = RedisConfiguration(
+            endpoint: .unix(path: socketPath), password: password, connectTimeout: .milliseconds(200))
         while Date() < deadline {
             if !isRunning {
                 throw StartError(description: "redis-server exited at start: \(logTail())")
@@ -146,7 +152,7 @@ public final class RedisServer: Sendable {
         return log.split(separator: "\n").suffix(lines).joined(separator: " | ")
     }
 
-    /// Stops the server (SIGCONT first in case it was paused, then SIGTERM) and removes its directory.
+    /// Stops the server (SIGKILL, which also ends a paused one) and removes its directory.
     public func stop() {
         terminateProcess()
         try? FileManager.default.removeItem(at: directory)
@@ -181,8 +187,9 @@ public final class RedisServer: Sendable {
             return current
         }
         guard let child, child.isRunning else { return }
-        _ = kill(child.processIdentifier, SIGCONT)
-        child.terminate()
+        // SIGKILL, not SIGTERM: a child spawned from a Swift concurrency or Dispatch thread inherits that thread's
+        // blocked-signal mask, SIGTERM included, and redis-server never unblocks it. The server keeps no data.
+        _ = kill(child.processIdentifier, SIGKILL)
         child.waitUntilExit()
     }
 }

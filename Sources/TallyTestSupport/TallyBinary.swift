@@ -1,0 +1,52 @@
+import Foundation
+
+/// The `tally` executable built beside the test bundle, run as a user would run it.
+public enum TallyBinary {
+    /// What a run printed and how it ended.
+    public struct Output: Sendable {
+        public var status: Int32
+        public var standardOutput: String
+        public var standardError: String
+        /// Both streams, for assertions that don't care which one.
+        public var combined: String { standardOutput + standardError }
+    }
+
+    /// `.build/<triple>/debug/tally`, next to the test bundle.
+    public static var url: URL {
+        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        return bundleDirectory.appendingPathComponent("tally")
+    }
+
+    /// Runs `tally` with the arguments and extra environment, and waits for it to end.
+    /// The child gets the test process' environment minus any `TALLY_*` variable, plus `environment`.
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TALLY_") }
+        merged.merge(environment) { _, new in new }
+        process.environment = merged
+        // Files rather than pipes: a child that prints a lot can never block on a full pipe.
+        let directory = try TestEnvironment.makeTemporaryDirectory("tally-cli-output")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outputURL = directory.appendingPathComponent("stdout")
+        let errorURL = directory.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        let output = try FileHandle(forWritingTo: outputURL)
+        let error = try FileHandle(forWritingTo: errorURL)
+        defer {
+            try? output.close()
+            try? error.close()
+        }
+        process.standardOutput = output
+        process.standardError = error
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return Output(
+            status: process.terminationStatus,
+            standardOutput: try String(contentsOf: outputURL, encoding: .utf8),
+            standardError: try String(contentsOf: errorURL, encoding: .utf8))
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Hiredis
+
+import TallyTestSupport
+import Testing
+
+@Suite("Connection pool", .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
+struct ConnectionPoolTests {
+    @Test func sixteenTasksExactResults() async throws {
+        let server = try RedisServer.shared()
+        let pool = RedisConnectionPool(redis: server.configuration(), configuration: .init(maximumConnections: 4))
+        defer { pool.close() }
+        let key = TestEnvironment.uniqueKeyPrefix("pool") + "counter"
+        let perTask = 1_000
+        let seen = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for task in 0..<16 {
+                group.addTask {
+                    var values: [Int64] = []
+                    for round in 0..<(perTask / 100) {
+                        // Mix single commands and pipelines.
+                        if (task + round) % 2 == 0 {
+                            for _ in 0..<100 { values.append(try await pool.send(.incr(key)).int()) }
+                        } else {
+                            for reply in try await pool.pipeline(Array(repeating: .incr(key), count: 100)) {
+                                values.append(try reply.int())
+                            }
+                        }
+                    }
+                    return values
+                }
+            }
+            return try await group.reduce(into: [Int64]()) { $0 += $1 }
+        }
+        #expect(seen.count == 16 * perTask)
+        #expect(Set(seen) == Set((1...Int64(16 * perTask))), "every INCR reply must be unique and none lost")
+        #expect(try await pool.send(.get(key)).optionalIntegerString() == Int64(16 * perTask))
+        let statistics = pool.statistics
+        #expect(statistics.slots <= 4)
+        #expect(statistics.connectionsOpened <= 4)
+        #expect(statistics.connectionsDropped == 0)
+    }
+
+    @Test func reconnectsAfterServerRestart() async throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let pool = RedisConnectionPool(redis: server.configuration(), configuration: .init(maximumConnections: 1))
+        defer { pool.close() }
+        #expect(try await pool.send(.incr("k")) == .integer(1))
+        try server.restart()
+        // The idle connection's socket shows the server closed it, so the pool reconnects before sending.
+        #expect(try await pool.send(.incr("k")) == .integer(1), "a restarted server starts empty")
+        #expect(pool.statistics.connectionsOpened == 2)
+        #expect(pool.statistics.connectionsDropped == 1)
+    }
+
+    @Test func recoversAfterServerWasDown() async throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let pool = RedisConnectionPool(redis: server.configuration(commandTimeout: .milliseconds(500)), configuration: .init(maximumConnections: 2))
+        defer { pool.close() }
+        #expect(try await pool.send(.ping) == .status("PONG"))
+        server.pause()
+        do {
+            _ = try await pool.send(.ping)
+            Issue.record("a paused server answered")
+        } catch {
+            #expect(error.code == .timeout)
+        }
+        server.resume()
+        #expect(try await pool.send(.ping) == .status("PONG"))
+        #expect(pool.statistics.connectionsDropped == 1)
+    }
+
+    @Test func waitsAreBoundedByThePoolTimeout() async throws {
+        let server = try RedisServer.shared()
+        let pool = RedisConnectionPool(
+            redis: server.configuration(), configuration: .init(maximumConnections: 1, waitTimeout: .milliseconds(100)))
+        defer { pool.close() }
+        let holding = Locked(false)
+        async let held: Void = pool.withConnection { connection throws(RedisError) in
+            holding.withLock { $0 = true }
+            _ = try connection.send(RedisCommand("EVAL", arguments: ["local t = redis.call('TIME') return 1", "0"]))
+            // Keep the only connection busy well past the waiter's limit.
+            usleep(600_000)
+        }
+        while !holding.withLock({ $0 }) { await Task.yield() }
+        do {
+            _ = try await pool.send(.ping)
+            Issue.record("got a connection although the only one was busy")
+        } catch {
+            #expect(error.code == .poolTimeout, "\(error)")
+        }
+        try await held
+        #expect(try await pool.send(.ping) == .status("PONG"))
+    }
+
+    @Test func closedPoolRefuses() async throws {
+        let pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
+        #expect(try await pool.send(.ping) == .status("PONG"))
+        pool.close()
+        do {
+            _ = try await pool.send(.ping)
+            Issue.record("a closed pool handed out a connection")
+        } catch {
+            #expect(error.code == .poolClosed)
+        }
+    }
+
+    @Test func connectionErrorsReachTheCaller() async throws {
+        let server = try RedisServer.start()
+        let configuration = server.configuration()
+        server.stop()
+        let pool = RedisConnectionPool(redis: configuration, configuration: .init(maximumConnections: 1))
+        defer { pool.close() }
+        for _ in 0..<3 {
+            do {
+                _ = try await pool.send(.ping)
+                Issue.record("a stopped server answered")
+            } catch {
+                #expect(error.code == .connectionRefused)
+            }
+        }
+        #expect(pool.statistics.slots == 1, "a failed connect must give its slot back")
+    }
+
+    @Test func blockingWorkRunsOffTheCooperativePool() async throws {
+        // 8 callers each block their connection's thread for 1 s. Were that on the cooperative pool (2 threads
+        // here), the short task below could not finish before them; on the pool's own queues it finishes at once.
+        let pool = RedisConnectionPool(redis: try RedisServer.shared().configuration(), configuration: .init(maximumConnections: 8))
+        defer { pool.close() }
+        let blockersDone = Locked(0)
+        let doneWhenShortTaskEnded = Locked(-1)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    try await pool.withConnection { connection throws(RedisError) in
+                        _ = try connection.send(.ping)
+                        usleep(1_000_000)
+                        blockersDone.withLock { $0 += 1 }
+                    }
+                }
+            }
+            group.addTask {
+                for _ in 0..<5 { try await Task.sleep(for: .milliseconds(5)) }
+                let done = blockersDone.withLock { $0 }
+                doneWhenShortTaskEnded.withLock { $0 = done }
+            }
+            try await group.waitForAll()
+        }
+        #expect(doneWhenShortTaskEnded.withLock { $0 } == 0)
+        #expect(blockersDone.withLock { $0 } == 8)
+    }
+}

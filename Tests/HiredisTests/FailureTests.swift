@@ -1,0 +1,86 @@
+import Foundation
+import Hiredis
+import TallyTestSupport
+import Testing
+
+/// Servers that stop answering, go away and come back. Each test starts a server of its own.
+@Suite("Timeouts, refusals and reconnects", .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
+struct FailureTests {
+    @Test func commandTimesOutAgainstAStoppedServer() throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let connection = try RedisConnection(configuration: server.configuration(commandTimeout: .milliseconds(300)))
+        #expect(try connection.send(.ping) == .status("PONG"))
+        server.pause()
+        defer { server.resume() }
+        do {
+            _ = try connection.send(.incr("k"))
+            Issue.record("a paused server answered")
+        } catch {
+            #expect(error.code == .timeout, "\(error)")
+        }
+        #expect(connection.isBroken)
+        do {
+            _ = try connection.send(.ping)
+            Issue.record("a broken connection was used again")
+        } catch {
+            #expect(error.code == .io)
+            #expect(error.message.contains("broken"))
+        }
+    }
+
+    @Test func pipelineTimeoutSaysHowFarItGot() throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let connection = try RedisConnection(configuration: server.configuration(commandTimeout: .milliseconds(300)))
+        server.pause()
+        defer { server.resume() }
+        do {
+            _ = try connection.pipeline(Array(repeating: .ping, count: 10))
+            Issue.record("a paused server answered")
+        } catch {
+            #expect(error.code == .timeout)
+            #expect(error.message.contains("after 0 of 10 replies"), "\(error.message)")
+        }
+    }
+
+    @Test func refusedTCPAndMissingSocket() throws {
+        let server = try RedisServer.start()
+        let port = server.port
+        let socket = server.socketPath
+        server.stop()
+        let tcp = try #require(redisError { () throws(RedisError) in
+            try RedisConnection(configuration: RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port)))
+        })
+        #expect(tcp.code == .connectionRefused, "\(tcp)")
+        #expect(tcp.message.contains("127.0.0.1:\(port)"))
+        let unix = try #require(redisError { () throws(RedisError) in try RedisConnection(configuration: RedisConfiguration(endpoint: .unix(path: socket))) })
+        #expect(unix.code == .connectionRefused, "\(unix)")
+        #expect(unix.message.contains(socket))
+    }
+
+    @Test func unixSocketSelectsTheDatabase() throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let zero = try RedisConnection(configuration: RedisConfiguration(url: server.socketURL))
+        let five = try RedisConnection(configuration: RedisConfiguration(url: server.socketURL + "?db=5"))
+        _ = try five.send(.set("where", "five"))
+        #expect(try five.send(.get("where")) == .bulk(Array("five".utf8)))
+        #expect(try zero.send(.get("where")) == .null)
+    }
+
+    @Test func authenticationFromTheURL() throws {
+        let server = try RedisServer.start(extraArguments: ["--requirepass", "s3cret word"])
+        defer { server.stop() }
+        let good = try RedisConnection(configuration: RedisConfiguration(url: "redis://:s3cret%20word@127.0.0.1:\(server.port)/2"))
+        #expect(try good.send(.ping) == .status("PONG"))
+        let refused = try #require(redisError { () throws(RedisError) in
+            try RedisConnection(configuration: RedisConfiguration(url: "redis://:wrong@127.0.0.1:\(server.port)"))
+        })
+        #expect(refused.code == .serverError)
+        #expect(refused.message.contains("WRONGPASS") || refused.message.contains("invalid password"), "\(refused.message)")
+        let anonymous = try RedisConnection(configuration: server.configuration())
+        let noAuth = try anonymous.send(.ping)
+        #expect(noAuth.isError && "\(noAuth)".contains("NOAUTH"), "\(noAuth)")
+    }
+}
