@@ -24,7 +24,8 @@ extension RedisCommand {
     }
 
     /// `SET key value`.
-    public static func set(_ key: some RedisArgumentConvertible, _ value: some RedisArgumentConvertible) -> RedisCommand {
+    public static func set(_ key: some RedisArgumentConvertible, _ value: some RedisArgumentConvertible) -> RedisCommand
+    {
         RedisCommand("SET", keys: [key], arguments: [value])
     }
 
@@ -69,7 +70,9 @@ extension RedisCommand {
     }
 
     /// `PFADD key member…`.
-    public static func pfadd(_ key: some RedisArgumentConvertible, _ members: [any RedisArgumentConvertible]) -> RedisCommand {
+    public static func pfadd(
+        _ key: some RedisArgumentConvertible, _ members: [any RedisArgumentConvertible]
+    ) -> RedisCommand {
         RedisCommand("PFADD", keys: [key], arguments: members)
     }
 

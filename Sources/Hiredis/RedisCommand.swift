@@ -47,7 +47,12 @@ extension RedisCommand: CustomStringConvertible {
     }
 
     private static func quoted(_ bytes: [UInt8]) -> String {
-        let plain = !bytes.isEmpty && bytes.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "'") && $0 != UInt8(ascii: "\\") }
+        let plain =
+            !bytes.isEmpty
+            && bytes.allSatisfy {
+                $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "'")
+                    && $0 != UInt8(ascii: "\\")
+            }
         if plain { return String(decoding: bytes, as: UTF8.self) }
         var text = "\""
         for byte in bytes {

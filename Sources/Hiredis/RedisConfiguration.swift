@@ -76,7 +76,9 @@ public struct RedisConfiguration: Sendable, Hashable {
             password = components.password
         case "unix":
             let path = components.path
-            guard path.hasPrefix("/") else { throw invalid("a unix socket URL needs an absolute path: unix:///path/redis.sock") }
+            guard path.hasPrefix("/") else {
+                throw invalid("a unix socket URL needs an absolute path: unix:///path/redis.sock")
+            }
             var database = 0
             if let text = query["db"] {
                 guard let index = Int(text), index >= 0 else {
@@ -116,7 +118,9 @@ public struct RedisConfiguration: Sendable, Hashable {
         guard var components = URLComponents(string: url) else { return "(unparsable URL)" }
         if components.password != nil { components.password = "***" }
         if let items = components.queryItems, items.contains(where: { $0.name == "password" }) {
-            components.queryItems = items.map { $0.name == "password" ? URLQueryItem(name: "password", value: "***") : $0 }
+            components.queryItems = items.map {
+                $0.name == "password" ? URLQueryItem(name: "password", value: "***") : $0
+            }
         }
         return components.string ?? "(unparsable URL)"
     }

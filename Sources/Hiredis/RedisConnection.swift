@@ -1,9 +1,9 @@
 import CHiredis
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One blocking connection to a Redis server: a `redisContext` of hiredis.
@@ -112,7 +112,8 @@ public final class RedisConnection {
         case .null:
             throw RedisError(code: .serverError, message: "transaction aborted: a watched key changed")
         case let other:
-            throw RedisError(code: .unexpectedReply, message: "expected array reply from EXEC, got \(other.typeName) reply")
+            throw RedisError(
+                code: .unexpectedReply, message: "expected array reply from EXEC, got \(other.typeName) reply")
         }
     }
 
@@ -236,7 +237,8 @@ public final class RedisConnection {
         let message = "\(text) (\(action))"
         switch err {
         case REDIS_ERR_IO:
-            if savedErrno == EAGAIN || savedErrno == EWOULDBLOCK || savedErrno == ETIMEDOUT || savedErrno == EINPROGRESS {
+            if savedErrno == EAGAIN || savedErrno == EWOULDBLOCK || savedErrno == ETIMEDOUT || savedErrno == EINPROGRESS
+            {
                 return RedisError(code: .timeout, message: message)
             }
             if savedErrno == ECONNREFUSED {

@@ -102,7 +102,8 @@ public final class RedisConnectionPool: Sendable {
             return (state.waiters, state.idle)
         }
         for waiter in waiters {
-            waiter.continuation.resume(throwing: RedisError(code: .poolClosed, message: "the connection pool was closed"))
+            waiter.continuation.resume(
+                throwing: RedisError(code: .poolClosed, message: "the connection pool was closed"))
         }
         for slot in idle { slot.queue.async { slot.discard() } }
     }
@@ -143,7 +144,8 @@ public final class RedisConnectionPool: Sendable {
                 case .slot(let slot):
                     continuation.resume(returning: slot)
                 case .closed:
-                    continuation.resume(throwing: RedisError(code: .poolClosed, message: "the connection pool is closed"))
+                    continuation.resume(
+                        throwing: RedisError(code: .poolClosed, message: "the connection pool is closed"))
                 case .wait(let id):
                     let (seconds, attoseconds) = configuration.waitTimeout.components
                     let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
@@ -167,7 +169,9 @@ public final class RedisConnectionPool: Sendable {
         continuation?.resume(
             throwing: RedisError(
                 code: .poolTimeout,
-                message: "no connection free within \(configuration.waitTimeout) (pool of \(configuration.maximumConnections))"))
+                message:
+                    "no connection free within \(configuration.waitTimeout) (pool of \(configuration.maximumConnections))"
+            ))
     }
 
     private func checkIn(_ slot: PooledConnection) {

@@ -3,9 +3,9 @@ import Hiredis
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A private `redis-server` process for tests: a free loopback port (never 6379) and a Unix socket in a temporary
@@ -64,7 +64,9 @@ public final class RedisServer: Sendable {
     public static func start(extraArguments: [String] = []) throws -> RedisServer {
         guard let executable = TestEnvironment.executable(named: "redis-server") else {
             throw StartError(
-                description: "redis-server is not on PATH. Install it (apt-get install redis-server) or run `make test`, which does.")
+                description:
+                    "redis-server is not on PATH. Install it (apt-get install redis-server) or run `make test`, which does."
+            )
         }
         var lastFailure = "no attempt made"
         for _ in 0..<20 {
@@ -103,12 +105,13 @@ public final class RedisServer: Sendable {
         try JSONEncoder().encode(extraArguments).write(to: extraArgumentsFile)
         let child = Process()
         child.executableURL = URL(fileURLWithPath: executable)
-        child.arguments = [
-            "--port", String(port), "--bind", "127.0.0.1", "--protected-mode", "yes",
-            "--unixsocket", socketPath, "--unixsocketperm", "700",
-            "--save", "", "--appendonly", "no", "--dir", directory.path,
-            "--logfile", directory.appendingPathComponent("redis.log").path, "--daemonize", "no",
-        ] + extraArguments
+        child.arguments =
+            [
+                "--port", String(port), "--bind", "127.0.0.1", "--protected-mode", "yes",
+                "--unixsocket", socketPath, "--unixsocketperm", "700",
+                "--save", "", "--appendonly", "no", "--dir", directory.path,
+                "--logfile", directory.appendingPathComponent("redis.log").path, "--daemonize", "no",
+            ] + extraArguments
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
         try child.run()

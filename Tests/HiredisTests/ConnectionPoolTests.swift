@@ -1,10 +1,11 @@
 import Foundation
 import Hiredis
-
 import TallyTestSupport
 import Testing
 
-@Suite("Connection pool", .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
+@Suite(
+    "Connection pool",
+    .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
 struct ConnectionPoolTests {
     @Test func sixteenTasksExactResults() async throws {
         let server = try RedisServer.shared()
@@ -56,7 +57,9 @@ struct ConnectionPoolTests {
     @Test func recoversAfterServerWasDown() async throws {
         let server = try RedisServer.start()
         defer { server.stop() }
-        let pool = RedisConnectionPool(redis: server.configuration(commandTimeout: .milliseconds(500)), configuration: .init(maximumConnections: 2))
+        let pool = RedisConnectionPool(
+            redis: server.configuration(commandTimeout: .milliseconds(500)), configuration: .init(maximumConnections: 2)
+        )
         defer { pool.close() }
         #expect(try await pool.send(.ping) == .status("PONG"))
         server.pause()
@@ -126,7 +129,8 @@ struct ConnectionPoolTests {
     @Test func blockingWorkRunsOffTheCooperativePool() async throws {
         // 8 callers each block their connection's thread for 1 s. Were that on the cooperative pool (2 threads
         // here), the short task below could not finish before them; on the pool's own queues it finishes at once.
-        let pool = RedisConnectionPool(redis: try RedisServer.shared().configuration(), configuration: .init(maximumConnections: 8))
+        let pool = RedisConnectionPool(
+            redis: try RedisServer.shared().configuration(), configuration: .init(maximumConnections: 8))
         defer { pool.close() }
         let blockersDone = Locked(0)
         let doneWhenShortTaskEnded = Locked(-1)

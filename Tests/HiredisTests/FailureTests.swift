@@ -4,7 +4,9 @@ import TallyTestSupport
 import Testing
 
 /// Servers that stop answering, go away and come back. Each test starts a server of its own.
-@Suite("Timeouts, refusals and reconnects", .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
+@Suite(
+    "Timeouts, refusals and reconnects",
+    .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
 struct FailureTests {
     @Test func commandTimesOutAgainstAStoppedServer() throws {
         let server = try RedisServer.start()
@@ -49,12 +51,16 @@ struct FailureTests {
         let port = server.port
         let socket = server.socketPath
         server.stop()
-        let tcp = try #require(redisError { () throws(RedisError) in
-            try RedisConnection(configuration: RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port)))
-        })
+        let tcp = try #require(
+            redisError { () throws(RedisError) in
+                try RedisConnection(configuration: RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port)))
+            })
         #expect(tcp.code == .connectionRefused, "\(tcp)")
         #expect(tcp.message.contains("127.0.0.1:\(port)"))
-        let unix = try #require(redisError { () throws(RedisError) in try RedisConnection(configuration: RedisConfiguration(endpoint: .unix(path: socket))) })
+        let unix = try #require(
+            redisError { () throws(RedisError) in
+                try RedisConnection(configuration: RedisConfiguration(endpoint: .unix(path: socket)))
+            })
         #expect(unix.code == .connectionRefused, "\(unix)")
         #expect(unix.message.contains(socket))
     }
@@ -72,13 +78,16 @@ struct FailureTests {
     @Test func authenticationFromTheURL() throws {
         let server = try RedisServer.start(extraArguments: ["--requirepass", "s3cret word"])
         defer { server.stop() }
-        let good = try RedisConnection(configuration: RedisConfiguration(url: "redis://:s3cret%20word@127.0.0.1:\(server.port)/2"))
+        let good = try RedisConnection(
+            configuration: RedisConfiguration(url: "redis://:s3cret%20word@127.0.0.1:\(server.port)/2"))
         #expect(try good.send(.ping) == .status("PONG"))
-        let refused = try #require(redisError { () throws(RedisError) in
-            try RedisConnection(configuration: RedisConfiguration(url: "redis://:wrong@127.0.0.1:\(server.port)"))
-        })
+        let refused = try #require(
+            redisError { () throws(RedisError) in
+                try RedisConnection(configuration: RedisConfiguration(url: "redis://:wrong@127.0.0.1:\(server.port)"))
+            })
         #expect(refused.code == .serverError)
-        #expect(refused.message.contains("WRONGPASS") || refused.message.contains("invalid password"), "\(refused.message)")
+        #expect(
+            refused.message.contains("WRONGPASS") || refused.message.contains("invalid password"), "\(refused.message)")
         let anonymous = try RedisConnection(configuration: server.configuration())
         let noAuth = try anonymous.send(.ping)
         #expect(noAuth.isError && "\(noAuth)".contains("NOAUTH"), "\(noAuth)")

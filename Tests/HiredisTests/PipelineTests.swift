@@ -2,7 +2,9 @@ import Hiredis
 import TallyTestSupport
 import Testing
 
-@Suite("Pipelines and transactions", .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
+@Suite(
+    "Pipelines and transactions",
+    .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
 struct PipelineTests {
     let connection: RedisConnection
     let prefix = TestEnvironment.uniqueKeyPrefix("pipeline")
@@ -78,8 +80,10 @@ struct PipelineTests {
         let replies = try connection.pipeline([
             .incr(total), .multi, .pfadd(hll, ["42"]), .expire(hll, seconds: 60), .exec, .incr(total),
         ])
-        #expect(replies == [
-            .integer(1), .status("OK"), .status("QUEUED"), .status("QUEUED"), .array([.integer(1), .integer(1)]), .integer(2),
-        ])
+        #expect(
+            replies == [
+                .integer(1), .status("OK"), .status("QUEUED"), .status("QUEUED"), .array([.integer(1), .integer(1)]),
+                .integer(2),
+            ])
     }
 }

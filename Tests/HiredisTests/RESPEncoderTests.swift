@@ -1,5 +1,6 @@
-@testable import Hiredis
 import Testing
+
+@testable import Hiredis
 
 @Suite("RESP encoding")
 struct RESPEncoderTests {

@@ -10,7 +10,9 @@ struct RedisCommandTests {
         #expect(RedisCommand.pfadd("h", ["1", "2"]).keys == [Array("h".utf8)])
         #expect(RedisCommand.ping.keys.isEmpty)
         #expect(RedisCommand.echo("not a key").keys.isEmpty)
-        let custom = RedisCommand(arguments: [Array("EVAL".utf8), Array("return 1".utf8), Array("1".utf8), Array("k".utf8)], keyPositions: [3])
+        let custom = RedisCommand(
+            arguments: [Array("EVAL".utf8), Array("return 1".utf8), Array("1".utf8), Array("k".utf8)], keyPositions: [3]
+        )
         #expect(custom.keys == [Array("k".utf8)])
     }
 
@@ -21,7 +23,8 @@ struct RedisCommandTests {
     }
 
     @Test func descriptionQuotesLikeRedisCli() {
-        #expect(RedisCommand.set("{hll_counters}_a-2025-07", "x y").description == "SET {hll_counters}_a-2025-07 \"x y\"")
+        #expect(
+            RedisCommand.set("{hll_counters}_a-2025-07", "x y").description == "SET {hll_counters}_a-2025-07 \"x y\"")
         #expect(RedisCommand.set([0, 13, 10], "").description == "SET \"\\x00\\r\\n\" \"\"")
     }
 }

@@ -3,7 +3,9 @@ import TallyTestSupport
 import Testing
 
 /// Every RESP2 reply type, read from a real server, and every reply freed.
-@Suite("Replies", .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
+@Suite(
+    "Replies", .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)")
+)
 struct ReplyTests {
     let connection: RedisConnection
     let prefix = TestEnvironment.uniqueKeyPrefix("replies")

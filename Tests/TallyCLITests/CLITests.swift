@@ -3,7 +3,9 @@ import TallyTestSupport
 import Testing
 
 /// The `tally` binary, run as a user runs it.
-@Suite("tally CLI", .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
+@Suite(
+    "tally CLI",
+    .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
 struct CLITests {
     @Test func version() throws {
         let output = try TallyBinary.run(["--version"])
@@ -15,7 +17,9 @@ struct CLITests {
         let server = try RedisServer.shared()
         let output = try TallyBinary.run(["doctor"], environment: ["TALLY_REDIS_URL": server.url])
         #expect(output.status == 0, "\(output.combined)")
-        #expect(output.standardOutput.contains("[ok]      redis: connected to \(server.url) (from TALLY_REDIS_URL): Redis 7"))
+        #expect(
+            output.standardOutput.contains(
+                "[ok]      redis: connected to \(server.url) (from TALLY_REDIS_URL): Redis 7"))
         #expect(output.standardOutput.contains("no persistence configured"), "the test server runs with --save ''")
         #expect(output.standardOutput.contains("doctor: all checks passed"))
     }
@@ -34,13 +38,18 @@ struct CLITests {
         server.stop()
         let output = try TallyBinary.run(["doctor"], environment: ["TALLY_REDIS_URL": url])
         #expect(output.status == 1)
-        #expect(output.standardOutput.contains("[error]   redis: nothing accepts connections at \(url) (from TALLY_REDIS_URL)"), "\(output.combined)")
+        #expect(
+            output.standardOutput.contains(
+                "[error]   redis: nothing accepts connections at \(url) (from TALLY_REDIS_URL)"), "\(output.combined)")
     }
 
     @Test func doctorNamesABadURL() throws {
-        let output = try TallyBinary.run(["doctor"], environment: ["TALLY_REDIS_URL": "redis://:topsecret@localhost/notadb"])
+        let output = try TallyBinary.run(
+            ["doctor"], environment: ["TALLY_REDIS_URL": "redis://:topsecret@localhost/notadb"])
         #expect(output.status == 1)
-        #expect(output.standardOutput.contains("TALLY_REDIS_URL: Redis URL redis://:***@localhost/notadb: database \"notadb\""), "\(output.combined)")
+        #expect(
+            output.standardOutput.contains(
+                "TALLY_REDIS_URL: Redis URL redis://:***@localhost/notadb: database \"notadb\""), "\(output.combined)")
         #expect(!output.combined.contains("topsecret"))
     }
 

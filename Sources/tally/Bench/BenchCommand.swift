@@ -5,7 +5,8 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Tally against a baseline on the same machine, in the same run.",
-        discussion: "Build in release mode for meaningful figures: swift build -c release. Results go in BENCHMARKS.md.",
+        discussion:
+            "Build in release mode for meaningful figures: swift build -c release. Results go in BENCHMARKS.md.",
         subcommands: [BenchRedisCommand.self]
     )
 }

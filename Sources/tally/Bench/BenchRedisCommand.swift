@@ -91,7 +91,8 @@ struct BenchRedisCommand: AsyncParsableCommand {
             return (elapsed, try connection.send(.get(key)).optionalIntegerString())
         }
         guard final == Int64(requests) else {
-            throw RedisBenchmarkTool.Failure(description: "counter ended at \(final.map(String.init) ?? "nil"), expected \(requests)")
+            throw RedisBenchmarkTool.Failure(
+                description: "counter ended at \(final.map(String.init) ?? "nil"), expected \(requests)")
         }
         return Double(requests) / BenchStatistics.seconds(elapsed)
     }

@@ -6,7 +6,8 @@ struct DoctorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
         abstract: "Check the Redis server (and later the definitions and the database) and report each problem.",
-        discussion: "Exits 0 when nothing is wrong (warnings allowed), 1 when a check failed. Secrets are never printed."
+        discussion:
+            "Exits 0 when nothing is wrong (warnings allowed), 1 when a check failed. Secrets are never printed."
     )
 
     @OptionGroup var redis: RedisOptions

@@ -14,9 +14,15 @@ struct DoctorReport {
 
     private(set) var findings: [Finding] = []
 
-    mutating func ok(_ subject: String, _ text: String) { findings.append(Finding(subject: subject, level: .ok, text: text)) }
-    mutating func warn(_ subject: String, _ text: String) { findings.append(Finding(subject: subject, level: .warning, text: text)) }
-    mutating func fail(_ subject: String, _ text: String) { findings.append(Finding(subject: subject, level: .error, text: text)) }
+    mutating func ok(_ subject: String, _ text: String) {
+        findings.append(Finding(subject: subject, level: .ok, text: text))
+    }
+    mutating func warn(_ subject: String, _ text: String) {
+        findings.append(Finding(subject: subject, level: .warning, text: text))
+    }
+    mutating func fail(_ subject: String, _ text: String) {
+        findings.append(Finding(subject: subject, level: .error, text: text))
+    }
 
     var hasErrors: Bool { findings.contains { $0.level == .error } }
 
@@ -29,7 +35,8 @@ struct DoctorReport {
         }
         let errors = findings.filter { $0.level == .error }.count
         let warnings = findings.filter { $0.level == .warning }.count
-        text += errors == 0
+        text +=
+            errors == 0
             ? "doctor: all checks passed (\(warnings) warning\(warnings == 1 ? "" : "s"))\n"
             : "doctor: \(errors) problem\(errors == 1 ? "" : "s") found, \(warnings) warning\(warnings == 1 ? "" : "s")\n"
         return text

@@ -32,17 +32,25 @@ struct RedisCheck {
             let mode = info["redis_mode"] ?? "standalone"
             report.ok(
                 subject,
-                "connected to \(configuration.redactedURL) (from \(source)): Redis \(version), \(mode), round trip \(Self.format(roundTrip))")
+                "connected to \(configuration.redactedURL) (from \(source)): Redis \(version), \(mode), round trip \(Self.format(roundTrip))"
+            )
             check(version: version, into: &report)
             if info["role"] == "slave" || info["role"] == "replica" {
-                report.fail(subject, "the server is a read-only replica (master \(info["master_host"] ?? "?")): Tally's writes will be refused; point TALLY_REDIS_URL at the primary")
+                report.fail(
+                    subject,
+                    "the server is a read-only replica (master \(info["master_host"] ?? "?")): Tally's writes will be refused; point TALLY_REDIS_URL at the primary"
+                )
             }
             if mode == "cluster" {
-                report.warn(subject, "Redis Cluster: Tally's keys share hash tags per kind, but this client does not follow MOVED redirects yet")
+                report.warn(
+                    subject,
+                    "Redis Cluster: Tally's keys share hash tags per kind, but this client does not follow MOVED redirects yet"
+                )
             }
             let policy = info["maxmemory_policy"] ?? "noeviction"
             if policy.hasPrefix("allkeys") {
-                report.warn(subject, "maxmemory-policy \(policy) may evict all-time counters; use noeviction or volatile-*")
+                report.warn(
+                    subject, "maxmemory-policy \(policy) may evict all-time counters; use noeviction or volatile-*")
             }
             // CONFIG may be disabled on managed servers; then the persistence check is skipped.
             let saveRule = (try? replies[5].array()).flatMap { $0.count == 2 ? try? $0[1].string() : nil }
@@ -69,7 +77,8 @@ struct RedisCheck {
             return "nothing accepts connections at \(target): is redis-server running? (\(error.message))"
         case .timeout:
             return "\(target) did not answer in time: a firewall, a wrong host, or a stopped server (\(error.message))"
-        case .serverError where error.message.contains("NOAUTH") || error.message.contains("WRONGPASS") || error.message.contains("AUTH"):
+        case .serverError
+        where error.message.contains("NOAUTH") || error.message.contains("WRONGPASS") || error.message.contains("AUTH"):
             return "\(target) refused authentication: check the user and password in the URL (\(error.message))"
         default:
             return "\(target): \(error)"

@@ -1,0 +1,31 @@
+# Tally's everyday commands. Each one installs what it needs (scripts/bootstrap.sh) and is idempotent.
+.PHONY: demo test lint format bench leaks clean
+
+## The main job: build, private Redis unless TALLY_REDIS_URL is set, doctor, smoke of counters.
+demo:
+	bash scripts/demo.sh
+
+## Every test suite, against real redis-servers the tests start themselves.
+test:
+	bash scripts/test.sh
+
+## swift format in lint mode (CI runs it).
+lint:
+	swift format lint --strict --recursive --parallel Package.swift Sources Tests
+
+## Rewrites the sources in the project's format.
+format:
+	swift format format --in-place --recursive --parallel Package.swift Sources Tests
+
+## Release-mode benchmarks against a private Redis; figures go in BENCHMARKS.md.
+bench:
+	bash scripts/bootstrap.sh
+	swift build -c release --product tally
+	bash scripts/with-redis.sh $$(swift build -c release --show-bin-path)/tally bench redis --json
+
+## The reply, pipeline and failure tests under AddressSanitizer + LeakSanitizer: no leaked hiredis reply or context.
+leaks:
+	bash scripts/leaks.sh
+
+clean:
+	swift package clean

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what Tally needs to build and test, when it is missing. Idempotent.
+# As root it uses apt-get; otherwise it prints the exact command to run and fails.
+set -euo pipefail
+
+packages=(libhiredis-dev redis-server redis-tools pkg-config make)
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+else
+  # Not Debian/Ubuntu: check the commands and library directly.
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v redis-benchmark >/dev/null 2>&1 || missing+=(redis-tools)
+  pkg-config --exists hiredis 2>/dev/null || missing+=(hiredis)
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: missing ${missing[*]}; install them with your package manager (macOS: brew install hiredis redis)" >&2
+    exit 1
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bootstrap: missing ${missing[*]}; run:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "bootstrap: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "bootstrap: swift is not on PATH; install Swift 6.1 or newer from swift.org" >&2
+  exit 1
+fi
