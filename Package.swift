@@ -19,6 +19,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -35,6 +36,7 @@ let package = Package(
             dependencies: [
                 "Hiredis",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(
@@ -48,6 +50,7 @@ let package = Package(
         .executableTarget(
             name: "tally",
             dependencies: [
+                .product(name: "Yams", package: "Yams"),
                 "Hiredis",
                 "InternalEvents",
                 "ServicePing",
@@ -63,6 +66,10 @@ let package = Package(
         .testTarget(
             name: "HiredisTests",
             dependencies: ["Hiredis", "TallyTestSupport"]
+        ),
+        .testTarget(
+            name: "InternalEventsTests",
+            dependencies: ["InternalEvents", "TallyTestSupport"]
         ),
         .testTarget(
             name: "TallyCLITests",

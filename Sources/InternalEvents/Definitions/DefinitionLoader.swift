@@ -1,0 +1,214 @@
+import Foundation
+
+/// Loads definition folders (each with `events/` and/or `metrics/`, any depth below) into a `DefinitionCatalog`.
+///
+/// Every file is read and checked, every problem recorded, and only then does loading fail, with all of them.
+public struct DefinitionLoader: Sendable {
+    /// How strict to be, and what the app adds to GitLab's rules.
+    public struct Options: Sendable, Hashable {
+        /// Unknown fields are errors instead of warnings.
+        public var strict: Bool
+        /// The allowed `product_group` values; `nil` accepts any string (GitLab's list belongs to GitLab).
+        public var productGroups: Set<String>?
+        /// Also read GitLab's legacy key override files from here (see `LegacyKeyAliases`); the definition folders
+        /// (and, for GitLab's `config/`, `../lib/gitlab/usage_data_counters/`) are always looked at.
+        public var legacyAliasesDirectory: URL?
+        /// Whether an internal-events metric may name an event no folder defines (a warning instead of an error).
+        ///
+        /// Off by default. GitLab's own `config/` folder (recognised by its `metrics/schema/base.json`) always
+        /// allows it: its EE events live in `ee/config/` and its legacy ones in `hll_redis_legacy_events.yml`.
+        public var allowsUndefinedEvents: Bool
+
+        public init(
+            strict: Bool = false, productGroups: Set<String>? = nil, legacyAliasesDirectory: URL? = nil,
+            allowsUndefinedEvents: Bool = false
+        ) {
+            self.strict = strict
+            self.productGroups = productGroups
+            self.legacyAliasesDirectory = legacyAliasesDirectory
+            self.allowsUndefinedEvents = allowsUndefinedEvents
+        }
+    }
+
+    public var options: Options
+
+    public init(options: Options = .init()) {
+        self.options = options
+    }
+
+    /// Loads and validates every definition under the folders.
+    /// - Throws: `DefinitionLoadError` with every error and warning, when any error was found.
+    public func load(from directories: [URL]) throws(DefinitionLoadError) -> DefinitionCatalog {
+        var diagnostics: [DefinitionDiagnostic] = []
+        var eventFiles: [(URL, String)] = []
+        var metricFiles: [(URL, String)] = []
+        var aliases = LegacyKeyAliases()
+        var allowsUndefinedEvents = options.allowsUndefinedEvents
+        if directories.isEmpty {
+            diagnostics.append(
+                .init(
+                    severity: .error, file: "(none)", line: 0, field: "folders", message: "no definition folder given"))
+        }
+        for directory in directories {
+            let display = directory.path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory),
+                isDirectory.boolValue
+            else {
+                diagnostics.append(
+                    .init(
+                        severity: .error, file: display, line: 0, field: "folder",
+                        message: "does not exist or is not a folder"))
+                continue
+            }
+            let events = Self.yamlFiles(under: directory.appendingPathComponent("events"))
+            let metrics = Self.yamlFiles(under: directory.appendingPathComponent("metrics"))
+            if events == nil && metrics == nil {
+                diagnostics.append(
+                    .init(
+                        severity: .error, file: display, line: 0, field: "folder",
+                        message: "has neither an events/ nor a metrics/ folder"))
+            }
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("metrics/schema/base.json").path)
+            {
+                allowsUndefinedEvents = true
+            }
+            eventFiles += (events ?? []).map { ($0, Self.displayPath($0)) }
+            metricFiles += (metrics ?? []).map { ($0, Self.displayPath($0)) }
+            for candidate in LegacyKeyAliases.candidateDirectories(for: directory) {
+                aliases.load(from: candidate, diagnostics: &diagnostics)
+            }
+        }
+        if let extra = options.legacyAliasesDirectory {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: extra.path, isDirectory: &isDirectory), isDirectory.boolValue {
+                aliases.load(from: extra, diagnostics: &diagnostics)
+            } else {
+                diagnostics.append(
+                    .init(
+                        severity: .error, file: extra.path, line: 0, field: "legacy aliases",
+                        message: "does not exist or is not a folder"))
+            }
+        }
+
+        let eventParser = EventDefinitionParser(strict: options.strict, productGroups: options.productGroups)
+        var internalEvents: [String: EventDefinition] = [:]
+        var legacyEvents: [EventDefinition] = []
+        for (url, display) in eventFiles {
+            guard let node = DefinitionFileReader.read(url, displayPath: display, diagnostics: &diagnostics),
+                let event = eventParser.parse(node, file: display, diagnostics: &diagnostics)
+            else { continue }
+            guard event.isInternalEvent else {
+                legacyEvents.append(event)
+                continue
+            }
+            if let existing = internalEvents[event.action] {
+                diagnostics.append(
+                    .init(
+                        severity: .error, file: display, line: event.source.line, field: "action",
+                        message:
+                            "\"\(event.action)\" is already defined in \(existing.source); event names must be unique"))
+                continue
+            }
+            internalEvents[event.action] = event
+        }
+
+        let metricParser = MetricDefinitionParser(strict: options.strict, productGroups: options.productGroups)
+        var metrics: [MetricDefinition] = []
+        var byKeyPath: [String: MetricDefinition] = [:]
+        for (url, display) in metricFiles {
+            guard let node = DefinitionFileReader.read(url, displayPath: display, diagnostics: &diagnostics) else {
+                continue
+            }
+            for metric in metricParser.parse(node, file: display, diagnostics: &diagnostics) {
+                if let existing = byKeyPath[metric.keyPath] {
+                    diagnostics.append(
+                        .init(
+                            severity: .error, file: display, line: metric.source.line, field: "key_path",
+                            message:
+                                "\"\(metric.keyPath)\" is already used by \(existing.source); key paths must be unique")
+                    )
+                    continue
+                }
+                byKeyPath[metric.keyPath] = metric
+                metrics.append(metric)
+            }
+        }
+        checkEventReferences(
+            metrics: metrics, events: internalEvents, allowsUndefined: allowsUndefinedEvents, diagnostics: &diagnostics)
+
+        let errors = diagnostics.filter { $0.severity == .error }
+        guard errors.isEmpty else { throw DefinitionLoadError(diagnostics: diagnostics) }
+        return DefinitionCatalog(
+            events: internalEvents, legacyEvents: legacyEvents, metrics: metrics, legacyAliases: aliases,
+            warnings: diagnostics)
+    }
+
+    /// Events named by internal-events metrics must be defined; legacy option events only earn a warning.
+    private func checkEventReferences(
+        metrics: [MetricDefinition], events: [String: EventDefinition], allowsUndefined: Bool,
+        diagnostics: inout [DefinitionDiagnostic]
+    ) {
+        var warned: Set<String> = []
+        for metric in metrics {
+            for (index, rule) in metric.events.enumerated() where events[rule.name] == nil {
+                // An expanded metric is checked once per file.
+                guard warned.insert("\(metric.source.file)#\(index)").inserted else { continue }
+                let isInternal = metric.dataSource == .internalEvents
+                diagnostics.append(
+                    .init(
+                        severity: isInternal && !allowsUndefined ? .error : .warning, file: metric.source.file,
+                        line: metric.source.line, field: "events[\(index)].name",
+                        message:
+                            "event \"\(rule.name)\" is not defined; add events/\(rule.name).yml with internal_events: true"
+                    ))
+            }
+            for name in metric.optionEvents where events[name] == nil {
+                guard warned.insert("\(metric.source.file)#\(name)").inserted else { continue }
+                diagnostics.append(
+                    .init(
+                        severity: .warning, file: metric.source.file, line: metric.source.line, field: "options.events",
+                        message:
+                            "legacy event \"\(name)\" has no definition (GitLab lists such events in hll_redis_legacy_events.yml)"
+                    ))
+            }
+        }
+    }
+
+    /// `.yml`/`.yaml` files below `folder`, sorted; `nil` if the folder doesn't exist.
+    static func yamlFiles(under folder: URL) -> [URL]? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
+            return nil
+        }
+        guard
+            let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey])
+        else {
+            return []
+        }
+        var files: [URL] = []
+        for case let url as URL in enumerator where ["yml", "yaml"].contains(url.pathExtension) {
+            files.append(url)
+        }
+        return files.sorted { $0.path < $1.path }
+    }
+
+    /// The path relative to the working directory when it lies below it, else absolute.
+    static func displayPath(_ url: URL) -> String {
+        let current = FileManager.default.currentDirectoryPath + "/"
+        let path = url.standardizedFileURL.path
+        return path.hasPrefix(current) ? String(path.dropFirst(current.count)) : path
+    }
+}
+
+/// Loading definitions failed: every error found, and the warnings beside them.
+public struct DefinitionLoadError: Error, Sendable, CustomStringConvertible {
+    public var diagnostics: [DefinitionDiagnostic]
+
+    public var errors: [DefinitionDiagnostic] { diagnostics.filter { $0.severity == .error } }
+
+    public var description: String {
+        diagnostics.map(\.description).joined(separator: "\n") + "\n\(errors.count) error(s) in definitions"
+    }
+}

@@ -1,0 +1,260 @@
+import Foundation
+import Yams
+
+/// Reads fields of one YAML mapping into typed values, recording a diagnostic for each problem.
+///
+/// Every accessor marks its field as known; `reportUnknownFields` then names the rest.
+struct YAMLNodeReader {
+    let file: String
+    /// The dotted path of this mapping inside the file (`""` at the top, `events[1]` below).
+    let path: String
+    let mapping: Node.Mapping
+    let line: Int
+    private var known: Set<String> = []
+    private let entries: [String: (keyLine: Int, value: Node)]
+
+    /// A reader over `node`, or `nil` (with a diagnostic) if `node` is not a mapping.
+    init?(_ node: Node, file: String, path: String, diagnostics: inout [DefinitionDiagnostic]) {
+        guard case .mapping(let mapping) = node else {
+            diagnostics.append(
+                DefinitionDiagnostic(
+                    severity: .error, file: file, line: node.line, field: path.isEmpty ? "file" : path,
+                    message: "expected a mapping, found \(node.summary)"))
+            return nil
+        }
+        self.file = file
+        self.path = path
+        self.mapping = mapping
+        self.line = node.line
+        var entries: [String: (Int, Node)] = [:]
+        for (key, value) in mapping {
+            entries[key.scalar?.string ?? "\(key)"] = (key.line, value)
+        }
+        self.entries = entries
+    }
+
+    /// The fields of the mapping, in file order.
+    var fieldNames: [String] { mapping.map { $0.key.scalar?.string ?? "\($0.key)" } }
+
+    func fieldPath(_ field: String) -> String { path.isEmpty ? field : "\(path).\(field)" }
+
+    /// The line of a field's key, or of the mapping when the field is absent.
+    func line(of field: String) -> Int { entries[field]?.keyLine ?? line }
+
+    func has(_ field: String) -> Bool { entries[field] != nil }
+
+    /// The raw node of a field; marks it known.
+    mutating func node(_ field: String) -> Node? {
+        known.insert(field)
+        return entries[field]?.value
+    }
+
+    /// Marks fields as known without reading them.
+    mutating func accept(_ fields: [String]) { known.formUnion(fields) }
+
+    // MARK: Diagnostics
+
+    func error(_ field: String, _ message: String, line: Int? = nil, into diagnostics: inout [DefinitionDiagnostic]) {
+        diagnostics.append(
+            DefinitionDiagnostic(
+                severity: .error, file: file, line: line ?? self.line(of: field), field: fieldPath(field),
+                message: message))
+    }
+
+    func warning(_ field: String, _ message: String, line: Int? = nil, into diagnostics: inout [DefinitionDiagnostic]) {
+        diagnostics.append(
+            DefinitionDiagnostic(
+                severity: .warning, file: file, line: line ?? self.line(of: field), field: fieldPath(field),
+                message: message))
+    }
+
+    /// One diagnostic per field no accessor asked for.
+    func reportUnknownFields(strict: Bool, expected: String, into diagnostics: inout [DefinitionDiagnostic]) {
+        for name in fieldNames where !known.contains(name) {
+            diagnostics.append(
+                DefinitionDiagnostic(
+                    severity: strict ? .error : .warning, file: file, line: line(of: name), field: fieldPath(name),
+                    message: "unknown field; expected one of \(expected)"))
+        }
+    }
+
+    // MARK: Typed accessors
+
+    /// A required field must be present (it may still be null where `nullable`).
+    mutating func string(
+        _ field: String, required: Bool = false, nullable: Bool = false,
+        check: ((String) -> String?)? = nil, into diagnostics: inout [DefinitionDiagnostic]
+    ) -> String? {
+        guard let node = node(field) else {
+            if required { error(field, "required field is missing; expected a string", into: &diagnostics) }
+            return nil
+        }
+        if node.isNull {
+            if !nullable { error(field, "expected a string, found null", into: &diagnostics) }
+            return nil
+        }
+        guard let text = node.stringValue else {
+            error(field, "expected a string, found \(node.summary)", into: &diagnostics)
+            return nil
+        }
+        if let check, let problem = check(text) {
+            error(field, problem, into: &diagnostics)
+            return nil
+        }
+        return text
+    }
+
+    mutating func bool(_ field: String, into diagnostics: inout [DefinitionDiagnostic]) -> Bool? {
+        guard let node = node(field) else { return nil }
+        guard let value = node.boolValue else {
+            error(field, "expected true or false, found \(node.summary)", into: &diagnostics)
+            return nil
+        }
+        return value
+    }
+
+    mutating func enumValue<Value: RawRepresentable & CaseIterable>(
+        _ field: String, as type: Value.Type, required: Bool = false, into diagnostics: inout [DefinitionDiagnostic]
+    ) -> Value? where Value.RawValue == String {
+        let choices = Value.allCases.map { $0.rawValue }.joined(separator: ", ")
+        guard let node = node(field) else {
+            if required { error(field, "required field is missing; expected one of \(choices)", into: &diagnostics) }
+            return nil
+        }
+        guard let text = node.stringValue, let value = Value(rawValue: text) else {
+            error(field, "expected one of \(choices), found \(node.summary)", into: &diagnostics)
+            return nil
+        }
+        return value
+    }
+
+    /// A list of strings; `nullable` accepts null (an empty value) as an empty list.
+    mutating func stringList(
+        _ field: String, required: Bool = false, nullable: Bool = false, into diagnostics: inout [DefinitionDiagnostic]
+    ) -> [String]? {
+        guard let node = node(field) else {
+            if required { error(field, "required field is missing; expected a list of strings", into: &diagnostics) }
+            return nil
+        }
+        if node.isNull {
+            if !nullable { error(field, "expected a list of strings, found null", into: &diagnostics) }
+            return nullable ? [] : nil
+        }
+        guard case .sequence(let sequence) = node else {
+            error(field, "expected a list of strings, found \(node.summary)", into: &diagnostics)
+            return nil
+        }
+        var values: [String] = []
+        for (index, element) in sequence.enumerated() {
+            guard let text = element.stringValue else {
+                error(
+                    "\(field)[\(index)]", "expected a string, found \(element.summary)", line: element.line,
+                    into: &diagnostics)
+                continue
+            }
+            values.append(text)
+        }
+        return values
+    }
+
+    mutating func enumList<Value: RawRepresentable & CaseIterable & Equatable>(
+        _ field: String, as type: Value.Type, required: Bool = false, nullable: Bool = false, unique: Bool = false,
+        into diagnostics: inout [DefinitionDiagnostic]
+    ) -> [Value]? where Value.RawValue == String {
+        guard let texts = stringList(field, required: required, nullable: nullable, into: &diagnostics) else {
+            return nil
+        }
+        let choices = Value.allCases.map { $0.rawValue }.joined(separator: ", ")
+        var values: [Value] = []
+        for text in texts {
+            guard let value = Value(rawValue: text) else {
+                error(field, "expected each item to be one of \(choices), found \"\(text)\"", into: &diagnostics)
+                continue
+            }
+            if unique && values.contains(value) {
+                error(field, "\"\(text)\" is listed twice; items must be unique", into: &diagnostics)
+                continue
+            }
+            values.append(value)
+        }
+        return values
+    }
+}
+
+extension Node {
+    /// The resolved tag's name (`Tag.name` is internal to Yams; its description is the name).
+    var tagName: Tag.Name { Tag.Name(rawValue: tag.description) }
+
+    var line: Int { mark?.line ?? 0 }
+
+    var isNull: Bool {
+        guard case .scalar(let scalar) = self else { return false }
+        return scalar.style == .plain
+            && (tagName == .null || scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null")
+    }
+
+    /// The text of a string scalar (quoted, or plain and not a number, boolean or null).
+    var stringValue: String? {
+        guard case .scalar(let scalar) = self else { return nil }
+        if scalar.style != .plain { return scalar.string }
+        switch tagName {
+        case .str: return scalar.string
+        case .int, .float, .bool, .null: return nil
+        default: return isNull ? nil : scalar.string
+        }
+    }
+
+    var boolValue: Bool? {
+        guard case .scalar(let scalar) = self, scalar.style == .plain, tagName == .bool else { return nil }
+        return bool
+    }
+
+    /// A number scalar as a property value (integer or double).
+    var numberValue: PropertyValue? {
+        guard case .scalar(let scalar) = self, scalar.style == .plain else { return nil }
+        if tagName == .int, let value = Int64(scalar.string.replacingOccurrences(of: "_", with: "")) {
+            return .integer(value)
+        }
+        if tagName == .int || tagName == .float, let value = float { return .double(value) }
+        return nil
+    }
+
+    /// "a mapping", "a list", "null", "number 16.9", "\"text\"", for messages.
+    var summary: String {
+        let node = self
+        switch node {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        case .scalar(let scalar):
+            if node.isNull { return "null" }
+            if scalar.style == .plain {
+                if node.tagName == .bool { return "boolean \(scalar.string)" }
+                if node.tagName == .int || node.tagName == .float { return "number \(scalar.string)" }
+            }
+            let text = scalar.string.count > 60 ? String(scalar.string.prefix(57)) + "…" : scalar.string
+            return "\"\(text)\""
+        }
+    }
+
+    /// The node as plain data, for `options` and `extra_properties`.
+    var definitionValue: DefinitionValue {
+        let node = self
+        switch node {
+        case .mapping(let mapping):
+            return .mapping(mapping.map { ($0.key.scalar?.string ?? "\($0.key)", $0.value.definitionValue) })
+        case .sequence(let sequence):
+            return .list(sequence.map(\.definitionValue))
+        case .alias:
+            return .null
+        case .scalar(let scalar):
+            if node.isNull { return .null }
+            if let value = node.boolValue { return .bool(value) }
+            switch node.numberValue {
+            case .integer(let value): return .integer(value)
+            case .double(let value): return .double(value)
+            default: return .string(scalar.string)
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import InternalEvents
+
+/// The definition folders a command reads: arguments, else `TALLY_DEFINITIONS` (colon-separated), else `definitions`.
+struct DefinitionsOptions: ParsableArguments {
+    @Argument(
+        help: "Definition folders, each with events/ and/or metrics/ (default: $TALLY_DEFINITIONS, else ./definitions)."
+    )
+    var folders: [String] = []
+
+    @Flag(help: "Treat unknown fields as errors.")
+    var strict = false
+
+    @Option(help: "Folder holding GitLab's total_counter_redis_key_overrides.yml / hll_redis_key_overrides.yml.")
+    var legacyAliases: String?
+
+    @Option(help: "Comma-separated product groups to accept (default: any).")
+    var productGroups: String?
+
+    @Flag(help: "Metrics may name events no folder defines (a warning, not an error). Always on for GitLab's config/.")
+    var allowUndefinedEvents = false
+
+    var resolvedFolders: [String] {
+        if !folders.isEmpty { return folders }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["TALLY_DEFINITIONS"], !fromEnvironment.isEmpty {
+            return fromEnvironment.split(separator: ":").map(String.init)
+        }
+        return ["definitions"]
+    }
+
+    var loader: DefinitionLoader {
+        DefinitionLoader(
+            options: .init(
+                strict: strict,
+                productGroups: productGroups.map {
+                    Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+                },
+                legacyAliasesDirectory: legacyAliases.map { URL(fileURLWithPath: $0) },
+                allowsUndefinedEvents: allowUndefinedEvents))
+    }
+
+    /// Loads the catalog; on failure prints every diagnostic to standard error and exits 1.
+    func loadOrExit() throws -> DefinitionCatalog {
+        do {
+            let catalog = try loader.load(from: resolvedFolders.map { URL(fileURLWithPath: $0) })
+            return catalog
+        } catch {
+            StandardError.print(error.description)
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Writes lines to standard error.
+enum StandardError {
+    static func print(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
