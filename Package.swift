@@ -73,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TallyCLITests",
-            dependencies: ["tally", "TallyTestSupport"]
+            dependencies: ["tally", "InternalEvents", "TallyTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -48,7 +48,9 @@ struct NewDefinitionOptions: ParsableArguments {
         if FileManager.default.fileExists(atPath: url.path) && !force {
             throw ValidationError("\(url.path) exists; pass --force to overwrite it")
         }
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let directory = url.deletingLastPathComponent()
+        let directoryExisted = FileManager.default.fileExists(atPath: directory.path)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Data(text.utf8).write(to: url)
         do {
             _ = try DefinitionLoader().load(from: [URL(fileURLWithPath: folder)])
@@ -58,6 +60,7 @@ struct NewDefinitionOptions: ParsableArguments {
             }
             if !own.isEmpty {
                 try? FileManager.default.removeItem(at: url)
+                if !directoryExisted { try? FileManager.default.removeItem(at: directory) }
                 StandardError.print(own.map(\.description).joined(separator: "\n"))
                 throw ExitCode.failure
             }

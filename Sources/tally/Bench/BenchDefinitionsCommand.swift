@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import InternalEvents
+import Yams
+
+/// `tally bench definitions`: load + validate time vs a plain Yams parse of the same files.
+struct BenchDefinitionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "definitions",
+        abstract: "Time loading and validating definitions against parsing the same files with Yams alone.",
+        discussion: "Single-threaded, like the loader. Goal: GitLab's corpus loads and validates in under 0.3 s."
+    )
+
+    @Argument(help: "Definition folders (default: $TALLY_DEFINITIONS, else ./definitions).")
+    var folders: [String] = []
+
+    @Option(help: "Repetitions; medians are reported.")
+    var runs = 15
+
+    @Flag(help: "End with one JSON object on the last line.")
+    var json = false
+
+    func validate() throws {
+        guard runs > 0 else { throw ValidationError("--runs must be positive, got \(runs)") }
+    }
+
+    func run() async throws {
+        let resolved = DefinitionsOptions(folders: folders).resolvedFolders.map { URL(fileURLWithPath: $0) }
+        let files = resolved.flatMap { folder in
+            ["events", "metrics"].flatMap { Self.yamlFiles(under: folder.appendingPathComponent($0)) }
+        }
+        let clock = ContinuousClock()
+        var loadTimes: [Double] = []
+        var parseTimes: [Double] = []
+        var metrics = 0
+        for _ in 0..<runs {
+            let start = clock.now
+            let catalog = try DefinitionLoader().load(from: resolved)
+            loadTimes.append(BenchStatistics.seconds(clock.now - start))
+            metrics = catalog.metrics.count
+            let parseStart = clock.now
+            for file in files {
+                _ = try Yams.load(yaml: String(decoding: try Data(contentsOf: file), as: UTF8.self))
+            }
+            parseTimes.append(BenchStatistics.seconds(clock.now - parseStart))
+        }
+        let result = Result(
+            files: files.count, metrics: metrics, runs: runs, loadSeconds: BenchStatistics.median(loadTimes),
+            yamsParseSeconds: BenchStatistics.median(parseTimes))
+        print(
+            "\(files.count) files (\(metrics) metrics): load + validate \(String(format: "%.1f", result.loadSeconds * 1000)) ms, Yams parse alone \(String(format: "%.1f", result.yamsParseSeconds * 1000)) ms, ratio \(String(format: "%.2f", result.ratio)) (median of \(runs); goal: load under 300 ms)"
+        )
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        }
+    }
+
+    static func yamlFiles(under folder: URL) -> [URL] {
+        guard let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else {
+            return []
+        }
+        return enumerator.compactMap { $0 as? URL }.filter { ["yml", "yaml"].contains($0.pathExtension) }
+    }
+
+    struct Result: Encodable {
+        var benchmark = "definitions"
+        var files: Int
+        var metrics: Int
+        var runs: Int
+        var loadSeconds: Double
+        var yamsParseSeconds: Double
+        var ratio: Double { loadSeconds / yamsParseSeconds }
+
+        enum CodingKeys: String, CodingKey {
+            case benchmark, files, metrics, runs, ratio
+            case loadSeconds = "load_seconds"
+            case yamsParseSeconds = "yams_parse_seconds"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(benchmark, forKey: .benchmark)
+            try container.encode(files, forKey: .files)
+            try container.encode(metrics, forKey: .metrics)
+            try container.encode(runs, forKey: .runs)
+            try container.encode(loadSeconds, forKey: .loadSeconds)
+            try container.encode(yamsParseSeconds, forKey: .yamsParseSeconds)
+            try container.encode(ratio, forKey: .ratio)
+        }
+    }
+}
+
+extension DefinitionsOptions {
+    init(folders: [String]) {
+        self.init()
+        self.folders = folders
+    }
+}
