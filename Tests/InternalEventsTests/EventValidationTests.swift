@@ -172,6 +172,18 @@ struct EventValidationTests {
         }
         let errors = loadDiagnostics(folder, options: .init(productGroups: ["billing"]))
         #expect(errors.first?.field == "product_group")
-        #expect(errors.first?.message.contains("not one of the configured product groups") == true)
+        #expect(errors.first?.message.contains("not in the configured list") == true)
+    }
+
+    @Test func configuredProductCategories() throws {
+        let folder = try folder(events: [
+            "x.yml": DefinitionFolder.event("x", extra: "product_categories: [notes, billing]")
+        ])
+        #expect(throws: Never.self) {
+            try DefinitionLoader(options: .init(productCategories: ["notes", "billing"])).load(from: [folder.url])
+        }
+        let errors = loadDiagnostics(folder, options: .init(productCategories: ["notes"]))
+        #expect(errors.first?.field == "product_categories")
+        #expect(errors.first?.message.contains("\"billing\" is not in the configured list") == true)
     }
 }

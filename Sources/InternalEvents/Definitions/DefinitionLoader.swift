@@ -10,6 +10,8 @@ public struct DefinitionLoader: Sendable {
         public var strict: Bool
         /// The allowed `product_group` values; `nil` accepts any string (GitLab's list belongs to GitLab).
         public var productGroups: Set<String>?
+        /// The allowed `product_categories` values; `nil` accepts any string.
+        public var productCategories: Set<String>?
         /// Also read GitLab's legacy key override files from here (see `LegacyKeyAliases`); the definition folders
         /// (and, for GitLab's `config/`, `../lib/gitlab/usage_data_counters/`) are always looked at.
         public var legacyAliasesDirectory: URL?
@@ -20,11 +22,12 @@ public struct DefinitionLoader: Sendable {
         public var allowsUndefinedEvents: Bool
 
         public init(
-            strict: Bool = false, productGroups: Set<String>? = nil, legacyAliasesDirectory: URL? = nil,
-            allowsUndefinedEvents: Bool = false
+            strict: Bool = false, productGroups: Set<String>? = nil, productCategories: Set<String>? = nil,
+            legacyAliasesDirectory: URL? = nil, allowsUndefinedEvents: Bool = false
         ) {
             self.strict = strict
             self.productGroups = productGroups
+            self.productCategories = productCategories
             self.legacyAliasesDirectory = legacyAliasesDirectory
             self.allowsUndefinedEvents = allowsUndefinedEvents
         }
@@ -91,7 +94,7 @@ public struct DefinitionLoader: Sendable {
             }
         }
 
-        let eventParser = EventDefinitionParser(strict: options.strict, productGroups: options.productGroups)
+        let eventParser = EventDefinitionParser(options: options)
         var internalEvents: [String: EventDefinition] = [:]
         var legacyEvents: [EventDefinition] = []
         for (url, display) in eventFiles {
@@ -113,7 +116,7 @@ public struct DefinitionLoader: Sendable {
             internalEvents[event.action] = event
         }
 
-        let metricParser = MetricDefinitionParser(strict: options.strict, productGroups: options.productGroups)
+        let metricParser = MetricDefinitionParser(options: options)
         var metrics: [MetricDefinition] = []
         var byKeyPath: [String: MetricDefinition] = [:]
         for (url, display) in metricFiles {

@@ -2,8 +2,7 @@ import Yams
 
 /// Turns one event YAML document into an `EventDefinition`, following `config/events/schema.json`.
 struct EventDefinitionParser {
-    let strict: Bool
-    let productGroups: Set<String>?
+    let options: DefinitionLoader.Options
 
     static let knownFields = [
         "description", "category", "internal_events", "action", "extra_properties", "identifiers",
@@ -32,11 +31,10 @@ struct EventDefinitionParser {
         let properties = parseAdditionalProperties(&reader, diagnostics: &diagnostics)
         _ = reader.string("iglu_schema_url", nullable: true, into: &diagnostics)
         let productGroup = reader.string("product_group", required: true, into: &diagnostics)
-        if let productGroup, let productGroups, !productGroups.contains(productGroup) {
-            reader.error(
-                "product_group", "\"\(productGroup)\" is not one of the configured product groups", into: &diagnostics)
-        }
+        reader.checkListed(
+            "product_group", productGroup.map { [$0] }, in: self.options.productGroups, into: &diagnostics)
         let categories = reader.stringList("product_categories", into: &diagnostics)
+        reader.checkListed("product_categories", categories, in: self.options.productCategories, into: &diagnostics)
         let introducedBy = reader.string(
             "introduced_by_url", required: true, nullable: true, check: DefinitionChecks.uri, into: &diagnostics)
         let milestone = reader.string(
@@ -66,7 +64,8 @@ struct EventDefinitionParser {
         let tiers = reader.enumList("tiers", as: Tier.self, required: true, into: &diagnostics)
         _ = reader.stringList("extra_tracking_classes", into: &diagnostics)
         reader.accept(Self.knownFields)
-        reader.reportUnknownFields(strict: strict, expected: "the fields of GitLab's event schema", into: &diagnostics)
+        reader.reportUnknownFields(
+            strict: self.options.strict, expected: "the fields of GitLab's event schema", into: &diagnostics)
 
         let errorsAfter = diagnostics.filter { $0.severity == .error }.count
         guard errorsAfter == errorsBefore, let action, let description else { return nil }

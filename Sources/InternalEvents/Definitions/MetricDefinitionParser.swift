@@ -3,8 +3,7 @@ import Yams
 /// Turns one metric YAML document into its `MetricDefinition`s (one per time frame), following
 /// `config/metrics/schema/base.json` and its parts.
 struct MetricDefinitionParser {
-    let strict: Bool
-    let productGroups: Set<String>?
+    let options: DefinitionLoader.Options
 
     static let knownFields = [
         "key_path", "description", "product_group", "product_categories", "value_type", "status", "milestone",
@@ -36,11 +35,10 @@ struct MetricDefinitionParser {
             into: &diagnostics)
         let description = reader.string("description", required: true, into: &diagnostics)
         let productGroup = reader.string("product_group", required: true, into: &diagnostics)
-        if let productGroup, let productGroups, !productGroups.contains(productGroup) {
-            reader.error(
-                "product_group", "\"\(productGroup)\" is not one of the configured product groups", into: &diagnostics)
-        }
+        reader.checkListed(
+            "product_group", productGroup.map { [$0] }, in: self.options.productGroups, into: &diagnostics)
         let categories = reader.stringList("product_categories", into: &diagnostics)
+        reader.checkListed("product_categories", categories, in: self.options.productCategories, into: &diagnostics)
         let valueType = reader.enumValue("value_type", as: ValueType.self, required: true, into: &diagnostics)
         let status = reader.enumValue("status", as: MetricStatus.self, required: true, into: &diagnostics)
         let milestone = reader.string(
@@ -70,7 +68,8 @@ struct MetricDefinitionParser {
         let timeFrames = parseTimeFrames(&reader, diagnostics: &diagnostics)
         let events = parseEvents(&reader, dataSource: dataSource, diagnostics: &diagnostics)
         reader.accept(Self.knownFields)
-        reader.reportUnknownFields(strict: strict, expected: "the fields of GitLab's metric schema", into: &diagnostics)
+        reader.reportUnknownFields(
+            strict: self.options.strict, expected: "the fields of GitLab's metric schema", into: &diagnostics)
 
         // Conditional rules of the schema's parts.
         if valueType == .object && valueJSONSchema == nil {

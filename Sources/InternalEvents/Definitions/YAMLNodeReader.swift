@@ -78,6 +78,16 @@ struct YAMLNodeReader {
         }
     }
 
+    /// Values an app restricts to its own list (`product_group`, `product_categories`); no list accepts anything.
+    func checkListed(
+        _ field: String, _ values: [String]?, in allowed: Set<String>?, into diagnostics: inout [DefinitionDiagnostic]
+    ) {
+        guard let allowed, let values else { return }
+        for value in values where !allowed.contains(value) {
+            error(field, "\"\(value)\" is not in the configured list (\(allowed.count) allowed)", into: &diagnostics)
+        }
+    }
+
     // MARK: Typed accessors
 
     /// A required field must be present (it may still be null where `nullable`).

@@ -18,6 +18,9 @@ struct DefinitionsOptions: ParsableArguments {
     @Option(help: "Comma-separated product groups to accept (default: any).")
     var productGroups: String?
 
+    @Option(help: "Comma-separated product categories to accept (default: any).")
+    var productCategories: String?
+
     @Flag(help: "Metrics may name events no folder defines (a warning, not an error). Always on for GitLab's config/.")
     var allowUndefinedEvents = false
 
@@ -27,6 +30,10 @@ struct DefinitionsOptions: ParsableArguments {
             return fromEnvironment.split(separator: ":").map(String.init)
         }
         return ["definitions"]
+    }
+
+    private static func list(_ text: String) -> Set<String> {
+        Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
     }
 
     var loader: DefinitionLoader {
