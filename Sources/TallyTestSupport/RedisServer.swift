@@ -168,6 +168,17 @@ public final class RedisServer: Sendable {
         try launch(extraArguments: extra)
     }
 
+    /// Kills the process (SIGKILL) but keeps its directory, so `relaunch()` finds an append-only file there.
+    public func kill() {
+        terminateProcess()
+    }
+
+    /// Starts the process again after `kill()`, same port, socket, directory and options.
+    public func relaunch() throws {
+        let extra = (try? JSONDecoder().decode([String].self, from: Data(contentsOf: extraArgumentsFile))) ?? []
+        try launch(extraArguments: extra)
+    }
+
     /// Stops the process with SIGSTOP: connections stay open but nothing is answered.
     public func pause() {
         signal(SIGSTOP)
@@ -180,7 +191,7 @@ public final class RedisServer: Sendable {
 
     private func signal(_ number: Int32) {
         process.withLock { child in
-            if let child, child.isRunning { _ = kill(child.processIdentifier, number) }
+            if let child, child.isRunning { deliver(number, to: child.processIdentifier) }
         }
     }
 
@@ -192,7 +203,12 @@ public final class RedisServer: Sendable {
         guard let child, child.isRunning else { return }
         // SIGKILL, not SIGTERM: a child spawned from a Swift concurrency or Dispatch thread inherits that thread's
         // blocked-signal mask, SIGTERM included, and redis-server never unblocks it. The server keeps no data.
-        _ = kill(child.processIdentifier, SIGKILL)
+        deliver(SIGKILL, to: child.processIdentifier)
         child.waitUntilExit()
     }
+}
+
+/// `kill(2)`, outside the class whose `kill()` method would shadow it.
+private func deliver(_ signal: Int32, to process: Int32) {
+    _ = kill(process, signal)
 }

@@ -64,8 +64,8 @@ struct RedisCheck {
 
     private func check(version: String, into report: inout DoctorReport) {
         let major = Int(version.split(separator: ".").first ?? "") ?? 0
-        if major < 5 {
-            report.fail("redis", "Redis \(version) is too old; Tally needs Redis 5 or newer (7 recommended)")
+        if major < 7 {
+            report.fail("redis", "Redis \(version) is too old; Tally needs Redis 7 or newer (it sets weekly TTLs with EXPIRE … NX)")
         }
     }
 

@@ -1,0 +1,46 @@
+/// GitLab's Redis key names for event selection rules, byte for byte (DESIGN.md §4).
+///
+/// `{SLOT}_PATH[-WEEK]`: the slot is `event_sums` for sums, `event_counters` for totals, `hll_counters` for
+/// uniques; the path is the rule's `pathPart`, replaced by its legacy name when `hll_redis_key_overrides.yml` maps
+/// it; the week suffix (`-2025-07`) is added for time-framed rules; an all-time total key is finally replaced by its
+/// legacy name when `total_counter_redis_key_overrides.yml` maps it. An optional prefix goes before everything.
+public struct CounterKeyScheme: Sendable, Hashable {
+    /// Six weeks: the TTL of weekly keys, so that the oldest week a 28d metric reads is still there.
+    public static let weeklyTTLSeconds = 3_628_800
+
+    /// Prepended to every key, for a Redis shared with other apps. Empty by default: keys are GitLab's.
+    public var prefix: String
+    public var aliases: LegacyKeyAliases
+
+    public init(prefix: String = "", aliases: LegacyKeyAliases = .init()) {
+        self.prefix = prefix
+        self.aliases = aliases
+    }
+
+    /// The hash-tag slot of a rule's keys.
+    public static func slot(of rule: EventSelectionRule) -> String {
+        switch rule.kind {
+        case .sum: "event_sums"
+        case .total: "event_counters"
+        case .unique: "hll_counters"
+        }
+    }
+
+    /// The key without week suffix and without prefix: `{hll_counters}_create_note-user`.
+    public func baseKey(for rule: EventSelectionRule) -> String {
+        let path = aliases.rulePaths[rule.pathPart] ?? rule.pathPart
+        return "{\(Self.slot(of: rule))}_\(path)"
+    }
+
+    /// The full key a rule writes (and a metric reads) for `week`; `week` is ignored for all-time rules.
+    public func key(for rule: EventSelectionRule, week: ISOWeek) -> String {
+        key(base: baseKey(for: rule), rule: rule, weekSuffix: week.description)
+    }
+
+    /// The full key from a precomputed base key (the tracker's hot path).
+    func key(base: String, rule: EventSelectionRule, weekSuffix: String) -> String {
+        if rule.isTimeFramed { return prefix + base + "-" + weekSuffix }
+        if rule.kind == .total, let legacy = aliases.totalCounters[base] { return prefix + legacy }
+        return prefix + base
+    }
+}

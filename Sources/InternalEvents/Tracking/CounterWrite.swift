@@ -1,0 +1,55 @@
+import Hiredis
+
+/// One change to one counter. Direct mode sends the writes of one event; buffered mode sends sums of many.
+public enum CounterWrite: Sendable, Hashable {
+    /// `INCRBY key count`; weekly keys also get `EXPIRE key 3628800 NX` (a TTL only where none is set, as GitLab).
+    case increment(key: String, by: Int64, weekly: Bool)
+    /// `INCRBYFLOAT key amount`, with the same TTL rule.
+    case incrementFloat(key: String, by: Double, weekly: Bool)
+    /// `PFADD key members…` then `EXPIRE key 3628800` (refreshed on every write, as GitLab).
+    case addUnique(key: String, members: [String])
+
+    /// The key written.
+    public var key: String {
+        switch self {
+        case .increment(let key, _, _), .incrementFloat(let key, _, _), .addUnique(let key, _): key
+        }
+    }
+
+    /// The Redis commands of this write, without `MULTI`/`EXEC` (see `RedisCounterCommands`).
+    public var commands: [RedisCommand] {
+        let ttl = CounterKeyScheme.weeklyTTLSeconds
+        switch self {
+        case .increment(let key, let count, let weekly):
+            let increment: RedisCommand = count == 1 ? .incr(key) : .incrBy(key, count)
+            return weekly ? [increment, .expireIfUnset(key, seconds: ttl)] : [increment]
+        case .incrementFloat(let key, let amount, let weekly):
+            return weekly ? [.incrByFloat(key, amount), .expireIfUnset(key, seconds: ttl)] : [.incrByFloat(key, amount)]
+        case .addUnique(let key, let members):
+            // GitLab adds at most 300 values per PFADD.
+            var commands: [RedisCommand] = stride(from: 0, to: members.count, by: 300).map {
+                .pfadd(key, Array(members[$0..<min($0 + 300, members.count)]))
+            }
+            commands.append(.expire(key, seconds: ttl))
+            return commands
+        }
+    }
+}
+
+/// Turns writes into one pipeline: counters as they are, each unique write inside its own `MULTI`/`EXEC`.
+public enum RedisCounterCommands {
+    public static func pipeline(for writes: [CounterWrite]) -> [RedisCommand] {
+        var commands: [RedisCommand] = []
+        commands.reserveCapacity(writes.count * 2 + 4)
+        for write in writes {
+            if case .addUnique = write {
+                commands.append(.multi)
+                commands += write.commands
+                commands.append(.exec)
+            } else {
+                commands += write.commands
+            }
+        }
+        return commands
+    }
+}

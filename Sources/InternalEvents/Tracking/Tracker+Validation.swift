@@ -1,0 +1,48 @@
+extension Tracker {
+    /// Checks an event against its definition, as GitLab's `EventValidator` does, and keeps only declared properties.
+    public func validate(
+        _ event: String, user: UserID?, project: ProjectID?, namespace: NamespaceID?,
+        properties: [String: PropertyValue]
+    ) throws(TrackingError) -> TrackedEvent {
+        guard let definition = catalog.events[event] else {
+            throw TrackingError(code: .unknownEvent, event: event, message: "Unknown event: \(event)")
+        }
+        let given: [(EventIdentifier, Int64?)] = [(.user, user?.rawValue), (.project, project?.rawValue), (.namespace, namespace?.rawValue)]
+        for (identifier, value) in given {
+            guard let value else { continue }
+            if !definition.identifiers.isEmpty && !definition.identifiers.contains(identifier) {
+                let declared = definition.identifiers.map(\.rawValue).joined(separator: ", ")
+                throw TrackingError(
+                    code: .invalidIdentifier, event: event,
+                    message: "\(identifier.rawValue) is not an identifier of \(event) (declared: \(declared))")
+            }
+            if value <= 0 {
+                throw TrackingError(code: .invalidIdentifier, event: event, message: "\(identifier.rawValue) id must be positive, got \(value)")
+            }
+        }
+        var declared: [String: PropertyValue] = [:]
+        for (name, value) in properties {
+            switch name {
+            case "label", "property":
+                guard case .string = value else {
+                    throw TrackingError(code: .invalidProperty, event: event, message: "\(name) must be a string, got \(value)")
+                }
+            case "value":
+                guard value.isNumber else {
+                    throw TrackingError(code: .invalidProperty, event: event, message: "value must be a number, got \"\(value)\"")
+                }
+            default:
+                guard definition.declares(name) else {
+                    throw TrackingError(
+                        code: .undeclaredProperty, event: event,
+                        message: "custom property \(name) is not declared in \(definition.source.file)")
+                }
+            }
+            // Undeclared base properties are ignored, as GitLab does: they never reach counters or filters.
+            if definition.declares(name) { declared[name] = value }
+        }
+        return TrackedEvent(
+            name: event, user: user, project: project, namespace: namespace, properties: declared, timestamp: clock.now(),
+            rules: catalog.rules(forEvent: event))
+    }
+}

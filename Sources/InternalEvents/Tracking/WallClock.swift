@@ -1,0 +1,31 @@
+import Foundation
+import Synchronization
+
+/// The source of "now" for tracking and pings. Injected, so tests and backfills pin time instead of sleeping.
+public protocol WallClock: Sendable {
+    /// The current time.
+    func now() -> Date
+}
+
+/// The system's clock.
+public struct SystemWallClock: WallClock {
+    public init() {}
+    public func now() -> Date { Date() }
+}
+
+/// A clock that says what it is told: for tests, `--at` and `TALLY_NOW`.
+public final class FixedWallClock: WallClock {
+    private let current: Mutex<Date>
+
+    public init(_ date: Date) {
+        current = Mutex(date)
+    }
+
+    public func now() -> Date { current.withLock { $0 } }
+
+    /// Moves the clock to `date`.
+    public func set(_ date: Date) { current.withLock { $0 = date } }
+
+    /// Moves the clock forward by `seconds`.
+    public func advance(by seconds: TimeInterval) { current.withLock { $0 += seconds } }
+}
