@@ -12,6 +12,8 @@ struct TallyCommand: AsyncParsableCommand {
               TALLY_REDIS_URL   Redis server (default \(RedisOptions.defaultURL)); redis://[user:password@]host:port[/db] or unix:///path/redis.sock[?db=N]
             """,
         version: TallyVersion.current,
-        subcommands: [DoctorCommand.self, DefinitionsCommand.self, TrackCommand.self, KeysCommand.self, BenchCommand.self]
+        subcommands: [
+            DoctorCommand.self, DefinitionsCommand.self, TrackCommand.self, KeysCommand.self, BenchCommand.self,
+        ]
     )
 }

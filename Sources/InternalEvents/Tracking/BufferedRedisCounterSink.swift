@@ -31,7 +31,8 @@ public final class BufferedRedisCounterSink: EventSink, Service {
         public var writesPerTransaction: Int
 
         public init(
-            flushInterval: Duration = .seconds(1), flushThresholdBytes: Int = 4 << 20, maximumBufferedBytes: Int = 64 << 20,
+            flushInterval: Duration = .seconds(1), flushThresholdBytes: Int = 4 << 20,
+            maximumBufferedBytes: Int = 64 << 20,
             writesPerTransaction: Int = 2_000
         ) {
             self.flushInterval = flushInterval
@@ -75,7 +76,8 @@ public final class BufferedRedisCounterSink: EventSink, Service {
         var waiters: [(generation: Int, continuation: CheckedContinuation<Void, Never>)] = []
         var stopping = false
         var stopped = false
-        var statistics = Statistics(buffered: 0, dropped: 0, flushedWrites: 0, flushFailures: 0, bufferedBytes: 0, flushLag: 0)
+        var statistics = Statistics(
+            buffered: 0, dropped: 0, flushedWrites: 0, flushFailures: 0, bufferedBytes: 0, flushLag: 0)
     }
 
     /// Creates the sink and starts its flush thread.
@@ -218,7 +220,8 @@ public final class BufferedRedisCounterSink: EventSink, Service {
             return true
         }
         if abandon && pendingWrites > 0 {
-            logger.error("stopping with Redis unreachable: counter writes dropped", metadata: ["writes": "\(pendingWrites)"])
+            logger.error(
+                "stopping with Redis unreachable: counter writes dropped", metadata: ["writes": "\(pendingWrites)"])
         }
         return abandon
     }
@@ -263,7 +266,8 @@ private final class Flusher: @unchecked Sendable {
                 let slice = Array(writes[start..<min(start + size, writes.count)])
                 pending.append(
                     Chunk(
-                        writes: slice, bytes: CounterAggregate.estimatedBytes(of: slice), marker: newMarker(), oldest: oldest))
+                        writes: slice, bytes: CounterAggregate.estimatedBytes(of: slice), marker: newMarker(),
+                        oldest: oldest))
             }
         }
         var flushed = 0

@@ -17,7 +17,8 @@ struct CounterAggregate: Sendable {
         writes.reduce(0) { total, write in
             switch write {
             case .increment(let key, _, _), .incrementFloat(let key, _, _): total + key.utf8.count + 64
-            case .addUnique(let key, let members): total + key.utf8.count + 64 + members.reduce(0) { $0 + $1.utf8.count + 32 }
+            case .addUnique(let key, let members):
+                total + key.utf8.count + 64 + members.reduce(0) { $0 + $1.utf8.count + 32 }
             }
         }
     }
@@ -54,7 +55,9 @@ struct CounterAggregate: Sendable {
         var writes: [CounterWrite] = []
         writes.reserveCapacity(increments.count + floatIncrements.count + uniques.count)
         for (key, value) in increments { writes.append(.increment(key: key, by: value.count, weekly: value.weekly)) }
-        for (key, value) in floatIncrements { writes.append(.incrementFloat(key: key, by: value.amount, weekly: value.weekly)) }
+        for (key, value) in floatIncrements {
+            writes.append(.incrementFloat(key: key, by: value.amount, weekly: value.weekly))
+        }
         for (key, members) in uniques { writes.append(.addUnique(key: key, members: members.sorted())) }
         return writes
     }

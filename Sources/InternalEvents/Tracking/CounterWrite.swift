@@ -24,7 +24,8 @@ public enum CounterWrite: Sendable, Hashable {
             let increment: RedisCommand = count == 1 ? .incr(key) : .incrBy(key, count)
             return weekly ? [increment, .expireIfUnset(key, seconds: ttl)] : [increment]
         case .incrementFloat(let key, let amount, let weekly):
-            return weekly ? [.incrByFloat(key, amount), .expireIfUnset(key, seconds: ttl)] : [.incrByFloat(key, amount)]
+            return weekly
+                ? [.incrByFloat(key, amount), .expireIfUnset(key, seconds: ttl)] : [.incrByFloat(key, amount)]
         case .addUnique(let key, let members):
             // GitLab adds at most 300 values per PFADD.
             var commands: [RedisCommand] = stride(from: 0, to: members.count, by: 300).map {

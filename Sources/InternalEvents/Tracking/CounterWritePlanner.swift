@@ -26,7 +26,8 @@ public struct CounterWritePlanner: Sendable {
                 writes.append(.increment(key: key, by: 1, weekly: rule.isTimeFramed))
             case .sum:
                 switch event.properties["value"] {
-                case .integer(let value): writes.append(.incrementFloat(key: key, by: Double(value), weekly: rule.isTimeFramed))
+                case .integer(let value):
+                    writes.append(.incrementFloat(key: key, by: Double(value), weekly: rule.isTimeFramed))
                 case .double(let value): writes.append(.incrementFloat(key: key, by: value, weekly: rule.isTimeFramed))
                 default: continue
                 }

@@ -20,7 +20,9 @@ public struct DirectRedisCounterSink: EventSink {
             throw RedisError(code: .serverError, message: "\(refused)")
         }
         for case .array(let results) in replies {
-            if let refused = results.first(where: \.isError) { throw RedisError(code: .serverError, message: "\(refused)") }
+            if let refused = results.first(where: \.isError) {
+                throw RedisError(code: .serverError, message: "\(refused)")
+            }
         }
     }
 }

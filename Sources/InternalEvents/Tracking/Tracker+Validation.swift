@@ -7,7 +7,9 @@ extension Tracker {
         guard let definition = catalog.events[event] else {
             throw TrackingError(code: .unknownEvent, event: event, message: "Unknown event: \(event)")
         }
-        let given: [(EventIdentifier, Int64?)] = [(.user, user?.rawValue), (.project, project?.rawValue), (.namespace, namespace?.rawValue)]
+        let given: [(EventIdentifier, Int64?)] = [
+            (.user, user?.rawValue), (.project, project?.rawValue), (.namespace, namespace?.rawValue),
+        ]
         for (identifier, value) in given {
             guard let value else { continue }
             if !definition.identifiers.isEmpty && !definition.identifiers.contains(identifier) {
@@ -17,7 +19,9 @@ extension Tracker {
                     message: "\(identifier.rawValue) is not an identifier of \(event) (declared: \(declared))")
             }
             if value <= 0 {
-                throw TrackingError(code: .invalidIdentifier, event: event, message: "\(identifier.rawValue) id must be positive, got \(value)")
+                throw TrackingError(
+                    code: .invalidIdentifier, event: event,
+                    message: "\(identifier.rawValue) id must be positive, got \(value)")
             }
         }
         var declared: [String: PropertyValue] = [:]
@@ -25,11 +29,13 @@ extension Tracker {
             switch name {
             case "label", "property":
                 guard case .string = value else {
-                    throw TrackingError(code: .invalidProperty, event: event, message: "\(name) must be a string, got \(value)")
+                    throw TrackingError(
+                        code: .invalidProperty, event: event, message: "\(name) must be a string, got \(value)")
                 }
             case "value":
                 guard value.isNumber else {
-                    throw TrackingError(code: .invalidProperty, event: event, message: "value must be a number, got \"\(value)\"")
+                    throw TrackingError(
+                        code: .invalidProperty, event: event, message: "value must be a number, got \"\(value)\"")
                 }
             default:
                 guard definition.declares(name) else {
@@ -42,7 +48,8 @@ extension Tracker {
             if definition.declares(name) { declared[name] = value }
         }
         return TrackedEvent(
-            name: event, user: user, project: project, namespace: namespace, properties: declared, timestamp: clock.now(),
+            name: event, user: user, project: project, namespace: namespace, properties: declared,
+            timestamp: clock.now(),
             rules: catalog.rules(forEvent: event))
     }
 }

@@ -25,7 +25,8 @@ public struct Tracker: Sendable {
     private let counts: TrackerCounts
 
     public init(
-        catalog: DefinitionCatalog, sinks: [any EventSink], mode: Mode = .production, clock: any WallClock = SystemWallClock(),
+        catalog: DefinitionCatalog, sinks: [any EventSink], mode: Mode = .production,
+        clock: any WallClock = SystemWallClock(),
         logger: Logger = Logger(label: "tally.tracker")
     ) {
         self.catalog = catalog
@@ -47,7 +48,8 @@ public struct Tracker: Sendable {
     ) async throws(TrackingError) {
         let tracked: TrackedEvent
         do {
-            tracked = try validate(event, user: user, project: project, namespace: namespace, properties: additionalProperties)
+            tracked = try validate(
+                event, user: user, project: project, namespace: namespace, properties: additionalProperties)
         } catch {
             counts.rejected()
             logger.warning("event rejected", metadata: ["event": "\(event)", "reason": "\(error.message)"])
@@ -60,7 +62,9 @@ public struct Tracker: Sendable {
                 try await sink.record(tracked)
             } catch {
                 counts.sinkFailed()
-                logger.error("event not stored", metadata: ["event": "\(event)", "sink": "\(type(of: sink))", "error": "\(error)"])
+                logger.error(
+                    "event not stored",
+                    metadata: ["event": "\(event)", "sink": "\(type(of: sink))", "error": "\(error)"])
                 if mode == .strict { throw TrackingError(code: .sinkFailed, event: event, message: "\(error)") }
             }
         }
@@ -100,6 +104,9 @@ final class TrackerCounts: Sendable {
     }
 
     var snapshot: (accepted: Int, rejected: Int, sinkFailures: Int) {
-        (acceptedCount.load(ordering: .relaxed), rejectedCount.load(ordering: .relaxed), sinkFailureCount.load(ordering: .relaxed))
+        (
+            acceptedCount.load(ordering: .relaxed), rejectedCount.load(ordering: .relaxed),
+            sinkFailureCount.load(ordering: .relaxed)
+        )
     }
 }

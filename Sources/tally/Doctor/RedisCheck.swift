@@ -65,7 +65,9 @@ struct RedisCheck {
     private func check(version: String, into report: inout DoctorReport) {
         let major = Int(version.split(separator: ".").first ?? "") ?? 0
         if major < 7 {
-            report.fail("redis", "Redis \(version) is too old; Tally needs Redis 7 or newer (it sets weekly TTLs with EXPIRE … NX)")
+            report.fail(
+                "redis",
+                "Redis \(version) is too old; Tally needs Redis 7 or newer (it sets weekly TTLs with EXPIRE … NX)")
         }
     }
 

@@ -8,10 +8,13 @@ struct ClockOptions: ParsableArguments {
     var at: String?
 
     func clock() throws -> any WallClock {
-        let (text, source) = at.map { ($0, "--at") } ?? (ProcessInfo.processInfo.environment["TALLY_NOW"].map { ($0, "TALLY_NOW") } ?? ("", ""))
+        let (text, source) =
+            at.map { ($0, "--at") }
+            ?? (ProcessInfo.processInfo.environment["TALLY_NOW"].map { ($0, "TALLY_NOW") } ?? ("", ""))
         if text.isEmpty { return SystemWallClock() }
         guard let date = Self.parse(text) else {
-            throw ValidationError("\(source): \"\(text)\" is not an ISO 8601 time like 2025-02-12T10:00:00Z or 2025-02-12")
+            throw ValidationError(
+                "\(source): \"\(text)\" is not an ISO 8601 time like 2025-02-12T10:00:00Z or 2025-02-12")
         }
         return FixedWallClock(date)
     }

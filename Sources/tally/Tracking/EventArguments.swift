@@ -15,7 +15,9 @@ struct EventArguments: ParsableArguments {
     @Option(help: "Namespace id.")
     var namespace: Int64?
 
-    @Option(name: .customLong("property"), help: "An additional property KEY=VALUE (repeatable); numbers become numbers except for label and property.")
+    @Option(
+        name: .customLong("property"),
+        help: "An additional property KEY=VALUE (repeatable); numbers become numbers except for label and property.")
     var properties: [String] = []
 
     /// The properties, typed: `label`/`property` stay strings, other numeric-looking values become numbers.

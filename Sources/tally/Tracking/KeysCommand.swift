@@ -31,7 +31,9 @@ struct KeysCommand: AsyncParsableCommand {
             print("")
             print("\(key)")
             print("  rule:    \(rule.summary)\(rule.isTimeFramed ? ", weekly" : ", all time")")
-            print("  metrics: \(readers.isEmpty ? "(implicit total, read by no metric)" : readers.joined(separator: ", "))")
+            print(
+                "  metrics: \(readers.isEmpty ? "(implicit total, read by no metric)" : readers.joined(separator: ", "))"
+            )
             switch rule.kind {
             case .total, .sum:
                 print("  inspect: redis-cli GET '\(key)'" + (rule.isTimeFramed ? " ; redis-cli TTL '\(key)'" : ""))

@@ -8,7 +8,8 @@ struct TrackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "track",
         abstract: "Track one event now (direct mode, strict validation), like the app's track() call.",
-        discussion: "Prints the Redis keys written. Exits 1 with the reason for an unknown event, a wrong identifier or property, or a Redis failure."
+        discussion:
+            "Prints the Redis keys written. Exits 1 with the reason for an unknown event, a wrong identifier or property, or a Redis failure."
     )
 
     @OptionGroup var event: EventArguments
