@@ -132,9 +132,10 @@ struct RedisTrackingTests {
         defer { pool.close() }
         let tracker = directTracker(pool: pool, clock: clock)
         let key = prefix + "{hll_counters}_export_report-filter:[kind:big,label:csv]-user-2025-07"
-        try await tracker.track("export_report", user: 1, additionalProperties: ["label": .string("csv")])  // kind missing
+        // kind missing; label in another case; kind different: none counts.
+        try await tracker.track("export_report", user: 1, additionalProperties: ["label": .string("csv")])
         try await tracker.track(
-            "export_report", user: 2, additionalProperties: ["label": .string("CSV"), "kind": .string("big")])  // case differs
+            "export_report", user: 2, additionalProperties: ["label": .string("CSV"), "kind": .string("big")])
         try await tracker.track(
             "export_report", user: 3, additionalProperties: ["label": .string("csv"), "kind": .string("small")])
         #expect(try await send(pool, .exists([key])).int() == 0)
