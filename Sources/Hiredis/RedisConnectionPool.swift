@@ -126,6 +126,21 @@ public final class RedisConnectionPool: Sendable {
     }
 
     private func checkOut() async throws(RedisError) -> PooledConnection {
+        // Fast path without a continuation: an idle slot, or room for a new one.
+        let immediate: Grant? = state.withLock { state in
+            if state.closed { return .closed }
+            if let slot = state.idle.popLast() { return .slot(slot) }
+            if state.slots < configuration.maximumConnections {
+                state.slots += 1
+                return .slot(PooledConnection(pool: self, number: state.slots))
+            }
+            return nil
+        }
+        switch immediate {
+        case .slot(let slot): return slot
+        case .closed: throw RedisError(code: .poolClosed, message: "the connection pool is closed")
+        default: break
+        }
         do {
             return try await withCheckedThrowingContinuation { continuation in
                 let grant: Grant = state.withLock { state in

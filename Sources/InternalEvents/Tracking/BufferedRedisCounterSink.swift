@@ -104,14 +104,15 @@ public final class BufferedRedisCounterSink: EventSink, Service {
     /// Adds an event to the buffer without suspending; returns `false` if it was dropped because the buffer is full.
     @discardableResult
     public func recordNow(_ event: TrackedEvent) -> Bool {
-        let writes = planner.writes(for: event)
-        let cost = CounterAggregate.estimatedBytes(of: writes)
+        let rules = planner.plannedRules(for: event.name)
+        let cost = CounterAggregate.worstCaseBytes(of: event, rules: rules.count)
+        let weekMonday = ISOWeek.mondayDay(containing: event.timestamp)
         let (accepted, wake) = state.withLock { state -> (Bool, Bool) in
             if state.stopped || state.aggregate.bytes + state.pendingBytes + cost > configuration.maximumBufferedBytes {
                 state.statistics.dropped += 1
                 return (false, false)
             }
-            state.aggregate.add(writes)
+            state.aggregate.add(event, rules: rules, weekMonday: weekMonday)
             state.statistics.buffered += 1
             if state.oldestUnflushed == nil { state.oldestUnflushed = .now }
             if state.aggregate.bytes >= configuration.flushThresholdBytes && !state.wakeRequested {
@@ -260,7 +261,7 @@ private final class Flusher: @unchecked Sendable {
     func cycle() {
         let (aggregate, generation, oldest) = sink.takeAggregate()
         if !aggregate.isEmpty {
-            let writes = aggregate.writes()
+            let writes = aggregate.writes(planner: sink.planner)
             let size = sink.configuration.writesPerTransaction
             for start in stride(from: 0, to: writes.count, by: size) {
                 let slice = Array(writes[start..<min(start + size, writes.count)])

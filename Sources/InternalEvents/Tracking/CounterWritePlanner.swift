@@ -1,41 +1,75 @@
-/// Turns a tracked event into counter writes, with every rule's base key computed once up front.
+/// Turns a tracked event into counter writes, with every event's rules and their base keys prepared up front.
 public struct CounterWritePlanner: Sendable {
-    public let scheme: CounterKeyScheme
-    private let baseKeys: [EventSelectionRule: String]
+    /// One rule of one event, numbered so that buffers can refer to it by number instead of by key.
+    public struct PlannedRule: Sendable {
+        public let id: Int
+        public let rule: EventSelectionRule
+        /// The key without week suffix and without prefix.
+        public let baseKey: String
+    }
 
-    /// Precomputes the base keys of every rule of every event of `catalog`.
+    public let scheme: CounterKeyScheme
+    /// Every planned rule, indexed by `id`.
+    public let rules: [PlannedRule]
+    private let rulesByEvent: [String: [PlannedRule]]
+
+    /// Prepares the rules and base keys of every event of `catalog`.
     public init(catalog: DefinitionCatalog, scheme: CounterKeyScheme) {
         self.scheme = scheme
-        var baseKeys: [EventSelectionRule: String] = [:]
-        for action in catalog.events.keys {
-            for rule in catalog.rules(forEvent: action) { baseKeys[rule] = scheme.baseKey(for: rule) }
+        var rules: [PlannedRule] = []
+        var rulesByEvent: [String: [PlannedRule]] = [:]
+        for action in catalog.events.keys.sorted() {
+            var planned: [PlannedRule] = []
+            for rule in catalog.rules(forEvent: action) {
+                let entry = PlannedRule(id: rules.count, rule: rule, baseKey: scheme.baseKey(for: rule))
+                rules.append(entry)
+                planned.append(entry)
+            }
+            rulesByEvent[action] = planned
         }
-        self.baseKeys = baseKeys
+        self.rules = rules
+        self.rulesByEvent = rulesByEvent
+    }
+
+    /// The planned rules of an event (empty for an unknown one).
+    public func plannedRules(for event: String) -> [PlannedRule] {
+        rulesByEvent[event] ?? []
+    }
+
+    /// The full key of a planned rule in `week` (ignored for all-time rules).
+    public func key(for planned: PlannedRule, week: ISOWeek) -> String {
+        scheme.key(base: planned.baseKey, rule: planned.rule, weekSuffix: week.description)
     }
 
     /// The writes of one event: one per rule whose filter matches and whose unique member or `value` is present.
     public func writes(for event: TrackedEvent) -> [CounterWrite] {
-        let weekSuffix = ISOWeek(containing: event.timestamp).description
+        let week = ISOWeek(containing: event.timestamp)
         var writes: [CounterWrite] = []
-        writes.reserveCapacity(event.rules.count)
-        for rule in event.rules where rule.matches(event.properties) {
-            let base = baseKeys[rule] ?? scheme.baseKey(for: rule)
-            let key = scheme.key(base: base, rule: rule, weekSuffix: weekSuffix)
+        for planned in plannedRules(for: event.name) where planned.rule.matches(event.properties) {
+            let rule = planned.rule
             switch rule.kind {
             case .total:
-                writes.append(.increment(key: key, by: 1, weekly: rule.isTimeFramed))
+                writes.append(.increment(key: key(for: planned, week: week), by: 1, weekly: rule.isTimeFramed))
             case .sum:
-                switch event.properties["value"] {
-                case .integer(let value):
-                    writes.append(.incrementFloat(key: key, by: Double(value), weekly: rule.isTimeFramed))
-                case .double(let value): writes.append(.incrementFloat(key: key, by: value, weekly: rule.isTimeFramed))
-                default: continue
-                }
+                guard let amount = event.sumAmount else { continue }
+                writes.append(
+                    .incrementFloat(key: key(for: planned, week: week), by: amount, weekly: rule.isTimeFramed))
             case .unique:
                 guard let unique = rule.unique, let member = event.uniqueMember(unique) else { continue }
-                writes.append(.addUnique(key: key, members: [member]))
+                writes.append(.addUnique(key: key(for: planned, week: week), members: [member]))
             }
         }
         return writes
+    }
+}
+
+extension TrackedEvent {
+    /// The `value` property as a number, for sums.
+    var sumAmount: Double? {
+        switch properties["value"] {
+        case .integer(let value): Double(value)
+        case .double(let value): value
+        default: nil
+        }
     }
 }

@@ -17,6 +17,12 @@ public struct ISOWeek: Sendable, Hashable, Comparable, CustomStringConvertible {
         self.init(day: Int((date.timeIntervalSince1970 / 86_400).rounded(.down)))
     }
 
+    /// The Monday (days since 1970-01-01) of the week containing `date`, without computing year and number.
+    public static func mondayDay(containing date: Date) -> Int {
+        let day = Int((date.timeIntervalSince1970 / 86_400).rounded(.down))
+        return day - floorMod(day + 3, 7)
+    }
+
     /// The week containing the day `day` (days since 1970-01-01, UTC).
     public init(day: Int) {
         // 1970-01-01 was a Thursday; ISO weekday 1 = Monday … 7 = Sunday.

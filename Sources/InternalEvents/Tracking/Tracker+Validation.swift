@@ -7,23 +7,9 @@ extension Tracker {
         guard let definition = catalog.events[event] else {
             throw TrackingError(code: .unknownEvent, event: event, message: "Unknown event: \(event)")
         }
-        let given: [(EventIdentifier, Int64?)] = [
-            (.user, user?.rawValue), (.project, project?.rawValue), (.namespace, namespace?.rawValue),
-        ]
-        for (identifier, value) in given {
-            guard let value else { continue }
-            if !definition.identifiers.isEmpty && !definition.identifiers.contains(identifier) {
-                let declared = definition.identifiers.map(\.rawValue).joined(separator: ", ")
-                throw TrackingError(
-                    code: .invalidIdentifier, event: event,
-                    message: "\(identifier.rawValue) is not an identifier of \(event) (declared: \(declared))")
-            }
-            if value <= 0 {
-                throw TrackingError(
-                    code: .invalidIdentifier, event: event,
-                    message: "\(identifier.rawValue) id must be positive, got \(value)")
-            }
-        }
+        if let user { try check(.user, user.rawValue, of: definition) }
+        if let project { try check(.project, project.rawValue, of: definition) }
+        if let namespace { try check(.namespace, namespace.rawValue, of: definition) }
         var declared: [String: PropertyValue] = [:]
         for (name, value) in properties {
             switch name {
@@ -51,5 +37,22 @@ extension Tracker {
             name: event, user: user, project: project, namespace: namespace, properties: declared,
             timestamp: clock.now(),
             rules: catalog.rules(forEvent: event))
+    }
+
+    /// An identifier must be declared by the event (when it declares any) and positive.
+    private func check(
+        _ identifier: EventIdentifier, _ value: Int64, of definition: EventDefinition
+    ) throws(TrackingError) {
+        if !definition.identifiers.isEmpty && !definition.identifiers.contains(identifier) {
+            let declared = definition.identifiers.map(\.rawValue).joined(separator: ", ")
+            throw TrackingError(
+                code: .invalidIdentifier, event: definition.action,
+                message: "\(identifier.rawValue) is not an identifier of \(definition.action) (declared: \(declared))")
+        }
+        if value <= 0 {
+            throw TrackingError(
+                code: .invalidIdentifier, event: definition.action,
+                message: "\(identifier.rawValue) id must be positive, got \(value)")
+        }
     }
 }

@@ -1,0 +1,222 @@
+import ArgumentParser
+import Foundation
+import Hiredis
+import InternalEvents
+import Logging
+
+/// `tally bench track`: GitLab's command pattern vs direct mode vs buffered mode, one process, one server.
+struct BenchTrackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "track",
+        abstract: "Events/s of GitLab's write pattern, Tally's direct mode and Tally's buffered mode on one server.",
+        discussion: """
+            The event is bench_event with an all-time total, a weekly total and a weekly unique-users counter, under the
+            key prefix tally:bench: (deleted before and after). (a) sends GitLab's commands one round trip at a time:
+            INCR, INCR, TTL (EXPIRE when unset), MULTI/PFADD/EXPIRE/EXEC. (b) tracks in direct mode: one pipeline per
+            event. (c) tracks in buffered mode from one task and measures each call; totals are checked exact after
+            the final flush.
+            """
+    )
+
+    @OptionGroup var redis: RedisOptions
+
+    @Option(help: "Events for (a) and (b).")
+    var roundTripEvents = 20_000
+
+    @Option(help: "Events for (c).")
+    var bufferedEvents = 2_000_000
+
+    @Option(help: "Distinct users.")
+    var users = 100_000
+
+    @Flag(help: "End with one JSON object on the last line.")
+    var json = false
+
+    static let prefix = "tally:bench:"
+
+    func run() async throws {
+        let redisConfiguration = try redis.configuration()
+        let catalog = try Self.catalog()
+        let pool = RedisConnectionPool(redis: redisConfiguration, configuration: .init(maximumConnections: 1))
+        defer { pool.close() }
+        let clock = FixedWallClock(Date())
+        let planner = CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme(prefix: Self.prefix))
+        let keys = planner.writes(
+            for: TrackedEvent(
+                name: "bench_event", user: 1, timestamp: clock.now(), rules: catalog.rules(forEvent: "bench_event"))
+        ).map(\.key)
+        let quiet = Logger(label: "tally.bench") { _ in SwiftLogNoOpLogHandler() }
+
+        // (a) GitLab's pattern.
+        _ = try await pool.send(.del(keys))
+        let gitLab = try await gitLabPattern(pool: pool, keys: keys)
+
+        // (b) Direct mode.
+        _ = try await pool.send(.del(keys))
+        let directTracker = Tracker(
+            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)], mode: .strict,
+            clock: clock, logger: quiet)
+        let directStart = ContinuousClock.now
+        for index in 0..<roundTripEvents {
+            try await directTracker.track("bench_event", user: UserID(Int64(index % users + 1)))
+        }
+        let direct = Double(roundTripEvents) / BenchStatistics.seconds(.now - directStart)
+        try await expectTotal(pool: pool, key: keys[0], equals: roundTripEvents, mode: "direct")
+
+        // (c) Buffered mode.
+        _ = try await pool.send(.del(keys))
+        let sink = BufferedRedisCounterSink(redis: redisConfiguration, planner: planner, logger: quiet)
+        let bufferedTracker = Tracker(catalog: catalog, sinks: [sink], mode: .production, clock: clock, logger: quiet)
+        var latencies = [Double](repeating: 0, count: bufferedEvents)
+        let bufferedStart = ContinuousClock.now
+        for index in 0..<bufferedEvents {
+            let start = ContinuousClock.now
+            try await bufferedTracker.track("bench_event", user: UserID(Int64(index % users + 1)))
+            latencies[index] = BenchStatistics.seconds(.now - start)
+        }
+        let acceptedSeconds = BenchStatistics.seconds(.now - bufferedStart)
+        await sink.shutdown()
+        let drainedSeconds = BenchStatistics.seconds(.now - bufferedStart)
+        try await expectTotal(pool: pool, key: keys[0], equals: bufferedEvents, mode: "buffered")
+        let statistics = sink.statistics
+        latencies.sort()
+        _ = try await pool.send(.del(keys))
+
+        let result = Result(
+            gitLabPatternEventsPerSecond: gitLab, directEventsPerSecond: direct,
+            bufferedEventsPerSecond: Double(bufferedEvents) / acceptedSeconds,
+            bufferedDrainedEventsPerSecond: Double(bufferedEvents) / drainedSeconds,
+            bufferedP50Microseconds: latencies[latencies.count / 2] * 1e6,
+            bufferedP99Microseconds: latencies[latencies.count * 99 / 100] * 1e6,
+            bufferedMaxMicroseconds: latencies[latencies.count - 1] * 1e6, bufferedDropped: statistics.dropped,
+            roundTripEvents: roundTripEvents, bufferedEvents: bufferedEvents)
+        print(
+            "(a) GitLab's pattern, one command per round trip: \(BenchStatistics.grouped(result.gitLabPatternEventsPerSecond)) events/s"
+        )
+        print(
+            "(b) direct mode, one pipeline per event:          \(BenchStatistics.grouped(result.directEventsPerSecond)) events/s (\(String(format: "%.2f", result.directOverGitLab))× (a); goal ≥ 3)"
+        )
+        print(
+            "(c) buffered mode: \(BenchStatistics.grouped(result.bufferedEventsPerSecond)) events/s accepted (goal ≥ 1,000,000), \(BenchStatistics.grouped(result.bufferedDrainedEventsPerSecond)) events/s including the final flush; track() p50 \(String(format: "%.2f", result.bufferedP50Microseconds)) µs, p99 \(String(format: "%.2f", result.bufferedP99Microseconds)) µs (goal ≤ 5), max \(String(format: "%.0f", result.bufferedMaxMicroseconds)) µs; totals exact, \(statistics.dropped) dropped"
+        )
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        }
+    }
+
+    /// GitLab's writes for an event with a weekly unique metric, one command per round trip.
+    private func gitLabPattern(pool: RedisConnectionPool, keys: [String]) async throws -> Double {
+        let events = roundTripEvents
+        let users = users
+        return try await pool.withConnection { connection throws(RedisError) in
+            let start = ContinuousClock.now
+            for index in 0..<events {
+                _ = try connection.send(.incr(keys[0])).int()
+                _ = try connection.send(.incr(keys[1])).int()
+                if try connection.send(.ttl(keys[1])).int() <= 0 {
+                    _ = try connection.send(.expire(keys[1], seconds: CounterKeyScheme.weeklyTTLSeconds))
+                }
+                _ = try connection.transaction([
+                    .pfadd(keys[2], [String(index % users + 1)]),
+                    .expire(keys[2], seconds: CounterKeyScheme.weeklyTTLSeconds),
+                ])
+            }
+            return Double(events) / BenchStatistics.seconds(.now - start)
+        }
+    }
+
+    private func expectTotal(pool: RedisConnectionPool, key: String, equals expected: Int, mode: String) async throws {
+        let total = try await pool.send(.get(key)).optionalIntegerString()
+        guard total == Int64(expected) else {
+            throw RedisBenchmarkTool.Failure(
+                description: "\(mode): \(key) is \(total.map(String.init) ?? "nil"), expected \(expected)")
+        }
+    }
+
+    /// The benchmark's own definitions: one event, one weekly unique metric.
+    static func catalog() throws -> DefinitionCatalog {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tally-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let event = """
+            description: Benchmark event
+            internal_events: true
+            action: bench_event
+            identifiers: [user]
+            product_group: bench
+            milestone: '1.0'
+            introduced_by_url: https://example.com/bench
+            tiers: [free]
+            """
+        let metric = """
+            key_path: bench.users
+            description: Benchmark unique users
+            product_group: bench
+            value_type: number
+            status: active
+            milestone: '1.0'
+            introduced_by_url: https://example.com/bench
+            time_frame: 7d
+            data_source: internal_events
+            data_category: optional
+            events:
+            - name: bench_event
+              unique: user.id
+            tiers: [free]
+            """
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("events"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("metrics"), withIntermediateDirectories: true)
+        try Data(event.utf8).write(to: folder.appendingPathComponent("events/bench_event.yml"))
+        try Data(metric.utf8).write(to: folder.appendingPathComponent("metrics/bench_users.yml"))
+        return try DefinitionLoader().load(from: [folder])
+    }
+
+    struct Result: Encodable {
+        var benchmark = "track"
+        var gitLabPatternEventsPerSecond: Double
+        var directEventsPerSecond: Double
+        var bufferedEventsPerSecond: Double
+        var bufferedDrainedEventsPerSecond: Double
+        var bufferedP50Microseconds: Double
+        var bufferedP99Microseconds: Double
+        var bufferedMaxMicroseconds: Double
+        var bufferedDropped: Int
+        var roundTripEvents: Int
+        var bufferedEvents: Int
+        var directOverGitLab: Double { directEventsPerSecond / gitLabPatternEventsPerSecond }
+
+        enum CodingKeys: String, CodingKey {
+            case benchmark
+            case gitLabPatternEventsPerSecond = "gitlab_pattern_events_per_sec"
+            case directEventsPerSecond = "direct_events_per_sec"
+            case bufferedEventsPerSecond = "buffered_events_per_sec"
+            case bufferedDrainedEventsPerSecond = "buffered_drained_events_per_sec"
+            case bufferedP50Microseconds = "buffered_p50_us"
+            case bufferedP99Microseconds = "buffered_p99_us"
+            case bufferedMaxMicroseconds = "buffered_max_us"
+            case bufferedDropped = "buffered_dropped"
+            case roundTripEvents = "round_trip_events"
+            case bufferedEvents = "buffered_events"
+            case directOverGitLab = "direct_over_gitlab"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(benchmark, forKey: .benchmark)
+            try container.encode(gitLabPatternEventsPerSecond, forKey: .gitLabPatternEventsPerSecond)
+            try container.encode(directEventsPerSecond, forKey: .directEventsPerSecond)
+            try container.encode(bufferedEventsPerSecond, forKey: .bufferedEventsPerSecond)
+            try container.encode(bufferedDrainedEventsPerSecond, forKey: .bufferedDrainedEventsPerSecond)
+            try container.encode(bufferedP50Microseconds, forKey: .bufferedP50Microseconds)
+            try container.encode(bufferedP99Microseconds, forKey: .bufferedP99Microseconds)
+            try container.encode(bufferedMaxMicroseconds, forKey: .bufferedMaxMicroseconds)
+            try container.encode(bufferedDropped, forKey: .bufferedDropped)
+            try container.encode(roundTripEvents, forKey: .roundTripEvents)
+            try container.encode(bufferedEvents, forKey: .bufferedEvents)
+            try container.encode(directOverGitLab, forKey: .directOverGitLab)
+        }
+    }
+}
