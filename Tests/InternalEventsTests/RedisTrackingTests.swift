@@ -77,7 +77,7 @@ struct RedisTrackingTests {
             try await send(pool, .ttl(p + "{event_counters}_export_report")).int() == -1, "all-time totals never expire"
         )
         #expect(try await send(pool, .get(p + "{event_counters}_export_report-2025-07")).optionalIntegerString() == 3)
-        #expect(try await send(pool, .ttl(p + "{event_counters}_export_report-2025-07")).int() == 3_628_800)
+        #expect(try await send(pool, .ttl(p + "{event_counters}_export_report-2025-07")).int() > 3_628_700)
         #expect(try await send(pool, .pfcount([p + "{hll_counters}_export_report-user-2025-07"])).int() == 2)
         #expect(try await send(pool, .pfcount([p + "{hll_counters}_export_report-project-2025-07"])).int() == 1)
         #expect(
@@ -87,13 +87,13 @@ struct RedisTrackingTests {
             try await send(
                 pool, .pfcount([p + "{hll_counters}_export_report-filter:[kind:big,label:csv]-user-2025-07"])
             ).int() == 1)
-        #expect(try await send(pool, .ttl(p + "{hll_counters}_export_report-user-2025-07")).int() == 3_628_800)
+        #expect(try await send(pool, .ttl(p + "{hll_counters}_export_report-user-2025-07")).int() > 3_628_700)
         #expect(try await send(pool, .get(p + "{event_sums}_export_report-operator:sum(value)")).string() == "120.5")
         #expect(
             try await send(pool, .get(p + "{event_sums}_export_report-operator:sum(value)-2025-07")).string() == "120.5"
         )
         #expect(
-            try await send(pool, .ttl(p + "{event_sums}_export_report-operator:sum(value)-2025-07")).int() == 3_628_800)
+            try await send(pool, .ttl(p + "{event_sums}_export_report-operator:sum(value)-2025-07")).int() > 3_628_700)
         #expect(try await send(pool, .ttl(p + "{event_sums}_export_report-operator:sum(value)")).int() == -1)
         // Nothing else was written under the prefix.
         let keys = try await send(pool, RedisCommand("KEYS", arguments: [p + "*"])).array().map { try $0.string() }
@@ -112,7 +112,7 @@ struct RedisTrackingTests {
         try await tracker.track("export_report", user: 2)
         #expect(
             try await send(pool, .ttl(total)).int() <= 100, "GitLab sets a weekly total's TTL only when it has none")
-        #expect(try await send(pool, .ttl(unique)).int() == 3_628_800, "GitLab refreshes an HLL's TTL on every write")
+        #expect(try await send(pool, .ttl(unique)).int() > 3_628_700, "GitLab refreshes an HLL's TTL on every write")
     }
 
     @Test(arguments: [("2024-12-30", "2025-01"), ("2025-12-29", "2026-01"), ("2021-01-03", "2020-53")])
