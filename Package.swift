@@ -77,7 +77,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TallyCLITests",
-            dependencies: ["tally", "InternalEvents", "TallyTestSupport"]
+            dependencies: ["tally", "Hiredis", "InternalEvents", "TallyTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import Hiredis
 import InternalEvents
 import TallyTestSupport
 import Testing
@@ -72,5 +73,83 @@ struct CLITests {
         let output = try TallyBinary.run(["doctor", "--redis-url", replica.url])
         #expect(output.status == 1)
         #expect(output.standardOutput.contains("read-only replica"), "\(output.combined)")
+    }
+}
+
+/// `tally track` and `tally keys` against the shipped example definitions.
+@Suite(
+    "tally track and keys",
+    .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
+struct TrackCLITests {
+    let examples = DefinitionFolder.packageRoot.appendingPathComponent("definitions").path
+
+    @Test func tracksAndPrintsTheKeysWritten() throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let environment = [
+            "TALLY_REDIS_URL": server.url, "TALLY_DEFINITIONS": examples, "TALLY_NOW": "2025-12-29T10:00:00Z",
+        ]
+        let output = try TallyBinary.run(
+            ["track", "create_note", "--user", "42", "--project", "7", "--property", "label=editor"],
+            environment: environment)
+        #expect(output.status == 0, "\(output.combined)")
+        #expect(output.standardOutput.contains("INCR {event_counters}_create_note\n"))
+        #expect(output.standardOutput.contains("PFADD {hll_counters}_create_note-user-2026-01 42"))
+        let connection = try RedisConnection(configuration: server.configuration())
+        #expect(try connection.send(.get("{event_counters}_create_note-2026-01")).optionalIntegerString() == 1)
+        #expect(try connection.send(.pfcount(["{hll_counters}_create_note-user-2026-01"])).int() == 1)
+        let backfill = try TallyBinary.run(
+            ["track", "create_note", "--user", "43", "--at", "2021-01-03T12:00:00Z"], environment: environment)
+        #expect(backfill.status == 0, "\(backfill.combined)")
+        #expect(
+            try connection.send(.get("{event_counters}_create_note-2020-53")).optionalIntegerString() == 1,
+            "--at wins over TALLY_NOW")
+    }
+
+    @Test(arguments: [
+        (["track", "no_such_event", "--user", "1"], "Unknown event: no_such_event"),
+        (["track", "view_dashboard", "--project", "1"], "project is not an identifier of view_dashboard"),
+        (["track", "export_report", "--property", "value=many"], "value must be a number"),
+        (["track", "export_report", "--property", "secret=1"], "custom property secret is not declared"),
+        (["track", "export_report", "--property", "novalue"], "--property: expected KEY=VALUE"),
+        (["track", "create_note", "--at", "yesterday"], "--at: \"yesterday\" is not an ISO 8601 time"),
+    ])
+    func strictErrorsExitWithTheReason(arguments: [String], reason: String) throws {
+        let server = try RedisServer.shared()
+        let output = try TallyBinary.run(
+            arguments, environment: ["TALLY_REDIS_URL": server.url, "TALLY_DEFINITIONS": examples])
+        #expect(output.status != 0)
+        #expect(output.standardError.contains(reason), "\(output.combined)")
+    }
+
+    @Test func redisDownIsAnErrorToo() throws {
+        let server = try RedisServer.start()
+        let url = server.url
+        server.stop()
+        let output = try TallyBinary.run(
+            ["track", "view_dashboard", "--user", "1"],
+            environment: ["TALLY_REDIS_URL": url, "TALLY_DEFINITIONS": examples])
+        #expect(output.status == 1)
+        #expect(
+            output.standardError.contains("connection refused") || output.standardError.contains("Connection refused"),
+            "\(output.combined)")
+    }
+
+    @Test func keysShowsEveryKeyAndHowToInspectIt() throws {
+        let output = try TallyBinary.run(
+            ["keys", "export_report", "--at", "2025-02-12"], environment: ["TALLY_DEFINITIONS": examples])
+        #expect(output.status == 0, "\(output.combined)")
+        for key in [
+            "{event_counters}_export_report", "{event_counters}_export_report-2025-07",
+            "{hll_counters}_export_report-filter:[label:csv]-user-2025-07",
+            "{event_sums}_export_report-operator:sum(value)-2025-07",
+            "{event_sums}_export_report-operator:sum(value)",
+        ] {
+            #expect(output.standardOutput.contains("\n\(key)\n"), "\(key) missing from\n\(output.standardOutput)")
+        }
+        #expect(
+            output.standardOutput.contains(
+                "redis-cli PFCOUNT '{hll_counters}_export_report-filter:[label:csv]-user-2025-07'"))
+        #expect(output.standardOutput.contains("metrics: counts.sum_exported_rows_monthly"))
     }
 }
