@@ -93,17 +93,21 @@ struct BufferedTrackingTests {
         #expect(abs(Double(users) - 8_000) / 8_000 < 0.02)
     }
 
-    @Test func redisStoppedForFiveSecondsMidRun() async throws {
-        let server = try RedisServer.start()
-        defer { server.stop() }
+    /// 80,000 events from 16 tasks while `outage` takes the server away for 5 s and brings it back.
+    func trackThrough(
+        _ server: RedisServer, outage: @escaping @Sendable () throws -> Void,
+        recovery: @escaping @Sendable () throws -> Void
+    )
+        async throws
+    {
         let redis = server.configuration(commandTimeout: .milliseconds(500))
         let sink = sink(redis, prefix: "")
         let tracker = Tracker(catalog: catalog, sinks: [sink], mode: .strict, clock: clock)
         try await trackConcurrently(tracker, perTask: 5_000) {
             try await Task.sleep(for: .milliseconds(200))
-            server.pause()
+            try outage()
             try await Task.sleep(for: .seconds(5))
-            server.resume()
+            try recovery()
         }
         await sink.shutdown()
         let (total, weekly, _) = try counts(redis, prefix: "")
@@ -113,23 +117,16 @@ struct BufferedTrackingTests {
         #expect(sink.statistics.flushFailures > 0, "the outage was seen")
     }
 
+    @Test func redisStoppedForFiveSecondsMidRun() async throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        try await trackThrough(server, outage: { server.pause() }, recovery: { server.resume() })
+    }
+
     @Test func redisKilledAndRestartedMidRun() async throws {
         let server = try RedisServer.start(extraArguments: ["--appendonly", "yes", "--appendfsync", "always"])
         defer { server.stop() }
-        let redis = server.configuration(commandTimeout: .milliseconds(500))
-        let sink = sink(redis, prefix: "")
-        let tracker = Tracker(catalog: catalog, sinks: [sink], mode: .strict, clock: clock)
-        try await trackConcurrently(tracker, perTask: 5_000) {
-            try await Task.sleep(for: .milliseconds(200))
-            server.kill()
-            try await Task.sleep(for: .seconds(5))
-            try server.relaunch()
-        }
-        await sink.shutdown()
-        let (total, weekly, _) = try counts(redis, prefix: "")
-        #expect(total == 80_000)
-        #expect(weekly == 80_000)
-        #expect(sink.statistics.flushFailures > 0)
+        try await trackThrough(server, outage: { server.kill() }, recovery: { try server.relaunch() })
     }
 
     @Test func aFullBufferDropsAndCounts() async throws {

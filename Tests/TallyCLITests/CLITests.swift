@@ -1,3 +1,4 @@
+import Foundation
 import Hiredis
 import InternalEvents
 import TallyTestSupport
@@ -151,5 +152,50 @@ struct TrackCLITests {
             output.standardOutput.contains(
                 "redis-cli PFCOUNT '{hll_counters}_export_report-filter:[label:csv]-user-2025-07'"))
         #expect(output.standardOutput.contains("metrics: counts.sum_exported_rows_monthly"))
+    }
+}
+
+/// The benchmarks' machine-readable last line.
+@Suite(
+    "tally bench",
+    .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
+struct BenchCLITests {
+    @Test func redisBenchEndsWithOneJSONObject() throws {
+        guard TestEnvironment.executable(named: "redis-benchmark") != nil || TestEnvironment.isCI else { return }
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let output = try TallyBinary.run([
+            "bench", "redis", "--redis-url", server.url, "--requests", "5000", "--runs", "1", "--json",
+        ])
+        #expect(output.status == 0, "\(output.combined)")
+        let last = try #require(output.standardOutput.split(separator: "\n").last)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(object["benchmark"] as? String == "redis")
+        #expect((object["tally_ops_per_sec"] as? Double ?? 0) > 0)
+        #expect((object["redis_benchmark_ops_per_sec"] as? Double ?? 0) > 0)
+        #expect((object["ratio"] as? Double ?? 0) > 0)
+        let connection = try RedisConnection(configuration: server.configuration())
+        #expect(
+            try connection.send(.exists(["tally:bench:incr", "counter:__rand_int__"])).int() == 0, "the bench cleans up"
+        )
+    }
+
+    @Test func trackBenchChecksTotalsAndReportsAllThreeModes() throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let output = try TallyBinary.run([
+            "bench", "track", "--redis-url", server.url, "--round-trip-events", "200", "--buffered-events", "20000",
+            "--json",
+        ])
+        #expect(output.status == 0, "\(output.combined)")
+        let last = try #require(output.standardOutput.split(separator: "\n").last)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        for key in [
+            "gitlab_pattern_events_per_sec", "direct_events_per_sec", "buffered_events_per_sec", "buffered_p99_us",
+            "direct_over_gitlab",
+        ] {
+            #expect((object[key] as? Double ?? 0) > 0, "\(key) in \(last)")
+        }
+        #expect(object["buffered_dropped"] as? Int == 0)
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
 
 /// The value checks GitLab's schemas state as patterns and formats. Each returns a problem, or `nil` if fine.
-enum DefinitionChecks {
+public enum DefinitionChecks {
     /// `action`: `^[a-z0-9_]+$`.
-    static func action(_ text: String) -> String? {
+    public static func action(_ text: String) -> String? {
         let valid =
             !text.isEmpty
             && text.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
@@ -11,7 +11,7 @@ enum DefinitionChecks {
     }
 
     /// Milestones: `^<?[0-9]+\.[0-9]+$` (`"16.9"`, `"<13.9"`).
-    static func milestone(_ text: String) -> String? {
+    public static func milestone(_ text: String) -> String? {
         var rest = Substring(text)
         if rest.first == "<" { rest = rest.dropFirst() }
         let parts = rest.split(separator: ".", omittingEmptySubsequences: false)

@@ -50,11 +50,7 @@ struct BenchDefinitionsCommand: AsyncParsableCommand {
         print(
             "\(files.count) files (\(metrics) metrics): load + validate \(String(format: "%.1f", result.loadSeconds * 1000)) ms, Yams parse alone \(String(format: "%.1f", result.yamsParseSeconds * 1000)) ms, ratio \(String(format: "%.2f", result.ratio)) (median of \(runs); goal: load under 300 ms)"
         )
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
-        }
+        if json { try result.printJSONLine() }
     }
 
     static func yamlFiles(under folder: URL) -> [URL] {
@@ -64,30 +60,22 @@ struct BenchDefinitionsCommand: AsyncParsableCommand {
         return enumerator.compactMap { $0 as? URL }.filter { ["yml", "yaml"].contains($0.pathExtension) }
     }
 
-    struct Result: Encodable {
+    struct Result: BenchResult {
         var benchmark = "definitions"
         var files: Int
         var metrics: Int
         var runs: Int
         var loadSeconds: Double
         var yamsParseSeconds: Double
-        var ratio: Double { loadSeconds / yamsParseSeconds }
+        var ratio: Double
 
-        enum CodingKeys: String, CodingKey {
-            case benchmark, files, metrics, runs, ratio
-            case loadSeconds = "load_seconds"
-            case yamsParseSeconds = "yams_parse_seconds"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(benchmark, forKey: .benchmark)
-            try container.encode(files, forKey: .files)
-            try container.encode(metrics, forKey: .metrics)
-            try container.encode(runs, forKey: .runs)
-            try container.encode(loadSeconds, forKey: .loadSeconds)
-            try container.encode(yamsParseSeconds, forKey: .yamsParseSeconds)
-            try container.encode(ratio, forKey: .ratio)
+        init(files: Int, metrics: Int, runs: Int, loadSeconds: Double, yamsParseSeconds: Double) {
+            self.files = files
+            self.metrics = metrics
+            self.runs = runs
+            self.loadSeconds = loadSeconds
+            self.yamsParseSeconds = yamsParseSeconds
+            self.ratio = loadSeconds / yamsParseSeconds
         }
     }
 }

@@ -65,11 +65,7 @@ struct BenchRedisCommand: AsyncParsableCommand {
         print(
             "median: tally \(BenchStatistics.grouped(result.tallyOpsPerSec)) INCR/s, redis-benchmark \(BenchStatistics.grouped(result.redisBenchmarkOpsPerSec)) INCR/s, ratio \(String(format: "%.3f", result.ratio)) (goal ≥ 0.8)"
         )
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
-        }
+        if json { try result.printJSONLine() }
     }
 
     /// INCRs per second through one pooled connection; checks the counter ends at exactly `requests`.
@@ -97,7 +93,7 @@ struct BenchRedisCommand: AsyncParsableCommand {
         return Double(requests) / BenchStatistics.seconds(elapsed)
     }
 
-    struct Result: Encodable {
+    struct Result: BenchResult {
         var benchmark = "redis"
         var requests: Int
         var pipeline: Int
@@ -105,11 +101,5 @@ struct BenchRedisCommand: AsyncParsableCommand {
         var tallyOpsPerSec: Double
         var redisBenchmarkOpsPerSec: Double
         var ratio: Double
-
-        enum CodingKeys: String, CodingKey {
-            case benchmark, requests, pipeline, runs, ratio
-            case tallyOpsPerSec = "tally_ops_per_sec"
-            case redisBenchmarkOpsPerSec = "redis_benchmark_ops_per_sec"
-        }
     }
 }

@@ -83,27 +83,23 @@ struct BenchTrackCommand: AsyncParsableCommand {
         _ = try await pool.send(.del(keys))
 
         let result = Result(
-            gitLabPatternEventsPerSecond: gitLab, directEventsPerSecond: direct,
-            bufferedEventsPerSecond: Double(bufferedEvents) / acceptedSeconds,
-            bufferedDrainedEventsPerSecond: Double(bufferedEvents) / drainedSeconds,
-            bufferedP50Microseconds: latencies[latencies.count / 2] * 1e6,
-            bufferedP99Microseconds: latencies[latencies.count * 99 / 100] * 1e6,
-            bufferedMaxMicroseconds: latencies[latencies.count - 1] * 1e6, bufferedDropped: statistics.dropped,
-            roundTripEvents: roundTripEvents, bufferedEvents: bufferedEvents)
+            gitlabPatternEventsPerSec: gitLab, directEventsPerSec: direct,
+            bufferedEventsPerSec: Double(bufferedEvents) / acceptedSeconds,
+            bufferedDrainedEventsPerSec: Double(bufferedEvents) / drainedSeconds,
+            bufferedP50Us: latencies[latencies.count / 2] * 1e6,
+            bufferedP99Us: latencies[latencies.count * 99 / 100] * 1e6,
+            bufferedMaxUs: latencies[latencies.count - 1] * 1e6, bufferedDropped: statistics.dropped,
+            roundTripEvents: roundTripEvents, bufferedEvents: bufferedEvents, directOverGitlab: direct / gitLab)
         print(
-            "(a) GitLab's pattern, one command per round trip: \(BenchStatistics.grouped(result.gitLabPatternEventsPerSecond)) events/s"
+            "(a) GitLab's pattern, one command per round trip: \(BenchStatistics.grouped(result.gitlabPatternEventsPerSec)) events/s"
         )
         print(
-            "(b) direct mode, one pipeline per event:          \(BenchStatistics.grouped(result.directEventsPerSecond)) events/s (\(String(format: "%.2f", result.directOverGitLab))× (a); goal ≥ 3)"
+            "(b) direct mode, one pipeline per event:          \(BenchStatistics.grouped(result.directEventsPerSec)) events/s (\(String(format: "%.2f", result.directOverGitlab))× (a); goal ≥ 3)"
         )
         print(
-            "(c) buffered mode: \(BenchStatistics.grouped(result.bufferedEventsPerSecond)) events/s accepted (goal ≥ 1,000,000), \(BenchStatistics.grouped(result.bufferedDrainedEventsPerSecond)) events/s including the final flush; track() p50 \(String(format: "%.2f", result.bufferedP50Microseconds)) µs, p99 \(String(format: "%.2f", result.bufferedP99Microseconds)) µs (goal ≤ 5), max \(String(format: "%.0f", result.bufferedMaxMicroseconds)) µs; totals exact, \(statistics.dropped) dropped"
+            "(c) buffered mode: \(BenchStatistics.grouped(result.bufferedEventsPerSec)) events/s accepted (goal ≥ 1,000,000), \(BenchStatistics.grouped(result.bufferedDrainedEventsPerSec)) events/s including the final flush; track() p50 \(String(format: "%.2f", result.bufferedP50Us)) µs, p99 \(String(format: "%.2f", result.bufferedP99Us)) µs (goal ≤ 5), max \(String(format: "%.0f", result.bufferedMaxUs)) µs; totals exact, \(statistics.dropped) dropped"
         )
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
-        }
+        if json { try result.printJSONLine() }
     }
 
     /// GitLab's writes for an event with a weekly unique metric, one command per round trip.
@@ -174,49 +170,18 @@ struct BenchTrackCommand: AsyncParsableCommand {
         return try DefinitionLoader().load(from: [folder])
     }
 
-    struct Result: Encodable {
+    struct Result: BenchResult {
         var benchmark = "track"
-        var gitLabPatternEventsPerSecond: Double
-        var directEventsPerSecond: Double
-        var bufferedEventsPerSecond: Double
-        var bufferedDrainedEventsPerSecond: Double
-        var bufferedP50Microseconds: Double
-        var bufferedP99Microseconds: Double
-        var bufferedMaxMicroseconds: Double
+        var gitlabPatternEventsPerSec: Double
+        var directEventsPerSec: Double
+        var bufferedEventsPerSec: Double
+        var bufferedDrainedEventsPerSec: Double
+        var bufferedP50Us: Double
+        var bufferedP99Us: Double
+        var bufferedMaxUs: Double
         var bufferedDropped: Int
         var roundTripEvents: Int
         var bufferedEvents: Int
-        var directOverGitLab: Double { directEventsPerSecond / gitLabPatternEventsPerSecond }
-
-        enum CodingKeys: String, CodingKey {
-            case benchmark
-            case gitLabPatternEventsPerSecond = "gitlab_pattern_events_per_sec"
-            case directEventsPerSecond = "direct_events_per_sec"
-            case bufferedEventsPerSecond = "buffered_events_per_sec"
-            case bufferedDrainedEventsPerSecond = "buffered_drained_events_per_sec"
-            case bufferedP50Microseconds = "buffered_p50_us"
-            case bufferedP99Microseconds = "buffered_p99_us"
-            case bufferedMaxMicroseconds = "buffered_max_us"
-            case bufferedDropped = "buffered_dropped"
-            case roundTripEvents = "round_trip_events"
-            case bufferedEvents = "buffered_events"
-            case directOverGitLab = "direct_over_gitlab"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(benchmark, forKey: .benchmark)
-            try container.encode(gitLabPatternEventsPerSecond, forKey: .gitLabPatternEventsPerSecond)
-            try container.encode(directEventsPerSecond, forKey: .directEventsPerSecond)
-            try container.encode(bufferedEventsPerSecond, forKey: .bufferedEventsPerSecond)
-            try container.encode(bufferedDrainedEventsPerSecond, forKey: .bufferedDrainedEventsPerSecond)
-            try container.encode(bufferedP50Microseconds, forKey: .bufferedP50Microseconds)
-            try container.encode(bufferedP99Microseconds, forKey: .bufferedP99Microseconds)
-            try container.encode(bufferedMaxMicroseconds, forKey: .bufferedMaxMicroseconds)
-            try container.encode(bufferedDropped, forKey: .bufferedDropped)
-            try container.encode(roundTripEvents, forKey: .roundTripEvents)
-            try container.encode(bufferedEvents, forKey: .bufferedEvents)
-            try container.encode(directOverGitLab, forKey: .directOverGitLab)
-        }
+        var directOverGitlab: Double
     }
 }

@@ -92,7 +92,7 @@ struct NewEventCommand: AsyncParsableCommand {
     var properties: [String] = []
 
     func validate() throws {
-        if let problem = DefinitionChecksForCLI.action(name) { throw ValidationError("NAME: \(problem)") }
+        if let problem = DefinitionChecks.action(name) { throw ValidationError("NAME: \(problem)") }
         for identifier in identifiers.split(separator: ",") where EventIdentifier(rawValue: String(identifier)) == nil {
             throw ValidationError(
                 "--identifiers: \"\(identifier)\" is not one of user, project, namespace, feature_enabled_by_namespace_ids"
@@ -222,15 +222,5 @@ struct NewMetricCommand: AsyncParsableCommand {
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMddHHmmss"
         return formatter.string(from: Date())
-    }
-}
-
-/// The name check `tally definitions new event` applies before writing anything.
-enum DefinitionChecksForCLI {
-    static func action(_ text: String) -> String? {
-        let valid =
-            !text.isEmpty
-            && text.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
-        return valid ? nil : "expected lowercase letters, digits and _ only (^[a-z0-9_]+$), found \"\(text)\""
     }
 }
