@@ -273,6 +273,7 @@ private final class Flusher: @unchecked Sendable {
         }
         var flushed = 0
         var failures = 0
+        defer { if failures == 0 { reportRecovery() } }
         while let chunk = pending.first {
             do {
                 try send(chunk)
@@ -280,7 +281,7 @@ private final class Flusher: @unchecked Sendable {
                 pending.removeFirst()
             } catch {
                 failures += 1
-                sink.log.warning("flush failed; keeping the counters for a retry", metadata: ["error": "\(error)"])
+                reportFailure(error)
                 if error.breaksConnection { pending[0].outcomeUnknown = true }
                 connection = nil
                 break
@@ -292,6 +293,35 @@ private final class Flusher: @unchecked Sendable {
         sink.finishCycle(
             generation: generation, flushedWrites: flushed, failures: failures,
             pendingBytes: pending.reduce(0) { $0 + $1.bytes }, oldestPending: pending.compactMap(\.oldest).min())
+    }
+
+    /// When the current outage began, and when it was last logged.
+    private var outage: (since: ContinuousClock.Instant, lastLogged: ContinuousClock.Instant, attempts: Int)?
+
+    /// Logs the first failure of an outage at once, then once a minute, so a long outage doesn't flood the log.
+    private func reportFailure(_ error: RedisError) {
+        let now = ContinuousClock.now
+        guard var current = outage else {
+            outage = (now, now, 1)
+            sink.log.warning("flush failed; keeping the counters and retrying", metadata: ["error": "\(error)"])
+            return
+        }
+        current.attempts += 1
+        if now - current.lastLogged >= .seconds(60) {
+            current.lastLogged = now
+            sink.log.warning(
+                "flush still failing; keeping the counters and retrying",
+                metadata: ["error": "\(error)", "attempts": "\(current.attempts)", "since": "\(now - current.since)"])
+        }
+        outage = current
+    }
+
+    private func reportRecovery() {
+        guard let current = outage else { return }
+        outage = nil
+        sink.log.notice(
+            "flushing again after an outage",
+            metadata: ["attempts": "\(current.attempts)", "lasted": "\(ContinuousClock.now - current.since)"])
     }
 
     private func newMarker() -> String {
