@@ -45,7 +45,11 @@ let package = Package(
         ),
         .target(
             name: "ServicePing",
-            dependencies: ["InternalEvents"]
+            dependencies: [
+                "Hiredis",
+                "InternalEvents",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "TallyServer",
@@ -74,6 +78,10 @@ let package = Package(
         .testTarget(
             name: "InternalEventsTests",
             dependencies: ["InternalEvents", "TallyTestSupport"]
+        ),
+        .testTarget(
+            name: "ServicePingTests",
+            dependencies: ["ServicePing", "Hiredis", "TallyTestSupport"]
         ),
         .testTarget(
             name: "TallyCLITests",

@@ -13,7 +13,8 @@ struct TallyCommand: AsyncParsableCommand {
             """,
         version: TallyVersion.current,
         subcommands: [
-            DoctorCommand.self, DefinitionsCommand.self, TrackCommand.self, KeysCommand.self, BenchCommand.self,
+            DoctorCommand.self, DefinitionsCommand.self, TrackCommand.self, KeysCommand.self, PingCommand.self,
+            MetricCommand.self, BenchCommand.self,
         ]
     )
 }

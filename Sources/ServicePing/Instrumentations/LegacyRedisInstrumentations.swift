@@ -1,0 +1,32 @@
+/// GitLab's legacy Redis metrics: `RedisHLLMetric` and `AggregatedMetric` (unions of weekly HLLs named after events)
+/// and `RedisMetric` (`GET USAGE_<PREFIX>_<EVENT>`).
+enum LegacyRedisInstrumentations {
+    /// `{hll_counters}_<event>-YYYY-WW` over the frame's weeks (the event name passed through the path aliases),
+    /// one `PFCOUNT` for all events. `all` can't be read: there are no all-time HLLs.
+    static func hll(for metric: MetricDefinition, context: PingContext) -> MetricComputation {
+        let events = metric.optionEvents.isEmpty ? metric.events.map(\.name) : metric.optionEvents
+        guard !events.isEmpty else { return .failure(MetricFailure("no events in options.events or events")) }
+        guard metric.timeFrame.isTimeFramed else {
+            return .failure(
+                MetricFailure(
+                    "unique counts exist per week only; time_frame \(metric.timeFrame.rawValue) can't be read"))
+        }
+        let weeks = context.week.completeWeeks(for: metric.timeFrame)
+        let keys = events.flatMap { event in
+            let path = context.scheme.aliases.rulePaths[event] ?? event
+            return weeks.map { "\(context.scheme.prefix){hll_counters}_\(path)-\($0)" }
+        }
+        return .redis(RedisCounterReads.unique(keys))
+    }
+
+    /// `RedisMetric`: `GET` of `USAGE_<PREFIX>_<EVENT>` (without `USAGE_` when `include_usage_prefix` is false).
+    static func counter(for metric: MetricDefinition, context: PingContext) -> MetricComputation {
+        guard let event = metric.options?["event"]?.string else {
+            return .failure(MetricFailure("options.event is missing"))
+        }
+        let prefix = metric.options?["prefix"]?.string
+        let usage: Bool = if case .bool(false) = metric.options?["include_usage_prefix"] { false } else { true }
+        let key = ([usage ? "USAGE" : nil, prefix, event].compactMap { $0 }).joined(separator: "_").uppercased()
+        return .redis(RedisCounterReads.total([context.scheme.prefix + key]))
+    }
+}

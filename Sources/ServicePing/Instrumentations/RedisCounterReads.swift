@@ -1,0 +1,33 @@
+import Hiredis
+
+/// The Redis reads of counter metrics: totals (sum of `GET`s), uniques (one `PFCOUNT` over every key), sums.
+enum RedisCounterReads {
+    /// `GET` each key; missing keys count 0.
+    static func total(_ keys: [String]) -> RedisRead {
+        RedisRead(commands: keys.map { .get($0) }) { replies in
+            var total: Int64 = 0
+            for reply in replies { total += try reply.checked().optionalIntegerString() ?? 0 }
+            return .integer(total)
+        }
+    }
+
+    /// One `PFCOUNT` over the union of the keys.
+    static func unique(_ keys: [String]) -> RedisRead {
+        RedisRead(commands: [.pfcount(keys)]) { replies in .integer(try replies[0].int()) }
+    }
+
+    /// `GET` each key as a float; missing keys count 0.
+    static func sum(_ keys: [String]) -> RedisRead {
+        RedisRead(commands: keys.map { .get($0) }) { replies in
+            var total = 0.0
+            for reply in replies {
+                guard let text = try reply.checked().optionalString() else { continue }
+                guard let value = Double(text) else {
+                    throw RedisError(code: .unexpectedReply, message: "expected a number, got \"\(text.prefix(40))\"")
+                }
+                total += value
+            }
+            return .double(total)
+        }
+    }
+}

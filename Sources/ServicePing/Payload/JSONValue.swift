@@ -1,0 +1,131 @@
+import Foundation
+
+/// A JSON value whose objects keep their key order, so a payload can start with `recorded_at` and end with
+/// `recording_ce_finished_at` as GitLab's does. (Foundation's encoders sort or scramble keys.)
+public indirect enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case integer(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([(key: String, value: JSONValue)])
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): true
+        case (.bool(let a), .bool(let b)): a == b
+        case (.integer(let a), .integer(let b)): a == b
+        case (.double(let a), .double(let b)): a == b
+        case (.string(let a), .string(let b)): a == b
+        case (.array(let a), .array(let b)): a == b
+        case (.object(let a), .object(let b)): a.map(\.key) == b.map(\.key) && a.map(\.value) == b.map(\.value)
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(serialized())
+    }
+
+    /// The value under `key` of an object.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let pairs) = self else { return nil }
+        return pairs.first { $0.key == key }?.value
+    }
+
+    /// The value at a dotted path (`counts.notes`).
+    public func value(atPath path: String) -> JSONValue? {
+        path.split(separator: ".").reduce(self as JSONValue?) { node, part in node?[String(part)] }
+    }
+
+    /// JSON text; `pretty` indents by two spaces.
+    public func serialized(pretty: Bool = false) -> String {
+        var output = ""
+        write(to: &output, pretty: pretty, indent: 0)
+        return output
+    }
+
+    private func write(to output: inout String, pretty: Bool, indent: Int) {
+        switch self {
+        case .null: output += "null"
+        case .bool(let value): output += value ? "true" : "false"
+        case .integer(let value): output += String(value)
+        case .double(let value):
+            if value.isFinite {
+                output += value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) + ".0" : String(value)
+            } else {
+                output += "null"
+            }
+        case .string(let text): Self.writeString(text, to: &output)
+        case .array(let elements):
+            if elements.isEmpty { output += "[]"; return }
+            output += "["
+            for (index, element) in elements.enumerated() {
+                if index > 0 { output += "," }
+                if pretty { output += "\n" + String(repeating: "  ", count: indent + 1) }
+                element.write(to: &output, pretty: pretty, indent: indent + 1)
+            }
+            if pretty { output += "\n" + String(repeating: "  ", count: indent) }
+            output += "]"
+        case .object(let pairs):
+            if pairs.isEmpty { output += "{}"; return }
+            output += "{"
+            for (index, pair) in pairs.enumerated() {
+                if index > 0 { output += "," }
+                if pretty { output += "\n" + String(repeating: "  ", count: indent + 1) }
+                Self.writeString(pair.key, to: &output)
+                output += pretty ? ": " : ":"
+                pair.value.write(to: &output, pretty: pretty, indent: indent + 1)
+            }
+            if pretty { output += "\n" + String(repeating: "  ", count: indent) }
+            output += "}"
+        }
+    }
+
+    private static func writeString(_ text: String, to output: inout String) {
+        output += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case let control where control.value < 0x20:
+                output +=
+                    "\\u" + String(repeating: "0", count: 4 - String(control.value, radix: 16).count)
+                    + String(control.value, radix: 16)
+            default: output.unicodeScalars.append(scalar)
+            }
+        }
+        output += "\""
+    }
+
+    /// ISO-8601 in UTC with milliseconds, as Rails serializes times: `2025-02-20T10:44:03.120Z`.
+    public static func timestamp(_ date: Date) -> JSONValue {
+        .string(Self.formatTimestamp(date))
+    }
+
+    public static func formatTimestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
+    }
+}
+
+extension JSONValue {
+    /// A definition value (`options`, …) as JSON.
+    init(_ value: DefinitionValue) {
+        switch value {
+        case .null: self = .null
+        case .bool(let flag): self = .bool(flag)
+        case .integer(let number): self = .integer(number)
+        case .double(let number): self = .double(number)
+        case .string(let text): self = .string(text)
+        case .list(let elements): self = .array(elements.map(JSONValue.init))
+        case .mapping(let pairs): self = .object(pairs.map { ($0.key, JSONValue($0.value)) })
+        }
+    }
+}

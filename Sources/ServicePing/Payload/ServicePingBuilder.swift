@@ -1,0 +1,133 @@
+import Foundation
+import Hiredis
+import Logging
+
+/// Builds a Service Ping from the metric definitions: every reported metric's value, GitLab's payload shape.
+///
+/// All Redis reads of a ping go out in one pipeline. A metric that fails never fails the ping: it becomes -1 (or
+/// -2) and its error goes into the metadata.
+public struct ServicePingBuilder: Sendable {
+    /// Which metrics a ping reports.
+    public struct Settings: Sendable, Hashable {
+        /// Include metrics of `data_category: optional` (GitLab CE reports every category).
+        public var includesOptionalMetrics: Bool
+
+        public init(includesOptionalMetrics: Bool = true) {
+            self.includesOptionalMetrics = includesOptionalMetrics
+        }
+    }
+
+    public let catalog: DefinitionCatalog
+    public let pool: RedisConnectionPool
+    public let scheme: CounterKeyScheme
+    public let registry: InstrumentationRegistry
+    public let settings: Settings
+    private let logger: Logger
+
+    public init(
+        catalog: DefinitionCatalog, pool: RedisConnectionPool, scheme: CounterKeyScheme? = nil,
+        registry: InstrumentationRegistry = .init(), settings: Settings = .init(),
+        logger: Logger = Logger(label: "tally.ping")
+    ) {
+        self.catalog = catalog
+        self.pool = pool
+        self.scheme = scheme ?? CounterKeyScheme(aliases: catalog.legacyAliases)
+        self.registry = registry
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// The metrics a ping reports: `active` and `broken` ones of the permitted data categories, by key path.
+    public var reportedMetrics: [MetricDefinition] {
+        catalog.metrics.filter { metric in
+            metric.status.isReported && (settings.includesOptionalMetrics || metric.dataCategory != .optional)
+        }
+    }
+
+    /// Builds the ping as of `recordedAt`.
+    public func build(recordedAt: Date, system: SystemInfo) async -> ServicePingReport {
+        let context = PingContext(recordedAt: recordedAt, scheme: scheme, system: system)
+        let metrics = reportedMetrics
+        var results = [Result<JSONValue, MetricFailure>?](repeating: nil, count: metrics.count)
+        var elapsed = [Double](repeating: 0, count: metrics.count)
+        var reads: [(index: Int, read: RedisRead)] = []
+
+        for (index, metric) in metrics.enumerated() {
+            let start = ContinuousClock.now
+            switch registry.computation(for: metric, context: context) {
+            case .value(let value): results[index] = .success(value)
+            case .failure(let failure): results[index] = .failure(failure)
+            case .redis(let read): reads.append((index, read))
+            case .compute(let body):
+                do {
+                    results[index] = .success(try await body())
+                } catch let failure as MetricFailure {
+                    results[index] = .failure(failure)
+                } catch {
+                    results[index] = .failure(MetricFailure("\(error)"))
+                }
+            }
+            elapsed[index] = Self.seconds(.now - start)
+        }
+
+        let roundTrips = await readRedis(reads, into: &results, elapsed: &elapsed)
+
+        var tree = KeyPathTree()
+        _ = tree.insert(.timestamp(recordedAt), at: "recorded_at")
+        var metadata: [ServicePingReport.MetricMetadata] = []
+        for (index, metric) in metrics.enumerated() {
+            var error: String?
+            let value: JSONValue
+            switch results[index] ?? .failure(MetricFailure("not computed")) {
+            case .success(let computed): value = computed
+            case .failure(let failure):
+                value = .integer(failure.fallback)
+                error = failure.message
+            }
+            if let clash = tree.insert(value, at: metric.keyPath) {
+                error = clash
+                logger.error(
+                    "metric left out of the payload", metadata: ["key_path": "\(metric.keyPath)", "reason": "\(clash)"])
+            }
+            metadata.append(.init(name: metric.keyPath, timeElapsed: elapsed[index], error: error))
+        }
+        _ = tree.insert(.timestamp(Date()), at: "recording_ce_finished_at")
+        return ServicePingReport(
+            payload: tree.json, metrics: metadata, uuid: system.uuid, recordedAt: recordedAt,
+            redisRoundTrips: roundTrips)
+    }
+
+    /// Sends every metric's Redis commands in one pipeline and computes their values; returns the round trips taken.
+    private func readRedis(
+        _ reads: [(index: Int, read: RedisRead)], into results: inout [Result<JSONValue, MetricFailure>?],
+        elapsed: inout [Double]
+    ) async -> Int {
+        guard !reads.isEmpty else { return 0 }
+        let commands = reads.flatMap(\.read.commands)
+        let start = ContinuousClock.now
+        let replies: [RedisReply]
+        do {
+            replies = try await pool.pipeline(commands)
+        } catch {
+            for (index, _) in reads { results[index] = .failure(MetricFailure("Redis: \(error)")) }
+            return 1
+        }
+        let share = Self.seconds(.now - start) / Double(reads.count)
+        var offset = 0
+        for (index, read) in reads {
+            let slice = Array(replies[offset..<offset + read.commands.count])
+            offset += read.commands.count
+            do {
+                results[index] = .success(try read.value(slice))
+            } catch {
+                results[index] = .failure(MetricFailure("Redis: \(error)"))
+            }
+            elapsed[index] += share
+        }
+        return 1
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
