@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, on a fresh machine: installs what is missing, builds tally, and (with a private redis-server
 # unless TALLY_REDIS_URL is set) checks the setup, validates the example definitions, tracks events the way an app
-# does, and shows the counters they produced with redis-cli.
+# does, shows the counters they produced with redis-cli, and prints the Service Ping they make.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,4 +44,10 @@ bash scripts/with-redis.sh bash -c '
   printf "dashboard users, 2025-07:         %s\n" "$("${cli[@]}" PFCOUNT "{hll_counters}_view_dashboard-user-2025-07")"
   printf "CSV exporters, 2025-07:           %s\n" "$("${cli[@]}" PFCOUNT "{hll_counters}_export_report-filter:[label:csv]-user-2025-07")"
   printf "rows exported, all time:          %s\n" "$("${cli[@]}" GET "{event_sums}_export_report-operator:sum(value)")"
+  echo
+  echo "== one metric, and the Redis reads behind it (a ping the next week: 7d reads week 2025-07)"
+  "$tally" metric counts.count_distinct_user_id_from_create_note_weekly --at 2025-02-20T10:00:00Z
+  echo
+  echo "== the Service Ping of Thursday 2025-02-20 (payload, then metadata)"
+  "$tally" ping --at 2025-02-20T10:00:00Z --metadata
 ' "$tally"

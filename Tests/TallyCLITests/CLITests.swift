@@ -199,3 +199,58 @@ struct BenchCLITests {
         #expect(object["buffered_dropped"] as? Int == 0)
     }
 }
+
+/// `tally ping` and `tally metric` on the shipped examples.
+@Suite(
+    "tally ping and metric",
+    .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
+struct PingCLITests {
+    let examples = DefinitionFolder.packageRoot.appendingPathComponent("definitions").path
+
+    @Test func pingPrintsGitLabsPayloadAndMetadata() throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let environment = ["TALLY_REDIS_URL": server.url, "TALLY_DEFINITIONS": examples]
+        for user in ["1", "2"] {
+            let tracked = try TallyBinary.run(
+                ["track", "create_note", "--user", user, "--at", "2025-02-12T10:00:00Z"], environment: environment)
+            #expect(tracked.status == 0, "\(tracked.combined)")
+        }
+        let output = try TallyBinary.run(
+            ["ping", "--at", "2025-02-20T10:00:00Z", "--metadata", "--compact"], environment: environment)
+        #expect(output.status == 0, "\(output.combined)")
+        let lines = output.standardOutput.split(separator: "\n")
+        #expect(lines.count == 2)
+        let payload = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        let counts = try #require(payload["counts"] as? [String: Any])
+        #expect(counts["count_distinct_user_id_from_create_note_weekly"] as? Int == 2)
+        #expect(counts["count_total_create_note"] as? Int == 2)
+        #expect(payload["recorded_at"] as? String == "2025-02-20T10:00:00.000Z")
+        #expect(lines[0].hasPrefix(#"{"recorded_at":"#))
+        #expect(lines[0].contains(#","recording_ce_finished_at":""#))
+        let uuid = try #require(payload["uuid"] as? String)
+        #expect(UUID(uuidString: uuid) != nil)
+        let metadata = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
+        #expect((metadata["metadata"] as? [String: Any])?["uuid"] as? String == uuid)
+        let again = try TallyBinary.run(["ping", "--compact"], environment: environment)
+        #expect(again.standardOutput.contains("\"uuid\":\"\(uuid)\""), "the uuid is kept")
+    }
+
+    @Test func metricShowsItsReads() throws {
+        let server = try RedisServer.shared()
+        let output = try TallyBinary.run(
+            ["metric", "counts.count_distinct_user_id_from_csv_exports_monthly", "--at", "2025-02-20T10:00:00Z"],
+            environment: ["TALLY_REDIS_URL": server.url, "TALLY_DEFINITIONS": examples])
+        #expect(output.status == 0, "\(output.combined)")
+        #expect(
+            output.standardOutput.contains("weeks:      2025-04, 2025-05, 2025-06, 2025-07 (the ping runs in 2025-08"))
+        #expect(
+            output.standardOutput.contains(
+                "reads:      PFCOUNT {hll_counters}_export_report-filter:[label:csv]-user-2025-04 {hll_counters}_export_report-filter:[label:csv]-user-2025-05"
+            ))
+        let unknown = try TallyBinary.run(
+            ["metric", "counts.nope"], environment: ["TALLY_REDIS_URL": server.url, "TALLY_DEFINITIONS": examples])
+        #expect(unknown.status == 1)
+        #expect(unknown.standardError.contains("no metric counts.nope"))
+    }
+}

@@ -63,7 +63,7 @@ struct DefinitionsCLITests {
         let object = try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any]
         let metrics = try #require(object?["metrics"] as? [[String: Any]])
         #expect(object?["events"] == nil)
-        #expect(metrics.count == 7)
+        #expect(metrics.count == 12)
         #expect(
             metrics.contains {
                 ($0["key_path"] as? String) == "counts.sum_exported_rows_monthly"
