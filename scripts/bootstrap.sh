@@ -3,7 +3,7 @@
 # As root it uses apt-get; otherwise it prints the exact command to run and fails.
 set -euo pipefail
 
-packages=(libhiredis-dev redis-server redis-tools pkg-config make)
+packages=(libhiredis-dev redis-server redis-tools pkg-config make postgresql python3)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -14,6 +14,7 @@ else
   # Not Debian/Ubuntu: check the commands and library directly.
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v redis-benchmark >/dev/null 2>&1 || missing+=(redis-tools)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
   pkg-config --exists hiredis 2>/dev/null || missing+=(hiredis)
 fi
 

@@ -1,5 +1,6 @@
-/// Chooses each metric's instrumentation: Tally's own for Redis counters and system values, and the host app's
-/// for everything else, registered by GitLab's `instrumentation_class` name (GitLab's Ruby classes become Swift).
+/// Chooses each metric's instrumentation: Tally's own for Redis counters, database row counts declared in
+/// `options.table` (see `DatabaseMetricSpec`) and system values, and the host app's for everything else, registered by
+/// GitLab's `instrumentation_class` name (GitLab's Ruby classes become Swift).
 ///
 /// A metric whose class nobody registered is reported (-1 and the reason in the metadata), never guessed.
 public struct InstrumentationRegistry: Sendable {
@@ -32,6 +33,15 @@ public struct InstrumentationRegistry: Sendable {
     public func computation(for metric: MetricDefinition, context: PingContext) -> MetricComputation {
         if metric.dataSource == .internalEvents {
             return InternalEventsInstrumentation.computation(for: metric, context: context)
+        }
+        if metric.dataSource == .database && metric.options?["table"] != nil
+            && (metric.instrumentationClass.map { registered[$0] == nil } ?? true)
+        {
+            do {
+                return .database(try DatabaseMetricSpec(options: metric.options))
+            } catch {
+                return .failure(error)
+            }
         }
         guard let className = metric.instrumentationClass else {
             if metric.dataSource == .redisHLL { return LegacyRedisInstrumentations.hll(for: metric, context: context) }

@@ -38,6 +38,8 @@ public enum MetricComputation: Sendable {
     case redis(RedisRead)
     /// Known without I/O.
     case value(JSONValue)
+    /// A row count in the app database, batched like GitLab's (all database metrics share one connection).
+    case database(DatabaseMetricSpec)
     /// Computed by code (an app-registered instrumentation); a thrown error becomes the fallback.
     case compute(@Sendable () async throws -> JSONValue)
     /// Can't be computed; reported with the reason.

@@ -117,7 +117,7 @@ public indirect enum JSONValue: Sendable, Hashable {
 
 extension JSONValue {
     /// A definition value (`options`, …) as JSON.
-    init(_ value: DefinitionValue) {
+    public init(_ value: DefinitionValue) {
         switch value {
         case .null: self = .null
         case .bool(let flag): self = .bool(flag)

@@ -22,18 +22,23 @@ public struct ServicePingBuilder: Sendable {
     public let scheme: CounterKeyScheme
     public let registry: InstrumentationRegistry
     public let settings: Settings
+    /// The app database that database metrics count in; `nil` reports them as -1.
+    public let database: DatabaseConfiguration?
+    public let batchSettings: BatchCounter.Settings
     private let logger: Logger
 
     public init(
-        catalog: DefinitionCatalog, pool: RedisConnectionPool, scheme: CounterKeyScheme? = nil,
-        registry: InstrumentationRegistry = .init(), settings: Settings = .init(),
-        logger: Logger = Logger(label: "tally.ping")
+        catalog: DefinitionCatalog, pool: RedisConnectionPool, database: DatabaseConfiguration? = nil,
+        scheme: CounterKeyScheme? = nil, registry: InstrumentationRegistry = .init(), settings: Settings = .init(),
+        batchSettings: BatchCounter.Settings = .init(), logger: Logger = Logger(label: "tally.ping")
     ) {
         self.catalog = catalog
         self.pool = pool
+        self.database = database
         self.scheme = scheme ?? CounterKeyScheme(aliases: catalog.legacyAliases)
         self.registry = registry
         self.settings = settings
+        self.batchSettings = batchSettings
         self.logger = logger
     }
 
@@ -51,6 +56,7 @@ public struct ServicePingBuilder: Sendable {
         var results = [Result<JSONValue, MetricFailure>?](repeating: nil, count: metrics.count)
         var elapsed = [Double](repeating: 0, count: metrics.count)
         var reads: [(index: Int, read: RedisRead)] = []
+        var counts: [(index: Int, spec: DatabaseMetricSpec, frame: TimeFrame)] = []
 
         for (index, metric) in metrics.enumerated() {
             let start = ContinuousClock.now
@@ -58,6 +64,7 @@ public struct ServicePingBuilder: Sendable {
             case .value(let value): results[index] = .success(value)
             case .failure(let failure): results[index] = .failure(failure)
             case .redis(let read): reads.append((index, read))
+            case .database(let spec): counts.append((index, spec, metric.timeFrame))
             case .compute(let body):
                 do {
                     results[index] = .success(try await body())
@@ -71,6 +78,7 @@ public struct ServicePingBuilder: Sendable {
         }
 
         let roundTrips = await readRedis(reads, into: &results, elapsed: &elapsed)
+        await countRows(counts, recordedAt: recordedAt, into: &results, elapsed: &elapsed)
 
         var tree = KeyPathTree()
         _ = tree.insert(.timestamp(recordedAt), at: "recorded_at")
@@ -125,6 +133,46 @@ public struct ServicePingBuilder: Sendable {
             elapsed[index] += share
         }
         return 1
+    }
+
+    /// Runs every database metric on one connection; if the database can't be opened, each reports why.
+    private func countRows(
+        _ counts: [(index: Int, spec: DatabaseMetricSpec, frame: TimeFrame)], recordedAt: Date,
+        into results: inout [Result<JSONValue, MetricFailure>?], elapsed: inout [Double]
+    ) async {
+        guard !counts.isEmpty else { return }
+        guard let database else {
+            for (index, _, _) in counts {
+                results[index] = .failure(MetricFailure("no database configured (TALLY_DATABASE_URL)"))
+            }
+            return
+        }
+        let settings = batchSettings
+        do {
+            let measured = try await AppDatabase.withDatabase(database, logger: logger) { connection in
+                let counter = BatchCounter(database: connection, settings: settings)
+                var measured: [(Int, Result<JSONValue, MetricFailure>, Double)] = []
+                for (index, spec, frame) in counts {
+                    let start = ContinuousClock.now
+                    let window = DatabaseTimeWindow.bounds(for: frame, at: recordedAt)
+                    let result: Result<JSONValue, MetricFailure>
+                    do throws(MetricFailure) {
+                        result = .success(try await counter.value(of: spec, window: window))
+                    } catch {
+                        result = .failure(error)
+                    }
+                    measured.append((index, result, Self.seconds(.now - start)))
+                }
+                return measured
+            }
+            for (index, result, seconds) in measured {
+                results[index] = result
+                elapsed[index] += seconds
+            }
+        } catch {
+            let reason = "database \(database.redactedURL): \(String(reflecting: error).prefix(300))"
+            for (index, _, _) in counts { results[index] = .failure(MetricFailure(reason)) }
+        }
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -10,6 +10,12 @@ public struct ServicePingReport: Sendable {
         public var timeElapsed: Double
         /// Why it fell back to -1/-2, if it did.
         public var error: String?
+
+        public init(name: String, timeElapsed: Double, error: String? = nil) {
+            self.name = name
+            self.timeElapsed = timeElapsed
+            self.error = error
+        }
     }
 
     /// GitLab's payload: `recorded_at` first, the metrics nested by key path, `recording_ce_finished_at` last.
@@ -20,6 +26,14 @@ public struct ServicePingReport: Sendable {
     public var recordedAt: Date
     /// Redis round trips the ping took (all reads go in one pipeline).
     public var redisRoundTrips: Int
+
+    public init(payload: JSONValue, metrics: [MetricMetadata], uuid: String, recordedAt: Date, redisRoundTrips: Int) {
+        self.payload = payload
+        self.metrics = metrics
+        self.uuid = uuid
+        self.recordedAt = recordedAt
+        self.redisRoundTrips = redisRoundTrips
+    }
 
     /// GitLab's metadata document: `{"metadata": {"uuid", "metrics": [{"name", "time_elapsed", "error"?}]}}`.
     public var metadata: JSONValue {

@@ -16,6 +16,7 @@ struct MetricCommand: AsyncParsableCommand {
     @OptionGroup var clock: ClockOptions
     @OptionGroup var redis: RedisOptions
     @OptionGroup var definitions: DefinitionsOptions
+    @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
         let catalog = try definitions.loadOrExit()
@@ -49,6 +50,28 @@ struct MetricCommand: AsyncParsableCommand {
             do {
                 let replies = try await pool.pipeline(read.commands)
                 print("  value:      \(try read.value(replies).serialized())")
+            } catch {
+                print("  value:      -1 (\(error))")
+                throw ExitCode.failure
+            }
+        case .database(let spec):
+            let window = DatabaseTimeWindow.bounds(for: metric.timeFrame, at: recordedAt)
+            let conditions = spec.conditions.map { "\($0.column) = \(JSONValue($0.value).serialized())" }
+            print(
+                "  counts:     \(spec.operation.rawValue) of \(spec.column) in \(spec.table), batched over \(spec.batchColumn)"
+            )
+            if !conditions.isEmpty { print("  where:      \(conditions.joined(separator: " AND "))") }
+            if let window {
+                let start = JSONValue.formatTimestamp(window.start)
+                let end = JSONValue.formatTimestamp(window.end)
+                print("  window:     \(spec.timestampColumn) between \(start) and \(end)")
+            }
+            let configuration = try database.configuration()
+            do {
+                let value = try await AppDatabase.withDatabase(configuration) { connection in
+                    try await BatchCounter(database: connection).value(of: spec, window: window)
+                }
+                print("  value:      \(value.serialized())")
             } catch {
                 print("  value:      -1 (\(error))")
                 throw ExitCode.failure

@@ -7,16 +7,18 @@ import ServicePing
 struct PingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ping",
-        abstract: "Build a Service Ping now and print its payload (nothing is stored or sent).",
+        abstract: "Build a Service Ping now and print its payload (stored with --store, sent with --submit).",
         discussion: """
             7d metrics read the last complete ISO week before the ping, 28d metrics the last four; the current week is
-            never read. Database metrics and submission arrive with the rest of the Service Ping work.
+            never read. Database metrics count in the app database (7d: created 9 to 2 days ago, 28d: 30 to 2 days ago).
+            Nothing leaves the machine unless --submit is given with a collector URL.
             """
     )
 
     @OptionGroup var clock: ClockOptions
     @OptionGroup var redis: RedisOptions
     @OptionGroup var definitions: DefinitionsOptions
+    @OptionGroup var database: DatabaseOptions
 
     @Flag(help: "Print GitLab's metadata document (per-metric time and error) after the payload.")
     var metadata = false
@@ -26,6 +28,25 @@ struct PingCommand: AsyncParsableCommand {
 
     @Flag(help: "One line of JSON instead of indented.")
     var compact = false
+
+    @Flag(help: "Store the ping in the raw_usage_data table (once per recorded_at).")
+    var store = false
+
+    @Flag(help: "Store the ping, then submit it to the collector (GitLab's protocol).")
+    var submit = false
+
+    @Option(help: "Collector base URL for --submit (default: $TALLY_COLLECTOR_URL).")
+    var collectorURL: String?
+
+    func validate() throws {
+        if submit && resolvedCollectorURL == nil {
+            throw ValidationError("--submit needs a collector: --collector-url URL or TALLY_COLLECTOR_URL")
+        }
+    }
+
+    var resolvedCollectorURL: String? {
+        collectorURL ?? ProcessInfo.processInfo.environment["TALLY_COLLECTOR_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     func run() async throws {
         let catalog = try definitions.loadOrExit()
@@ -39,15 +60,48 @@ struct PingCommand: AsyncParsableCommand {
             StandardError.print("tally ping: can't read the instance uuid from Redis: \(error)")
             throw ExitCode.failure
         }
+        let databaseConfiguration = try database.configuration()
         let builder = ServicePingBuilder(
-            catalog: catalog, pool: pool, settings: .init(includesOptionalMetrics: !withoutOptional))
-        let report = await builder.build(recordedAt: recordedAt, system: SystemInfo(uuid: uuid))
+            catalog: catalog, pool: pool, database: databaseConfiguration,
+            settings: .init(includesOptionalMetrics: !withoutOptional))
+        let system = SystemInfo(uuid: uuid)
+        let report = await builder.build(recordedAt: recordedAt, system: system)
         print(report.payload.serialized(pretty: !compact))
         if metadata { print(report.metadata.serialized(pretty: !compact)) }
         let failed = report.metrics.filter { $0.error != nil }
         if !failed.isEmpty {
             StandardError.print("\(failed.count) of \(report.metrics.count) metrics fell back to -1/-2:")
             for metric in failed { StandardError.print("  \(metric.name): \(metric.error ?? "")") }
+        }
+        if store || submit { try await storeAndSubmit(report, system: system, database: databaseConfiguration) }
+    }
+
+    private func storeAndSubmit(
+        _ report: ServicePingReport, system: SystemInfo, database: DatabaseConfiguration
+    ) async throws {
+        let payload = report.payload.serialized()
+        let added = try await AppDatabase.withDatabase(database) { connection in
+            let rows = RawUsageDataStore(connection)
+            try await rows.migrate()
+            return try await rows.insert(recordedAt: report.recordedAt, payload: payload)
+        }
+        StandardError.print(
+            added
+                ? "stored in raw_usage_data (\(database.redactedURL))"
+                : "a ping recorded at that time is already stored")
+        guard submit, let collector = resolvedCollectorURL else { return }
+        let client = ServicePingSubmitter.makeClient()
+        do {
+            let id = try await ServicePingSubmitter(baseURL: collector, client: client).submit(report, system: system)
+            try await client.shutdown()
+            try await AppDatabase.withDatabase(database) { connection in
+                try await RawUsageDataStore(connection).markSent(recordedAt: report.recordedAt, usageDataID: id)
+            }
+            StandardError.print("submitted to \(collector): usage_data_id \(id)")
+        } catch {
+            try? await client.shutdown()
+            StandardError.print("tally ping: submission failed: \(error)")
+            throw ExitCode.failure
         }
     }
 }

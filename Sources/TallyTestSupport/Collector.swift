@@ -1,0 +1,115 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A Service Ping collector for tests: a real HTTP server (Python's `http.server`, run by `python3`) on a free
+/// loopback port that records every request and answers as told.
+public final class Collector: Sendable {
+    /// How the collector answers `POST /usage_data`.
+    public enum Mode: String, Sendable {
+        /// 201 with `{"conv_index": {"usage_data_id": 4242}}`.
+        case accept
+        /// 500.
+        case fail
+        /// 200 with a usage_data_id that is not an integer.
+        case invalidID = "invalid_id"
+    }
+
+    /// One request received.
+    public struct Request: Sendable, Decodable {
+        public var path: String
+        public var body: String
+        public var contentType: String?
+    }
+
+    public let port: Int
+    public let directory: URL
+    private let process: Mutex<Process?>
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    static let script = #"""
+        import http.server, json, sys
+        mode, log = sys.argv[2], sys.argv[3]
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8", "replace")
+                with open(log, "a") as f:
+                    f.write(json.dumps({"path": self.path, "body": body, "contentType": self.headers.get("Content-Type")}) + "\n")
+                if self.path == "/usage_data" and mode == "fail":
+                    self.send_response(500); self.end_headers(); return
+                answer = {"conv_index": {"usage_data_id": 4242 if mode == "accept" else "x"}} if self.path == "/usage_data" else {}
+                data = json.dumps(answer).encode()
+                self.send_response(201 if self.path == "/usage_data" else 200)
+                self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(data)))
+                self.end_headers(); self.wfile.write(data)
+            def log_message(self, *args): pass
+        server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+        open(log + ".ready", "w").close()
+        server.serve_forever()
+        """#
+
+    /// Starts a collector answering in `mode`.
+    public static func start(mode: Mode = .accept) throws -> Collector {
+        guard let python = TestEnvironment.executable(named: "python3") else {
+            throw RedisServer.StartError(description: "python3 is not on PATH; the test collector needs it")
+        }
+        for _ in 0..<20 {
+            let port = Int.random(in: 20_000..<60_000)
+            let directory = try TestEnvironment.makeTemporaryDirectory("tally-test-collector")
+            let collector = Collector(port: port, directory: directory)
+            if try collector.launch(python: python, mode: mode) { return collector }
+            collector.stop()
+        }
+        throw RedisServer.StartError(description: "could not start the test collector")
+    }
+
+    private init(port: Int, directory: URL) {
+        self.port = port
+        self.directory = directory
+        process = Mutex(nil)
+    }
+
+    deinit { stop() }
+
+    private var logURL: URL { directory.appendingPathComponent("requests.jsonl") }
+
+    private func launch(python: String, mode: Mode) throws -> Bool {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: python)
+        child.arguments = ["-c", Self.script, String(port), mode.rawValue, logURL.path]
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        process.withLock { $0 = child }
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: logURL.path + ".ready") { return true }
+            if !child.isRunning { return false }
+            usleep(10_000)
+        }
+        return false
+    }
+
+    /// Every request received so far, in order.
+    public var requests: [Request] {
+        guard let text = try? String(contentsOf: logURL, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Request.self, from: Data($0.utf8)) }
+    }
+
+    public func stop() {
+        let child = process.withLock { current in
+            defer { current = nil }
+            return current
+        }
+        if let child, child.isRunning {
+            // SIGKILL: the child inherits a blocked SIGTERM from the test's threads (see RedisServer).
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
