@@ -18,12 +18,15 @@ public enum TallyBinary {
     }
 
     /// Runs `tally` with the arguments and extra environment, and waits for it to end.
-    /// The child gets the test process' environment minus any `TALLY_*` variable, plus `environment`.
+    /// The child gets the test process' environment minus any `TALLY_*` variable, an in-memory SQLite database, and
+    /// `environment`.
     public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TALLY_") }
+        // Never the default `sqlite://tally.sqlite` in the working directory (the repository) from tests.
+        merged["TALLY_DATABASE_URL"] = "sqlite::memory:"
         merged.merge(environment) { _, new in new }
         process.environment = merged
         // Files rather than pipes: a child that prints a lot can never block on a full pipe.

@@ -67,6 +67,29 @@ struct CLITests {
         #expect(!good.combined.contains("hunter2") && !wrong.combined.contains("hunter3"))
     }
 
+    @Test func doctorChecksDefinitionsAndDatabase() throws {
+        let server = try RedisServer.shared()
+        let broken = try DefinitionFolder()
+        try broken.write("events/bad.yml", "- not a mapping\n")
+        let output = try TallyBinary.run(
+            ["doctor"],
+            environment: [
+                "TALLY_REDIS_URL": server.url, "TALLY_DEFINITIONS": broken.url.path,
+                "TALLY_DATABASE_URL": "postgres://tally:pa55word@127.0.0.1:1/tally",
+            ])
+        #expect(output.status == 1)
+        #expect(output.standardOutput.contains("[error]   definitions: 1 errors in"), "\(output.combined)")
+        #expect(output.standardOutput.contains("events/bad.yml:1: file: expected a mapping"))
+        #expect(output.standardOutput.contains("[error]   database: postgres://tally:***@127.0.0.1:1/tally"))
+        #expect(!output.combined.contains("pa55word"))
+        let examples = DefinitionFolder.packageRoot.appendingPathComponent("definitions").path
+        let healthy = try TallyBinary.run(
+            ["doctor"], environment: ["TALLY_REDIS_URL": server.url, "TALLY_DEFINITIONS": examples])
+        #expect(
+            healthy.standardOutput.contains("[ok]      definitions: 3 events and 12 metrics"), "\(healthy.combined)")
+        #expect(healthy.standardOutput.contains("[ok]      database: connected to sqlite::memory:"))
+    }
+
     @Test func doctorFlagsAReadOnlyReplica() throws {
         let primary = try RedisServer.shared()
         let replica = try RedisServer.start(extraArguments: ["--replicaof", "127.0.0.1", String(primary.port)])
