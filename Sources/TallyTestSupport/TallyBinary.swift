@@ -52,4 +52,23 @@ public enum TallyBinary {
             standardOutput: try String(contentsOf: outputURL, encoding: .utf8),
             standardError: try String(contentsOf: errorURL, encoding: .utf8))
     }
+
+    /// Starts `tally` in the background (for long-running commands like `worker`); its output goes to `output`.
+    public static func launch(_ arguments: [String], environment: [String: String] = [:], output: URL) throws -> Process
+    {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TALLY_") }
+        merged["TALLY_DATABASE_URL"] = "sqlite::memory:"
+        merged.merge(environment) { _, new in new }
+        process.environment = merged
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
 }

@@ -32,7 +32,7 @@ enum TestDatabases {
         for id in 1...count {
             let created = now.addingTimeInterval(-Double(id) * 3_600)
             let createdValue: SQLQueryString =
-                database.dialect == .sqlite ? "\(bind: Self.sqliteTime(created))" : "\(bind: created)"
+                database.dialect == .sqlite ? "\(bind: BatchCounter.sqliteTime(created))" : "\(bind: created)"
             try await database.sql.raw(
                 """
                 INSERT INTO \(ident: table) (id, author_id, state, size, created_at)
@@ -41,14 +41,6 @@ enum TestDatabases {
             ).run()
         }
         return table
-    }
-
-    static func sqliteTime(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.string(from: date)
     }
 }
 

@@ -4,6 +4,10 @@ import InternalEvents
 import TallyTestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The `tally` binary, run as a user runs it.
 @Suite(
     "tally CLI",
@@ -275,5 +279,70 @@ struct PingCLITests {
             ["metric", "counts.nope"], environment: ["TALLY_REDIS_URL": server.url, "TALLY_DEFINITIONS": examples])
         #expect(unknown.status == 1)
         #expect(unknown.standardError.contains("no metric counts.nope"))
+    }
+}
+
+/// `tally worker` as a process: catches up the missed week at start and stores exactly one ping.
+@Suite(
+    "tally worker",
+    .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
+struct WorkerCLITests {
+    @Test func catchesUpAndStoresOnePing() async throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let directory = try TestEnvironment.makeTemporaryDirectory("tally-worker-cli")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = directory.appendingPathComponent("tally.sqlite").path
+        let examples = DefinitionFolder.packageRoot.appendingPathComponent("definitions").path
+        let environment = [
+            "TALLY_REDIS_URL": server.url, "TALLY_DEFINITIONS": examples, "TALLY_DATABASE_URL": "sqlite://\(database)",
+        ]
+        let log = directory.appendingPathComponent("worker.log")
+        let worker = try TallyBinary.launch(["worker", "--jitter", "0"], environment: environment, output: log)
+        defer {
+            if worker.isRunning {
+                kill(worker.processIdentifier, SIGKILL)
+                worker.waitUntilExit()
+            }
+        }
+        var stored = false
+        for _ in 0..<200 where !stored {
+            try await Task.sleep(for: .milliseconds(50))
+            stored = (try? String(contentsOf: log, encoding: .utf8))?.contains("service ping stored") == true
+        }
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(stored, "\(text)")
+        #expect(text.contains("weekly at "), "the schedule is printed")
+        kill(worker.processIdentifier, SIGKILL)
+        worker.waitUntilExit()
+        // A second worker start in the same week finds the ping and doesn't build another.
+        let again = try TallyBinary.launch(
+            ["worker", "--jitter", "0"], environment: environment, output: directory.appendingPathComponent("again.log")
+        )
+        try await Task.sleep(for: .seconds(2))
+        kill(again.processIdentifier, SIGKILL)
+        again.waitUntilExit()
+        let ping = try TallyBinary.run(["ping", "--store", "--compact"], environment: environment)
+        #expect(
+            ping.standardError.contains("stored in raw_usage_data"),
+            "a manual ping with another recorded_at is stored too")
+        let count = try countRows(database)
+        #expect(count == 2, "one from the worker, one from tally ping --store")
+    }
+
+    func countRows(_ path: String) throws -> Int {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", "-c",
+            "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from raw_usage_data').fetchone()[0])",
+            path,
+        ]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 }

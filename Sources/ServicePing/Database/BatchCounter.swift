@@ -102,7 +102,8 @@ public struct BatchCounter: Sendable {
         return filter
     }
 
-    static func sqliteTime(_ date: Date) -> String {
+    /// A time in SQLite's `CURRENT_TIMESTAMP` text form, `YYYY-MM-DD HH:MM:SS` (UTC), as database metrics compare it.
+    public static func sqliteTime(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hiredis
+import Logging
 import ServicePing
 
 /// `tally ping`: builds a Service Ping now and prints it (GitLab's "preview payload").
@@ -16,15 +17,10 @@ struct PingCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var clock: ClockOptions
-    @OptionGroup var redis: RedisOptions
-    @OptionGroup var definitions: DefinitionsOptions
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var options: PingOptions
 
     @Flag(help: "Print GitLab's metadata document (per-metric time and error) after the payload.")
     var metadata = false
-
-    @Flag(help: "Leave out metrics of data_category optional.")
-    var withoutOptional = false
 
     @Flag(help: "One line of JSON instead of indented.")
     var compact = false
@@ -35,36 +31,17 @@ struct PingCommand: AsyncParsableCommand {
     @Flag(help: "Store the ping, then submit it to the collector (GitLab's protocol).")
     var submit = false
 
-    @Option(help: "Collector base URL for --submit (default: $TALLY_COLLECTOR_URL).")
-    var collectorURL: String?
-
     func validate() throws {
-        if submit && resolvedCollectorURL == nil {
+        if submit && options.resolvedCollectorURL == nil {
             throw ValidationError("--submit needs a collector: --collector-url URL or TALLY_COLLECTOR_URL")
         }
     }
 
-    var resolvedCollectorURL: String? {
-        collectorURL ?? ProcessInfo.processInfo.environment["TALLY_COLLECTOR_URL"].flatMap { $0.isEmpty ? nil : $0 }
-    }
-
     func run() async throws {
-        let catalog = try definitions.loadOrExit()
-        let pool = RedisConnectionPool(redis: try redis.configuration(), configuration: .init(maximumConnections: 2))
-        defer { pool.close() }
         let recordedAt = try clock.clock().now()
-        let uuid: String
-        do {
-            uuid = try await InstanceIdentity.uuid(pool: pool)
-        } catch {
-            StandardError.print("tally ping: can't read the instance uuid from Redis: \(error)")
-            throw ExitCode.failure
-        }
-        let databaseConfiguration = try database.configuration()
-        let builder = ServicePingBuilder(
-            catalog: catalog, pool: pool, database: databaseConfiguration,
-            settings: .init(includesOptionalMetrics: !withoutOptional))
-        let system = SystemInfo(uuid: uuid)
+        let setup = try await options.setup(command: "ping", logger: Logger(label: "tally.ping"))
+        defer { setup.pool.close() }
+        let (builder, system, databaseConfiguration) = (setup.builder, setup.system, setup.database)
         let report = await builder.build(recordedAt: recordedAt, system: system)
         print(report.payload.serialized(pretty: !compact))
         if metadata { print(report.metadata.serialized(pretty: !compact)) }
@@ -89,7 +66,7 @@ struct PingCommand: AsyncParsableCommand {
             added
                 ? "stored in raw_usage_data (\(database.redactedURL))"
                 : "a ping recorded at that time is already stored")
-        guard submit, let collector = resolvedCollectorURL else { return }
+        guard submit, let collector = options.resolvedCollectorURL else { return }
         let client = ServicePingSubmitter.makeClient()
         do {
             let id = try await ServicePingSubmitter(baseURL: collector, client: client).submit(report, system: system)

@@ -17,59 +17,39 @@ struct WorkerCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var redis: RedisOptions
-    @OptionGroup var definitions: DefinitionsOptions
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var options: PingOptions
 
     @Flag(help: "Submit pings to the collector (default: $TALLY_SUBMIT=1, else off).")
     var submit = false
 
-    @Option(help: "Collector base URL (default: $TALLY_COLLECTOR_URL).")
-    var collectorURL: String?
+    @Option(help: "Longest random delay before building, in seconds, to spread instances sharing a schedule.")
+    var jitter: Int = 60
 
     @Flag(help: "Don't build pings at all (GitLab's generation switch).")
     var noGeneration = false
 
-    @Flag(help: "Leave out metrics of data_category optional.")
-    var withoutOptional = false
-
     var submissionEnabled: Bool { submit || ProcessInfo.processInfo.environment["TALLY_SUBMIT"] == "1" }
 
-    var resolvedCollectorURL: String? {
-        collectorURL ?? ProcessInfo.processInfo.environment["TALLY_COLLECTOR_URL"].flatMap { $0.isEmpty ? nil : $0 }
-    }
-
     func validate() throws {
-        if submissionEnabled && resolvedCollectorURL == nil {
+        if submissionEnabled && options.resolvedCollectorURL == nil {
             throw ValidationError("submission needs a collector: --collector-url URL or TALLY_COLLECTOR_URL")
         }
     }
 
     func run() async throws {
         let logger = Logger(label: "tally.worker")
-        let catalog = try definitions.loadOrExit()
-        let pool = RedisConnectionPool(redis: try redis.configuration(), configuration: .init(maximumConnections: 2))
-        defer { pool.close() }
-        let uuid: String
-        do {
-            uuid = try await InstanceIdentity.uuid(pool: pool)
-        } catch {
-            StandardError.print("tally worker: can't read the instance uuid from Redis: \(error)")
-            throw ExitCode.failure
-        }
-        let databaseConfiguration = try database.configuration()
-        let builder = ServicePingBuilder(
-            catalog: catalog, pool: pool, database: databaseConfiguration,
-            settings: .init(includesOptionalMetrics: !withoutOptional), logger: logger)
+        let setup = try await options.setup(command: "worker", logger: logger)
+        defer { setup.pool.close() }
         var settings = ServicePingWorker.Configuration()
         settings.generationEnabled = !noGeneration
         settings.submissionEnabled = submissionEnabled
-        settings.collectorURL = resolvedCollectorURL
+        settings.collectorURL = options.resolvedCollectorURL
+        settings.maximumJitter = .seconds(max(0, jitter))
         let worker = ServicePingWorker(
-            builder: builder, database: databaseConfiguration, system: SystemInfo(uuid: uuid), configuration: settings,
+            builder: setup.builder, database: setup.database, system: setup.system, configuration: settings,
             logger: logger)
-        print(
-            "tally worker: instance \(uuid), weekly at \(worker.schedule) (cron, UTC); database \(databaseConfiguration.redactedURL)"
+        StandardError.print(
+            "tally worker: instance \(setup.system.uuid), weekly at \(worker.schedule) (cron, UTC); database \(setup.database.redactedURL)"
         )
         let group = ServiceGroup(
             configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
