@@ -203,6 +203,12 @@ public final class RedisConnectionPool: Sendable {
         }
     }
 
+    /// The number of the pooled connection whose queue runs the caller, or `nil` off every pool's queues.
+    /// Blocking hiredis calls only ever run where this is set.
+    public static var currentConnectionNumber: Int? {
+        DispatchQueue.getSpecific(key: PooledConnection.queueKey)
+    }
+
     fileprivate func recordOpened() { state.withLock { $0.opened += 1 } }
     fileprivate func recordDropped() { state.withLock { $0.dropped += 1 } }
 }
@@ -216,9 +222,13 @@ private final class PooledConnection: @unchecked Sendable {
     private var connection: RedisConnection?
     private unowned let pool: RedisConnectionPool
 
+    /// Marks the pool's queues, so code can tell it runs on one (`RedisConnectionPool.currentConnectionNumber`).
+    static let queueKey = DispatchSpecificKey<Int>()
+
     init(pool: RedisConnectionPool, number: Int) {
         self.pool = pool
         self.queue = DispatchQueue(label: "tally.redis.connection.\(number)")
+        queue.setSpecific(key: Self.queueKey, value: number)
     }
 
     /// Runs on `queue`: (re)connects when needed, runs `body`, drops the connection if `body` broke it.

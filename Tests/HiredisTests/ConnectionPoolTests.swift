@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Hiredis
 import TallyTestSupport
@@ -126,32 +127,27 @@ struct ConnectionPoolTests {
         #expect(pool.statistics.slots == 1, "a failed connect must give its slot back")
     }
 
-    @Test func blockingWorkRunsOffTheCooperativePool() async throws {
-        // 8 callers each block their connection's thread for 1 s. Were that on the cooperative pool (2 threads
-        // here), the short task below could not finish before them; on the pool's own queues it finishes at once.
+    @Test func blockingWorkRunsOnTheConnectionsOwnQueue() async throws {
+        // hiredis calls block; they must run on the connection's serial queue, not on Swift's cooperative pool.
         let pool = RedisConnectionPool(
-            redis: try RedisServer.shared().configuration(), configuration: .init(maximumConnections: 8))
+            redis: try RedisServer.shared().configuration(), configuration: .init(maximumConnections: 3))
         defer { pool.close() }
-        let blockersDone = Locked(0)
-        let doneWhenShortTaskEnded = Locked(-1)
+        let numbers = Locked<[Int?]>([])
+        #expect(RedisConnectionPool.currentConnectionNumber == nil, "the test itself runs on the cooperative pool")
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<8 {
+            for _ in 0..<12 {
                 group.addTask {
                     try await pool.withConnection { connection throws(RedisError) in
                         _ = try connection.send(.ping)
-                        usleep(1_000_000)
-                        blockersDone.withLock { $0 += 1 }
+                        let number = RedisConnectionPool.currentConnectionNumber
+                        numbers.withLock { $0.append(number) }
                     }
                 }
             }
-            group.addTask {
-                for _ in 0..<5 { try await Task.sleep(for: .milliseconds(5)) }
-                let done = blockersDone.withLock { $0 }
-                doneWhenShortTaskEnded.withLock { $0 = done }
-            }
             try await group.waitForAll()
         }
-        #expect(doneWhenShortTaskEnded.withLock { $0 } == 0)
-        #expect(blockersDone.withLock { $0 } == 8)
+        #expect(numbers.value.count == 12)
+        #expect(numbers.value.allSatisfy { $0 != nil }, "\(numbers.value)")
+        #expect(Set(numbers.value.compactMap { $0 }).isSubset(of: [1, 2, 3]), "one queue per pooled connection")
     }
 }
