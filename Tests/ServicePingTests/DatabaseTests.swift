@@ -161,3 +161,37 @@ struct DatabaseTests {
         }
     }
 }
+
+/// GitLab's answer to a statement timeout: halve the batch and retry, down to a minimum, then -1.
+@Suite(
+    "Batch counter under statement timeouts",
+    .enabled(if: PostgresServer.shouldRunSuites, "PostgreSQL is not installed (CI=true makes this a failure)"))
+struct StatementTimeoutTests {
+    @Test func batchesHalveDownToTheMinimumThenFallBack() async throws {
+        let configuration = try DatabaseConfiguration(url: PostgresServer.shared().url)
+        try await AppDatabase.withDatabase(configuration) { database in
+            let table = try await TestDatabases.makeNotes(database, count: 40, now: Date())
+            let slow = table + "_slow"
+            // Every row takes 50 ms to read, so with a 20 ms statement timeout every batch times out, deterministically.
+            try await database.sql.raw(
+                "CREATE VIEW \(ident: slow) AS SELECT id, (SELECT 1 FROM pg_sleep(0.05)) AS pause FROM \(ident: table)"
+            ).run()
+            try await database.sql.raw("SET statement_timeout = 20").run()
+            var settings = BatchCounter.Settings()
+            settings.countBatchSize = 32
+            settings.minimumRetryBatchSize = 4
+            settings.pause = .zero
+            // Fixed bounds (GitLab's start/finish), so only the batches themselves meet the timeout.
+            let spec = try DatabaseTests.spec("  table: \(slow)\n  start: 1\n  finish: 40\n")
+            do throws(MetricFailure) {
+                _ = try await BatchCounter(database: database, settings: settings).value(of: spec, window: nil)
+                Issue.record("a query slower than the statement timeout succeeded")
+            } catch {
+                #expect(error.fallback == -1)
+                // 32 → 16 → 8 → 4; halving 4 would go below the minimum of 4: give up there.
+                #expect(error.message.contains("statement timeout at batch size 4"), "\(error.message)")
+            }
+            try await database.sql.raw("RESET statement_timeout").run()
+        }
+    }
+}

@@ -33,13 +33,17 @@ public struct BatchCounter: Sendable {
     ) async throws(MetricFailure) -> JSONValue {
         do {
             let filter = self.filter(spec, window: window)
-            let bounds = try await database.sql.raw(
-                "SELECT MIN(\(ident: spec.batchColumn)) AS low, MAX(\(ident: spec.batchColumn)) AS high FROM \(ident: spec.table) WHERE \(filter)"
-            ).first()
-            let low = try bounds?.decode(column: "low", as: Int64?.self) ?? 0
-            let high = try bounds?.decode(column: "high", as: Int64?.self) ?? 0
-            let start = low
-            let finish = high + 1
+            var low = spec.start
+            var high = spec.finish
+            if low == nil || high == nil {
+                let bounds = try await database.sql.raw(
+                    "SELECT MIN(\(ident: spec.batchColumn)) AS low, MAX(\(ident: spec.batchColumn)) AS high FROM \(ident: spec.table) WHERE \(filter)"
+                ).first()
+                low = try low ?? bounds?.decode(column: "low", as: Int64?.self) ?? 0
+                high = try high ?? bounds?.decode(column: "high", as: Int64?.self) ?? 0
+            }
+            let start = low ?? 0
+            let finish = (high ?? 0) + 1
             switch spec.operation {
             case .count, .distinctCount:
                 let size = spec.operation == .count ? settings.countBatchSize : settings.distinctBatchSize

@@ -11,6 +11,8 @@ import Foundation
 ///   conditions: {state: active}  # equality conditions, ANDed (null means IS NULL)
 ///   timestamp_column: created_at # for 7d/28d windows; default created_at
 ///   batch_column: id             # id ranges are batched over this; default id (the column itself for distinct)
+///   start: 1                     # first id to count (GitLab's `start`); default MIN(batch_column)
+///   finish: 5000000              # last id to count (GitLab's `finish`); default MAX(batch_column)
 /// ```
 public struct DatabaseMetricSpec: Sendable, Hashable {
     public enum Operation: String, Sendable, Hashable, CaseIterable {
@@ -26,6 +28,9 @@ public struct DatabaseMetricSpec: Sendable, Hashable {
     public var conditions: [(column: String, value: DefinitionValue)]
     public var timestampColumn: String
     public var batchColumn: String
+    /// Fixed id bounds, instead of `MIN`/`MAX` queries.
+    public var start: Int64?
+    public var finish: Int64?
 
     public static func == (lhs: DatabaseMetricSpec, rhs: DatabaseMetricSpec) -> Bool {
         lhs.table == rhs.table && lhs.operation == rhs.operation && lhs.column == rhs.column
@@ -73,6 +78,13 @@ public struct DatabaseMetricSpec: Sendable, Hashable {
         self.conditions = conditions
         self.timestampColumn = options["timestamp_column"]?.string ?? "created_at"
         self.batchColumn = operation == .distinctCount ? column : (options["batch_column"]?.string ?? "id")
+        for (name, value) in [("start", options["start"]), ("finish", options["finish"])] {
+            guard let value else { continue }
+            guard case .integer(let number) = value, number >= 0 else {
+                throw MetricFailure("options.\(name) must be a non-negative integer id")
+            }
+            if name == "start" { start = number } else { finish = number }
+        }
         for (name, identifier) in [
             ("table", table), ("column", column), ("timestamp_column", timestampColumn), ("batch_column", batchColumn),
         ]
