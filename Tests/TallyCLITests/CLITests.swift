@@ -346,3 +346,45 @@ struct WorkerCLITests {
         return Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 }
+
+/// `tally metric` on a database metric prints the SQL it runs.
+@Suite(
+    "tally metric on the database",
+    .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
+struct DatabaseMetricCLITests {
+    @Test func printsTheSQLAndTheValue() throws {
+        let folder = try DefinitionFolder()
+        try folder.write("events/e.yml", DefinitionFolder.event("test_event"))
+        try folder.write(
+            "metrics/notes.yml",
+            DefinitionFolder.metric("counts.active_notes", timeFrame: "all")
+                .replacingOccurrences(of: "data_source: internal_events", with: "data_source: database")
+                .replacingOccurrences(of: "events:\n- name: test_event\n", with: "")
+                + "options:\n  table: notes\n  conditions:\n    state: active\n")
+        let database = folder.url.appendingPathComponent("app.sqlite").path
+        let create = Process()
+        create.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        create.arguments = [
+            "python3", "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table notes (id integer primary key, state text, created_at text)'); c.executemany('insert into notes (state) values (?)', [('active',),('active',),('blocked',),('active',)]); c.commit()",
+            database,
+        ]
+        try create.run()
+        create.waitUntilExit()
+        #expect(create.terminationStatus == 0)
+        let output = try TallyBinary.run(
+            ["metric", "counts.active_notes"],
+            environment: [
+                "TALLY_REDIS_URL": try RedisServer.shared().url, "TALLY_DEFINITIONS": folder.url.path,
+                "TALLY_DATABASE_URL": "sqlite://\(database)",
+            ])
+        #expect(output.status == 0, "\(output.combined)")
+        #expect(
+            output.standardOutput.contains(
+                #"sql:        SELECT MIN("id") AS low, MAX("id") AS high FROM "notes" WHERE 1 = 1 AND "state" = "#),
+            "\(output.standardOutput)")
+        #expect(output.standardOutput.contains("binds:      active"))
+        #expect(output.standardOutput.contains(#"SELECT COUNT("id") AS value FROM "notes""#))
+        #expect(output.standardOutput.contains("value:      3"))
+    }
+}

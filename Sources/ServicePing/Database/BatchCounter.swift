@@ -72,6 +72,34 @@ public struct BatchCounter: Sendable {
         }
     }
 
+    /// The SQL a metric runs, in the database's dialect, with its bound values listed: the id bounds query (unless
+    /// `start`/`finish` are fixed) and the batch query, whose last two values are each batch's id range.
+    public func statements(
+        for spec: DatabaseMetricSpec, window: (start: Date, end: Date)?
+    ) -> [(sql: String, binds: [String])] {
+        let filter = self.filter(spec, window: window)
+        let expression: SQLQueryString =
+            switch spec.operation {
+            case .count, .distinctCount: countExpression(spec)
+            case .sum, .average: sumExpression(spec)
+            }
+        var queries: [SQLQueryString] = []
+        if spec.start == nil || spec.finish == nil {
+            queries.append(
+                "SELECT MIN(\(ident: spec.batchColumn)) AS low, MAX(\(ident: spec.batchColumn)) AS high FROM \(ident: spec.table) WHERE \(filter)"
+            )
+        }
+        queries.append(
+            """
+            SELECT \(expression) AS value FROM \(ident: spec.table)
+            WHERE \(filter) AND \(ident: spec.batchColumn) >= \(bind: Int64(0)) AND \(ident: spec.batchColumn) < \(bind: Int64(0))
+            """)
+        return queries.map { query in
+            let (sql, binds) = database.sql.serialize(query)
+            return (sql.replacingOccurrences(of: "\n", with: " "), binds.map { "\($0)" })
+        }
+    }
+
     private func countExpression(_ spec: DatabaseMetricSpec) -> SQLQueryString {
         spec.operation == .distinctCount ? "COUNT(DISTINCT \(ident: spec.column))" : "COUNT(\(ident: spec.column))"
     }

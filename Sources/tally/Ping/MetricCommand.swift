@@ -69,7 +69,12 @@ struct MetricCommand: AsyncParsableCommand {
             let configuration = try database.configuration()
             do {
                 let value = try await AppDatabase.withDatabase(configuration) { connection in
-                    try await BatchCounter(database: connection).value(of: spec, window: window)
+                    let counter = BatchCounter(database: connection)
+                    for statement in counter.statements(for: spec, window: window) {
+                        print("  sql:        \(statement.sql)")
+                        print("  binds:      \(statement.binds.joined(separator: ", "))")
+                    }
+                    return try await counter.value(of: spec, window: window)
                 }
                 print("  value:      \(value.serialized())")
             } catch {
