@@ -15,11 +15,13 @@ struct RedisOptions: ParsableArguments {
         if let fromEnvironment = ProcessInfo.processInfo.environment["TALLY_REDIS_URL"], !fromEnvironment.isEmpty {
             return (fromEnvironment, "TALLY_REDIS_URL")
         }
+        if let fromFile = (try? ConfigFile.settings())??.redisURL { return (fromFile, ConfigFile.source) }
         return (Self.defaultURL, "default")
     }
 
     /// The parsed configuration, or a validation error naming the source of the bad URL.
     func configuration() throws -> RedisConfiguration {
+        _ = try ConfigFile.settings()
         let (url, source) = resolvedURL
         do {
             return try RedisConfiguration(url: url)

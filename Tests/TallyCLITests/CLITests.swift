@@ -388,3 +388,36 @@ struct DatabaseMetricCLITests {
         #expect(output.standardOutput.contains("value:      3"))
     }
 }
+
+/// Settings from the `TALLY_CONFIG` file, below flags and environment variables.
+@Suite(
+    "TALLY_CONFIG",
+    .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
+struct ConfigFileTests {
+    @Test func fileSettingsApplyBelowEnvironmentAndFlags() throws {
+        let server = try RedisServer.shared()
+        let folder = try DefinitionFolder()
+        let examples = DefinitionFolder.packageRoot.appendingPathComponent("definitions").path
+        let config = try folder.write(
+            "tally.yml", "redis_url: \(server.url)\ndefinitions: [\(examples)]\ndatabase_url: \"sqlite::memory:\"\n")
+        let fromFile = try TallyBinary.run(["doctor"], environment: ["TALLY_CONFIG": config])
+        #expect(fromFile.status == 0, "\(fromFile.combined)")
+        #expect(fromFile.standardOutput.contains("(from TALLY_CONFIG (\(config)))"))
+        #expect(fromFile.standardOutput.contains("definitions: 3 events and 12 metrics"))
+        let environmentWins = try TallyBinary.run(
+            ["doctor"], environment: ["TALLY_CONFIG": config, "TALLY_REDIS_URL": server.socketURL])
+        #expect(environmentWins.standardOutput.contains("(from TALLY_REDIS_URL)"))
+        let flagWins = try TallyBinary.run(
+            ["doctor", "--redis-url", server.socketURL], environment: ["TALLY_CONFIG": config])
+        #expect(flagWins.standardOutput.contains("(from --redis-url)"))
+    }
+
+    @Test func aBadFileIsNamed() throws {
+        let folder = try DefinitionFolder()
+        let config = try folder.write("tally.yml", "redis_url: redis://127.0.0.1:1\nsubmitt: true\n")
+        let output = try TallyBinary.run(["ping"], environment: ["TALLY_CONFIG": config])
+        #expect(output.status != 0)
+        #expect(
+            output.standardError.contains("TALLY_CONFIG: \(config):2: unknown setting submitt"), "\(output.combined)")
+    }
+}

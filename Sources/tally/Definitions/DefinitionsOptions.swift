@@ -29,6 +29,7 @@ struct DefinitionsOptions: ParsableArguments {
         if let fromEnvironment = ProcessInfo.processInfo.environment["TALLY_DEFINITIONS"], !fromEnvironment.isEmpty {
             return fromEnvironment.split(separator: ":").map(String.init)
         }
+        if let fromFile = (try? ConfigFile.settings())??.definitions, !fromFile.isEmpty { return fromFile }
         return ["definitions"]
     }
 
@@ -49,6 +50,7 @@ struct DefinitionsOptions: ParsableArguments {
 
     /// Loads the catalog; on failure prints every diagnostic to standard error and exits 1.
     func loadOrExit() throws -> DefinitionCatalog {
+        _ = try ConfigFile.settings()
         do {
             let catalog = try loader.load(from: resolvedFolders.map { URL(fileURLWithPath: $0) })
             return catalog

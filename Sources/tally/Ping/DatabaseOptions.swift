@@ -16,10 +16,12 @@ struct DatabaseOptions: ParsableArguments {
         if let fromEnvironment = ProcessInfo.processInfo.environment["TALLY_DATABASE_URL"], !fromEnvironment.isEmpty {
             return (fromEnvironment, "TALLY_DATABASE_URL")
         }
+        if let fromFile = (try? ConfigFile.settings())??.databaseURL { return (fromFile, ConfigFile.source) }
         return (DatabaseConfiguration.defaultURL, "default")
     }
 
     func configuration() throws -> DatabaseConfiguration {
+        _ = try ConfigFile.settings()
         let (url, source) = resolvedURL
         do {
             return try DatabaseConfiguration(url: url)

@@ -19,6 +19,13 @@ struct PingOptions: ParsableArguments {
 
     var resolvedCollectorURL: String? {
         collectorURL ?? ProcessInfo.processInfo.environment["TALLY_COLLECTOR_URL"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (try? ConfigFile.settings())??.collectorURL
+    }
+
+    /// Whether optional metrics are reported: `--without-optional`, else the config file, else yes.
+    var includesOptionalMetrics: Bool {
+        if withoutOptional { return false }
+        return (try? ConfigFile.settings())??.includeOptionalMetrics ?? true
     }
 
     /// Everything a ping needs; `pool` must be closed by the caller.
@@ -45,7 +52,7 @@ struct PingOptions: ParsableArguments {
         }
         let builder = ServicePingBuilder(
             catalog: catalog, pool: pool, database: databaseConfiguration,
-            settings: .init(includesOptionalMetrics: !withoutOptional), logger: logger)
+            settings: .init(includesOptionalMetrics: includesOptionalMetrics), logger: logger)
         return Setup(builder: builder, pool: pool, system: SystemInfo(uuid: uuid), database: databaseConfiguration)
     }
 }

@@ -28,7 +28,14 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "Don't build pings at all (GitLab's generation switch).")
     var noGeneration = false
 
-    var submissionEnabled: Bool { submit || ProcessInfo.processInfo.environment["TALLY_SUBMIT"] == "1" }
+    /// `--submit`, else `TALLY_SUBMIT=1`, else the config file's `submit`, else off.
+    var submissionEnabled: Bool {
+        if submit { return true }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["TALLY_SUBMIT"], !fromEnvironment.isEmpty {
+            return fromEnvironment == "1"
+        }
+        return (try? ConfigFile.settings())??.submit ?? false
+    }
 
     func validate() throws {
         if submissionEnabled && options.resolvedCollectorURL == nil {
@@ -41,7 +48,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let setup = try await options.setup(command: "worker", logger: logger)
         defer { setup.pool.close() }
         var settings = ServicePingWorker.Configuration()
-        settings.generationEnabled = !noGeneration
+        let fileGeneration = try ConfigFile.settings()?.generation ?? true
+        settings.generationEnabled = !noGeneration && fileGeneration
         settings.submissionEnabled = submissionEnabled
         settings.collectorURL = options.resolvedCollectorURL
         settings.maximumJitter = .seconds(max(0, jitter))
