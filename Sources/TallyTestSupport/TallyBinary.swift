@@ -54,11 +54,24 @@ public enum TallyBinary {
     }
 
     /// Starts `tally` in the background (for long-running commands like `worker`); its output goes to `output`.
-    public static func launch(_ arguments: [String], environment: [String: String] = [:], output: URL) throws -> Process
-    {
+    /// `unblockingSignals` starts it through a `python3` shim that clears the blocked-signal mask the test's threads
+    /// pass on to children, so SIGTERM reaches it as it would under a service manager.
+    public static func launch(
+        _ arguments: [String], environment: [String: String] = [:], output: URL, unblockingSignals: Bool = false
+    ) throws -> Process {
         let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
+        if unblockingSignals {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments =
+                [
+                    "python3", "-c",
+                    "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])",
+                    url.path,
+                ] + arguments
+        } else {
+            process.executableURL = url
+            process.arguments = arguments
+        }
         var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TALLY_") }
         merged["TALLY_DATABASE_URL"] = "sqlite::memory:"
         merged.merge(environment) { _, new in new }

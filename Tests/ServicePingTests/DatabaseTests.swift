@@ -174,7 +174,7 @@ struct StatementTimeoutTests {
             let slow = table + "_slow"
             // Every row takes 50 ms to read, so with a 20 ms statement timeout every batch times out, deterministically.
             try await database.sql.raw(
-                "CREATE VIEW \(ident: slow) AS SELECT id, (SELECT 1 FROM pg_sleep(0.05)) AS pause FROM \(ident: table)"
+                "CREATE VIEW \(ident: slow) AS SELECT id, (SELECT 1 FROM pg_sleep(0.05) WHERE id IS NOT NULL) AS pause FROM \(ident: table)"
             ).run()
             try await database.sql.raw("SET statement_timeout = 20").run()
             var settings = BatchCounter.Settings()

@@ -421,3 +421,80 @@ struct ConfigFileTests {
             output.standardError.contains("TALLY_CONFIG: \(config):2: unknown setting submitt"), "\(output.combined)")
     }
 }
+
+/// SIGTERM while the worker builds a ping: it stops, and stores nothing half-built.
+@Suite(
+    "tally worker and SIGTERM",
+    .enabled(if: RedisServer.shouldRunSuites && PostgresServer.shouldRunSuites, "needs redis-server and PostgreSQL"))
+struct WorkerSignalTests {
+    @Test func sigtermMidPingStoresNothing() async throws {
+        let redis = try RedisServer.start()
+        defer { redis.stop() }
+        let postgres = try PostgresServer.shared()
+        let table = "slow_" + UUID().uuidString.prefix(8).lowercased()
+        // A view whose every row takes 50 ms: the ping's database metric runs for seconds.
+        try psql(
+            postgres,
+            "CREATE TABLE \(table)_rows (id bigint primary key); INSERT INTO \(table)_rows SELECT generate_series(1, 100);"
+                + "CREATE VIEW \(table) AS SELECT id FROM \(table)_rows r WHERE (SELECT true FROM pg_sleep(0.05 + r.id * 0));"
+        )
+        let folder = try DefinitionFolder()
+        try folder.write("events/e.yml", DefinitionFolder.event("test_event"))
+        try folder.write(
+            "metrics/slow.yml",
+            DefinitionFolder.metric("counts.slow", timeFrame: "all").replacingOccurrences(
+                of: "data_source: internal_events", with: "data_source: database"
+            )
+            .replacingOccurrences(of: "events:\n- name: test_event\n", with: "") + "options:\n  table: \(table)\n")
+        let environment = [
+            "TALLY_REDIS_URL": redis.url, "TALLY_DEFINITIONS": folder.url.path, "TALLY_DATABASE_URL": postgres.url,
+        ]
+        let log = folder.url.appendingPathComponent("worker.log")
+        // The test's threads block SIGTERM and children inherit that; a small shim clears the mask, as a service manager would.
+        let worker = try TallyBinary.launch(
+            ["worker", "--jitter", "0"], environment: environment, output: log, unblockingSignals: true)
+        defer {
+            if worker.isRunning {
+                kill(worker.processIdentifier, SIGKILL)
+                worker.waitUntilExit()
+            }
+        }
+        var started = false
+        for _ in 0..<200 where !started {
+            try await Task.sleep(for: .milliseconds(50))
+            started = (try? String(contentsOf: log, encoding: .utf8))?.contains("catching up now") == true
+        }
+        #expect(started, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        try await Task.sleep(for: .milliseconds(500))
+        kill(worker.processIdentifier, SIGTERM)
+        // The database query in flight (about 5 s) finishes first; then the worker stops without storing.
+        var exited = false
+        for _ in 0..<400 where !exited {
+            try await Task.sleep(for: .milliseconds(50))
+            exited = !worker.isRunning
+        }
+        #expect(exited, "the worker stops on SIGTERM")
+        #expect(worker.terminationStatus == 0, "a graceful stop is not an error")
+        let rows = try psqlOutput(postgres, "SELECT count(*) FROM raw_usage_data WHERE payload LIKE '%counts%slow%'")
+        let newest = try psqlOutput(postgres, "SELECT payload FROM raw_usage_data ORDER BY id DESC LIMIT 1")
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(rows == "0", "no half-built ping is stored: \(newest)\n\(text)")
+    }
+
+    func psql(_ server: PostgresServer, _ sql: String) throws {
+        _ = try psqlOutput(server, sql)
+    }
+
+    func psqlOutput(_ server: PostgresServer, _ sql: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", server.url, "-c", sql]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -77,7 +77,12 @@ public final class ServicePingWorker: Service {
         logger.info(
             "service ping worker started",
             metadata: ["schedule": "\(schedule) (UTC)", "submission": "\(configuration.submissionEnabled)"])
-        try await cancelWhenGracefulShutdown { try await self.loop() }
+        do {
+            try await cancelWhenGracefulShutdown { try await self.loop() }
+        } catch is CancellationError {
+            // Graceful shutdown (SIGTERM) or cancellation: a normal end.
+        }
+        logger.info("service ping worker stopped")
     }
 
     private func loop() async throws {
@@ -159,6 +164,8 @@ public final class ServicePingWorker: Service {
             return .failed("database: \(error)")
         }
         let report = await builder.build(recordedAt: now, system: system)
+        // Stopped while building (SIGTERM): metrics cut short would read -1, so store nothing; the next start catches up.
+        if Task.isCancelled { return .failed("stopped while building the ping; nothing stored") }
         let payload = report.payload.serialized()
         do {
             _ = try await withStore {
