@@ -24,11 +24,7 @@ public enum TallyBinary {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
-        var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TALLY_") }
-        // Never the default `sqlite://tally.sqlite` in the working directory (the repository) from tests.
-        merged["TALLY_DATABASE_URL"] = "sqlite::memory:"
-        merged.merge(environment) { _, new in new }
-        process.environment = merged
+        process.environment = childEnvironment(environment)
         // Files rather than pipes: a child that prints a lot can never block on a full pipe.
         let directory = try TestEnvironment.makeTemporaryDirectory("tally-cli-output")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -72,10 +68,7 @@ public enum TallyBinary {
             process.executableURL = url
             process.arguments = arguments
         }
-        var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TALLY_") }
-        merged["TALLY_DATABASE_URL"] = "sqlite::memory:"
-        merged.merge(environment) { _, new in new }
-        process.environment = merged
+        process.environment = childEnvironment(environment)
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
         process.standardOutput = handle
@@ -83,5 +76,14 @@ public enum TallyBinary {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         return process
+    }
+
+    /// The test process' environment minus any `TALLY_*` variable, an in-memory SQLite database (never the default
+    /// `sqlite://tally.sqlite` in the repository), then `extra`.
+    private static func childEnvironment(_ extra: [String: String]) -> [String: String] {
+        var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TALLY_") }
+        merged["TALLY_DATABASE_URL"] = "sqlite::memory:"
+        merged.merge(extra) { _, new in new }
+        return merged
     }
 }

@@ -50,19 +50,19 @@ public struct BatchCounter: Sendable {
                 return .integer(
                     try await batched(
                         spec, filter: filter, start: start, finish: finish, size: size,
-                        expression: countExpression(spec)))
+                        expression: countExpression(spec), as: Int64.self))
             case .sum:
                 return .double(
-                    try await batchedDouble(
+                    try await batched(
                         spec, filter: filter, start: start, finish: finish, size: settings.sumBatchSize,
-                        expression: sumExpression(spec)))
+                        expression: sumExpression(spec), as: Double.self))
             case .average:
-                let sum = try await batchedDouble(
+                let sum = try await batched(
                     spec, filter: filter, start: start, finish: finish, size: settings.sumBatchSize,
-                    expression: sumExpression(spec))
+                    expression: sumExpression(spec), as: Double.self)
                 let count = try await batched(
                     spec, filter: filter, start: start, finish: finish, size: settings.countBatchSize,
-                    expression: "COUNT(\(ident: spec.column))")
+                    expression: "COUNT(\(ident: spec.column))", as: Int64.self)
                 return count == 0 ? .double(0) : .double(sum / Double(count))
             }
         } catch let failure as MetricFailure {
@@ -150,28 +150,16 @@ public struct BatchCounter: Sendable {
         }
     }
 
-    private func batched(
+    /// The sum of `expression` over every batch, each batch's value decoded as `Number` (NULL counts 0).
+    private func batched<Number: Decodable & AdditiveArithmetic>(
         _ spec: DatabaseMetricSpec, filter: SQLQueryString, start: Int64, finish: Int64, size: Int,
-        expression: SQLQueryString
-    ) async throws -> Int64 {
+        expression: SQLQueryString, as type: Number.Type
+    ) async throws -> Number {
         try checkLoops(start: start, finish: finish, size: size)
-        var total: Int64 = 0
+        var total = Number.zero
         try await forEachBatch(spec, filter: filter, start: start, finish: finish, size: size, expression: expression) {
             row in
-            total += try row.decode(column: "value", as: Int64?.self) ?? 0
-        }
-        return total
-    }
-
-    private func batchedDouble(
-        _ spec: DatabaseMetricSpec, filter: SQLQueryString, start: Int64, finish: Int64, size: Int,
-        expression: SQLQueryString
-    ) async throws -> Double {
-        try checkLoops(start: start, finish: finish, size: size)
-        var total = 0.0
-        try await forEachBatch(spec, filter: filter, start: start, finish: finish, size: size, expression: expression) {
-            row in
-            total += try row.decode(column: "value", as: Double?.self) ?? 0
+            total += try row.decode(column: "value", as: Number?.self) ?? .zero
         }
         return total
     }
