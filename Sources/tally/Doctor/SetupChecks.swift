@@ -31,6 +31,17 @@ enum SetupChecks {
             report.fail("database", "\(error)")
             return
         }
+        if case .sqlite(let path?) = configuration.kind, !FileManager.default.fileExists(atPath: path) {
+            // Opening would create the file; doctor only looks.
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            if FileManager.default.isWritableFile(atPath: directory.isEmpty ? "." : directory) {
+                report.ok("database", "\(configuration.redactedURL): no file yet; the first stored ping creates it")
+            } else {
+                report.fail(
+                    "database", "\(configuration.redactedURL): the file doesn't exist and \(directory) is not writable")
+            }
+            return
+        }
         do {
             let stored = try await AppDatabase.withDatabase(configuration) { database in
                 _ = try await database.sql.raw("SELECT 1 AS one").first()
