@@ -39,7 +39,7 @@ public struct MetricDefinition: Sendable, Hashable {
     /// GitLab's instrumentation class name (`RedisHLLMetric`, `CountUsersMetric`, …); none for internal events.
     public var instrumentationClass: String?
     /// Instrumentation options, as written.
-    public var options: DefinitionValue?
+    public var options: JSONValue?
     /// Internal-events metrics: the events and how each is counted.
     public var events: [EventRule]
     public var performanceIndicatorTypes: [PerformanceIndicatorType]
@@ -59,6 +59,6 @@ public struct MetricDefinition: Sendable, Hashable {
 
     /// Event names listed in legacy `options.events` (`RedisHLLMetric`, `AggregatedMetric`).
     public var optionEvents: [String] {
-        options?["events"]?.list?.compactMap(\.string) ?? []
+        options?["events"]?.array?.compactMap(\.string) ?? []
     }
 }

@@ -48,7 +48,7 @@ struct MetricDefinitionParser {
             "introduced_by_url", required: true, check: DefinitionChecks.uri, into: &diagnostics)
         let removedBy = reader.string("removed_by_url", nullable: true, check: DefinitionChecks.uri, into: &diagnostics)
         let repairIssue = reader.string("repair_issue_url", check: DefinitionChecks.uri, into: &diagnostics)
-        var options: DefinitionValue?
+        var options: JSONValue?
         if let node = reader.node("options") {
             if node.mapping == nil {
                 reader.error("options", "expected a mapping, found \(node.summary)", into: &diagnostics)
@@ -264,7 +264,7 @@ struct MetricDefinitionParser {
     /// `redis_hll.json`: `RedisHLLMetric` (events in `options.events` or in `events`), `AggregatedMetric` with
     /// `options.events` and `options.aggregate.attribute`, or one of GitLab's listed legacy key paths.
     private func checkRedisHLL(
-        keyPath: String?, instrumentationClass: String?, options: DefinitionValue?, hasEvents: Bool,
+        keyPath: String?, instrumentationClass: String?, options: JSONValue?, hasEvents: Bool,
         reader: YAMLNodeReader, diagnostics: inout [DefinitionDiagnostic]
     ) {
         if let keyPath, Self.legacyRedisHLLKeyPaths.contains(keyPath), instrumentationClass == nil { return }
@@ -290,10 +290,10 @@ struct MetricDefinitionParser {
     }
 
     private func checkOptionEvents(
-        _ options: DefinitionValue?, allowed: Set<String>, reader: YAMLNodeReader,
+        _ options: JSONValue?, allowed: Set<String>, reader: YAMLNodeReader,
         diagnostics: inout [DefinitionDiagnostic]
     ) {
-        guard let options, case .mapping(let pairs) = options else {
+        guard let options, case .object(let pairs) = options else {
             reader.error(
                 "options", "required: options.events (or events), the events to count",
                 line: reader.line(of: "instrumentation_class"),
@@ -304,7 +304,7 @@ struct MetricDefinitionParser {
             reader.error("options", "required: options.events, a list of event names", into: &diagnostics)
             return
         }
-        if events.list == nil || events.list!.contains(where: { $0.string == nil }) {
+        if events.array == nil || events.array!.contains(where: { $0.string == nil }) {
             reader.error("options", "options.events must be a list of event names", into: &diagnostics)
         }
         for pair in pairs where !allowed.contains(pair.key) {
@@ -316,7 +316,7 @@ struct MetricDefinitionParser {
 
     /// `redis.json`: `RedisMetric` with `options.event` and `options.prefix` (unless the metric is removed).
     private func checkRedis(
-        instrumentationClass: String?, options: DefinitionValue?, reader: YAMLNodeReader,
+        instrumentationClass: String?, options: JSONValue?, reader: YAMLNodeReader,
         diagnostics: inout [DefinitionDiagnostic]
     ) {
         guard instrumentationClass == "RedisMetric" else {
@@ -326,7 +326,7 @@ struct MetricDefinitionParser {
                 into: &diagnostics)
             return
         }
-        guard let options, case .mapping(let pairs) = options else {
+        guard let options, case .object(let pairs) = options else {
             reader.error(
                 "options", "RedisMetric needs options.event and options.prefix",
                 line: reader.line(of: "instrumentation_class"), into: &diagnostics)

@@ -248,13 +248,13 @@ extension Node {
     }
 
     /// The node as plain data, for `options` and `extra_properties`.
-    var definitionValue: DefinitionValue {
+    var definitionValue: JSONValue {
         let node = self
         switch node {
         case .mapping(let mapping):
-            return .mapping(mapping.map { ($0.key.scalar?.string ?? "\($0.key)", $0.value.definitionValue) })
+            return .object(mapping.map { ($0.key.scalar?.string ?? "\($0.key)", $0.value.definitionValue) })
         case .sequence(let sequence):
-            return .list(sequence.map(\.definitionValue))
+            return .array(sequence.map(\.definitionValue))
         case .alias:
             return .null
         case .scalar(let scalar):

@@ -117,7 +117,7 @@ public struct BatchCounter: Sendable {
             case .integer(let number): filter = "\(filter) AND \(ident: column) = \(bind: number)"
             case .double(let number): filter = "\(filter) AND \(ident: column) = \(bind: number)"
             case .string(let text): filter = "\(filter) AND \(ident: column) = \(bind: text)"
-            case .list, .mapping: break
+            case .array, .object: break
             }
         }
         if let window {

@@ -25,7 +25,7 @@ public struct DatabaseMetricSpec: Sendable, Hashable {
     public var table: String
     public var operation: Operation
     public var column: String
-    public var conditions: [(column: String, value: DefinitionValue)]
+    public var conditions: [(column: String, value: JSONValue)]
     public var timestampColumn: String
     public var batchColumn: String
     /// Fixed id bounds, instead of `MIN`/`MAX` queries.
@@ -46,8 +46,8 @@ public struct DatabaseMetricSpec: Sendable, Hashable {
     }
 
     /// Reads the spec from a metric's `options`; the error names the option.
-    public init(options: DefinitionValue?) throws(MetricFailure) {
-        guard let options, case .mapping = options else {
+    public init(options: JSONValue?) throws(MetricFailure) {
+        guard let options, case .object = options else {
             throw MetricFailure("database metrics need options.table (and operation, column, conditions…)")
         }
         guard let table = options["table"]?.string else { throw MetricFailure("options.table is missing") }
@@ -60,14 +60,14 @@ public struct DatabaseMetricSpec: Sendable, Hashable {
         if operation != .count && options["column"]?.string == nil {
             throw MetricFailure("options.column is required for \(operation.rawValue)")
         }
-        var conditions: [(String, DefinitionValue)] = []
+        var conditions: [(String, JSONValue)] = []
         if let given = options["conditions"] {
-            guard case .mapping(let pairs) = given else {
+            guard case .object(let pairs) = given else {
                 throw MetricFailure("options.conditions must be a mapping of column: value")
             }
             for pair in pairs {
                 switch pair.value {
-                case .list, .mapping: throw MetricFailure("options.conditions.\(pair.key) must be a single value")
+                case .array, .object: throw MetricFailure("options.conditions.\(pair.key) must be a single value")
                 default: conditions.append((pair.key, pair.value))
                 }
             }

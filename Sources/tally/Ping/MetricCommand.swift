@@ -56,7 +56,7 @@ struct MetricCommand: AsyncParsableCommand {
             }
         case .database(let spec):
             let window = DatabaseTimeWindow.bounds(for: metric.timeFrame, at: recordedAt)
-            let conditions = spec.conditions.map { "\($0.column) = \(JSONValue($0.value).serialized())" }
+            let conditions = spec.conditions.map { "\($0.column) = \($0.value.serialized())" }
             print(
                 "  counts:     \(spec.operation.rawValue) of \(spec.column) in \(spec.table), batched over \(spec.batchColumn)"
             )

@@ -1,7 +1,8 @@
 import Foundation
 
-/// A JSON value whose objects keep their key order, so a payload can start with `recorded_at` and end with
-/// `recording_ce_finished_at` as GitLab's does. (Foundation's encoders sort or scramble keys.)
+/// A JSON value whose objects keep their key order: instrumentation `options` as written in a definition, and the
+/// Service Ping payload, which starts with `recorded_at` and ends with `recording_ce_finished_at` as GitLab's does.
+/// (Foundation's encoders sort or scramble keys.)
 public indirect enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
@@ -32,6 +33,18 @@ public indirect enum JSONValue: Sendable, Hashable {
     public subscript(key: String) -> JSONValue? {
         guard case .object(let pairs) = self else { return nil }
         return pairs.first { $0.key == key }?.value
+    }
+
+    /// The text of a string value.
+    public var string: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
+
+    /// The elements of an array value.
+    public var array: [JSONValue]? {
+        if case .array(let elements) = self { return elements }
+        return nil
     }
 
     /// The value at a dotted path (`counts.notes`).
@@ -112,20 +125,5 @@ public indirect enum JSONValue: Sendable, Hashable {
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         formatter.timeZone = TimeZone(identifier: "UTC")
         return formatter.string(from: date)
-    }
-}
-
-extension JSONValue {
-    /// A definition value (`options`, …) as JSON.
-    public init(_ value: DefinitionValue) {
-        switch value {
-        case .null: self = .null
-        case .bool(let flag): self = .bool(flag)
-        case .integer(let number): self = .integer(number)
-        case .double(let number): self = .double(number)
-        case .string(let text): self = .string(text)
-        case .list(let elements): self = .array(elements.map(JSONValue.init))
-        case .mapping(let pairs): self = .object(pairs.map { ($0.key, JSONValue($0.value)) })
-        }
     }
 }
