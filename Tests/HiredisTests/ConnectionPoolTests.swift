@@ -81,11 +81,12 @@ struct ConnectionPoolTests {
             redis: server.configuration(), configuration: .init(maximumConnections: 1, waitTimeout: .milliseconds(100)))
         defer { pool.close() }
         let holding = Locked(false)
+        let release = DispatchSemaphore(value: 0)
         async let held: Void = pool.withConnection { connection throws(RedisError) in
             holding.withLock { $0 = true }
-            _ = try connection.send(RedisCommand("EVAL", arguments: ["local t = redis.call('TIME') return 1", "0"]))
-            // Keep the only connection busy well past the waiter's limit.
-            usleep(600_000)
+            _ = try connection.send(.ping)
+            // Keep the only connection busy until the waiter below has given up, however slow the machine is.
+            release.wait()
         }
         while !holding.withLock({ $0 }) { await Task.yield() }
         do {
@@ -94,6 +95,7 @@ struct ConnectionPoolTests {
         } catch {
             #expect(error.code == .poolTimeout, "\(error)")
         }
+        release.signal()
         try await held
         #expect(try await pool.send(.ping) == .status("PONG"))
     }
