@@ -34,6 +34,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The Snowplow record tests validate against Snowplow's JSON schemas with Python's jsonschema (PyPI).
+if ! python3 -c "import jsonschema" >/dev/null 2>&1; then
+  echo "bootstrap: installing the jsonschema Python package"
+  python3 -m pip install --quiet jsonschema 2>/dev/null || python3 -m pip install --quiet --break-system-packages jsonschema
+fi
+
 if ! command -v swift >/dev/null 2>&1; then
   echo "bootstrap: swift is not on PATH; install Swift 6.1 or newer from swift.org" >&2
   exit 1

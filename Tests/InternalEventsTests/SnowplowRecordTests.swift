@@ -1,0 +1,105 @@
+import Foundation
+import InternalEvents
+import TallyTestSupport
+import Testing
+
+/// Event records in Snowplow's tracker protocol, checked against Snowplow's published schemas (in
+/// ../shared/compat/snowplow) with Python's jsonschema.
+@Suite("Snowplow event records")
+struct SnowplowRecordTests {
+    let secret = "0123456789abcdef0123456789abcdefTAIL"
+    let instance = SnowplowEventRecord.Instance(
+        appID: "tally_sm", environment: "self-managed", instanceID: "0f1d2c3b-4a59-6877-8695-a4b3c2d1e0f0",
+        hostName: "tally.test",
+        instanceVersion: "1.2.3")
+
+    func record() throws -> SnowplowEventRecord {
+        let event = TrackedEvent(
+            name: "export_report", user: 424_242_424, project: 7, namespace: 3,
+            properties: [
+                "label": .string("csv"), "property": .string("usage"), "value": .integer(120),
+                "compressed": .string("yes"),
+            ],
+            timestamp: Date(timeIntervalSince1970: 1_735_689_600), rules: [])
+        return SnowplowEventRecord(event, instance: instance, pseudonymizer: try Pseudonymizer(secret: secret))
+    }
+
+    @Test func pseudonymIsGitLabsFormula() throws {
+        // Expected value computed independently: base64(sha256("424242424" + secret[:32])) in Python.
+        #expect(
+            try Pseudonymizer(secret: secret).pseudonym(for: 424_242_424)
+                == "6J/rWDLJhKZcCj1JsYmGQzo2z6S2jpgz1eSkp61t7u0=")
+        #expect(throws: TrackingError.self) { try Pseudonymizer(secret: "") }
+        #expect(!"\(try Pseudonymizer(secret: secret))".contains("0123"), "the secret never shows")
+    }
+
+    @Test func structuredEventFields() throws {
+        let fields = try record().fields
+        #expect(fields["e"] == "se")
+        #expect(fields["se_ca"] == "InternalEventTracking")
+        #expect(fields["se_ac"] == "export_report")
+        #expect(fields["se_la"] == "csv" && fields["se_pr"] == "usage" && fields["se_va"] == "120")
+        #expect(fields["dtm"] == "1735689600000")
+        #expect(fields["tna"] == "gl" && fields["p"] == "srv" && fields["aid"] == "tally_sm")
+        #expect(UUID(uuidString: fields["eid"] ?? "") != nil)
+        let contexts = try Self.decodeContexts(try #require(fields["cx"]))
+        let standard = try #require((contexts["data"] as? [[String: Any]])?.first?["data"] as? [String: Any])
+        #expect(standard["user_id"] as? String == "6J/rWDLJhKZcCj1JsYmGQzo2z6S2jpgz1eSkp61t7u0=")
+        #expect(standard["project_id"] as? Int == 7 && standard["namespace_id"] as? Int == 3)
+        #expect((standard["extra"] as? [String: Any])?["compressed"] as? String == "yes")
+        #expect(standard["instance_id"] as? String == "0f1d2c3b-4a59-6877-8695-a4b3c2d1e0f0")
+        let servicePing = try #require((contexts["data"] as? [[String: Any]])?.last?["data"] as? [String: Any])
+        #expect(servicePing["event_name"] as? String == "export_report")
+    }
+
+    @Test func noRawUserIDInAnyByte() throws {
+        let envelope = SnowplowEventRecord.envelope([try record()], sentAt: Date()).serialized()
+        let decoded = try Self.decodeContexts(try #require(try record().fields["cx"]))
+        let everything = envelope + String(decoding: try JSONSerialization.data(withJSONObject: decoded), as: UTF8.self)
+        #expect(!everything.contains("424242424"))
+    }
+
+    @Test func validatesAgainstSnowplowsSchemas() throws {
+        let schemas = DefinitionFolder.packageRoot.deletingLastPathComponent().appendingPathComponent(
+            "shared/compat/snowplow/schemas")
+        guard FileManager.default.fileExists(atPath: schemas.path) else {
+            if TestEnvironment.isCI { Issue.record("Snowplow schemas not found at \(schemas.path)") }
+            return
+        }
+        let folder = try DefinitionFolder()
+        let envelope = SnowplowEventRecord.envelope(
+            [try record(), try record()], sentAt: Date(timeIntervalSince1970: 1_735_689_601))
+        let envelopePath = try folder.write("envelope.json", envelope.serialized())
+        let script = """
+            import base64, json, sys, jsonschema
+            root, path = sys.argv[1], sys.argv[2]
+            load = lambda p: {k: v for k, v in json.load(open(root + p)).items() if k not in ("$schema", "self")}
+            envelope = json.load(open(path))
+            assert envelope["schema"] == "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4"
+            jsonschema.validate(envelope["data"], load("/com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4"))
+            for event in envelope["data"]:
+                cx = event["cx"]
+                contexts = json.loads(base64.urlsafe_b64decode(cx + "=" * (-len(cx) % 4)))
+                assert contexts["schema"] == "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0"
+                jsonschema.validate(contexts["data"], load("/com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0"))
+            print("valid")
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, schemas.path, envelopePath]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "valid", "\(output)")
+    }
+
+    static func decodeContexts(_ cx: String) throws -> [String: Any] {
+        var base64 = cx.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        let data = try #require(Data(base64Encoded: base64))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+}
