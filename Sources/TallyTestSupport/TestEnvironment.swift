@@ -31,3 +31,13 @@ public enum TestEnvironment {
         return url
     }
 }
+
+extension TestEnvironment {
+    /// Midnight UTC of a `YYYY-MM-DD` day, for pinned clocks.
+    public static func day(_ text: String) -> Date {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        guard let date = formatter.date(from: text) else { preconditionFailure("not a YYYY-MM-DD day: \(text)") }
+        return date
+    }
+}

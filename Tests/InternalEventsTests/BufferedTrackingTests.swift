@@ -11,7 +11,7 @@ import Testing
 struct BufferedTrackingTests {
     let folder: DefinitionFolder
     let catalog: DefinitionCatalog
-    let clock = FixedWallClock(ISOWeekTests.date("2025-02-12").addingTimeInterval(43_200))
+    let clock = FixedWallClock(TestEnvironment.day("2025-02-12").addingTimeInterval(43_200))
 
     init() throws {
         folder = try DefinitionFolder()

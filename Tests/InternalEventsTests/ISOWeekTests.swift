@@ -1,31 +1,29 @@
 import Foundation
 import InternalEvents
+import TallyTestSupport
 import Testing
 
 @Suite("ISO weeks")
 struct ISOWeekTests {
-    static func date(_ text: String) -> Date {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withFullDate]
-        return formatter.date(from: text)!
-    }
-
     @Test(arguments: [
         ("2024-12-30", "2025-01"), ("2025-12-29", "2026-01"), ("2021-01-03", "2020-53"), ("2025-02-12", "2025-07"),
         ("2020-12-31", "2020-53"), ("2021-01-04", "2021-01"), ("2026-11-25", "2026-48"), ("1970-01-01", "1970-01"),
         ("2000-01-02", "1999-52"), ("2004-12-31", "2004-53"),
     ])
     func edges(day: String, expected: String) {
-        #expect(ISOWeek(containing: Self.date(day)).description == expected)
+        #expect(ISOWeek(containing: TestEnvironment.day(day)).description == expected)
         #expect(
-            ISOWeek(containing: Self.date(day).addingTimeInterval(86_399)).description == expected, "end of the UTC day"
+            ISOWeek(containing: TestEnvironment.day(day).addingTimeInterval(86_399)).description == expected,
+            "end of the UTC day"
         )
     }
 
     @Test func agreesWithFoundationsISOCalendarFor60Years() {
         var calendar = Calendar(identifier: .iso8601)
         calendar.timeZone = TimeZone(identifier: "UTC")!
-        for day in stride(from: Int(Self.date("1990-01-01").timeIntervalSince1970 / 86_400), through: 25_567, by: 1) {
+        for day in stride(
+            from: Int(TestEnvironment.day("1990-01-01").timeIntervalSince1970 / 86_400), through: 25_567, by: 1)
+        {
             let date = Date(timeIntervalSince1970: Double(day) * 86_400 + 43_200)
             let week = ISOWeek(containing: date)
             let components = calendar.dateComponents([.yearForWeekOfYear, .weekOfYear], from: date)
@@ -38,14 +36,14 @@ struct ISOWeekTests {
 
     @Test func readingWindowsSkipTheCurrentWeek() {
         // A ping on Thursday 2025-02-20 (week 08) reads week 07 for 7d and weeks 04–07 for 28d.
-        let week = ISOWeek(containing: Self.date("2025-02-20"))
+        let week = ISOWeek(containing: TestEnvironment.day("2025-02-20"))
         #expect(week.completeWeeks(for: .sevenDays).map(\.description) == ["2025-07"])
         #expect(
             week.completeWeeks(for: .twentyEightDays).map(\.description) == [
                 "2025-04", "2025-05", "2025-06", "2025-07",
             ])
         #expect(week.completeWeeks(for: .all).isEmpty)
-        let newYear = ISOWeek(containing: Self.date("2026-01-08"))
+        let newYear = ISOWeek(containing: TestEnvironment.day("2026-01-08"))
         #expect(
             newYear.completeWeeks(for: .twentyEightDays).map(\.description) == [
                 "2025-50", "2025-51", "2025-52", "2026-01",

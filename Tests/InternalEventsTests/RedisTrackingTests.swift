@@ -12,7 +12,7 @@ struct RedisTrackingTests {
     let folder: DefinitionFolder
     let catalog: DefinitionCatalog
     let prefix = TestEnvironment.uniqueKeyPrefix("track")
-    let clock = FixedWallClock(ISOWeekTests.date("2025-02-12").addingTimeInterval(43_200))
+    let clock = FixedWallClock(TestEnvironment.day("2025-02-12").addingTimeInterval(43_200))
 
     init() throws {
         folder = try DefinitionFolder()
@@ -120,7 +120,7 @@ struct RedisTrackingTests {
         let pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
         defer { pool.close() }
         let tracker = directTracker(
-            pool: pool, clock: FixedWallClock(ISOWeekTests.date(day).addingTimeInterval(86_000)))
+            pool: pool, clock: FixedWallClock(TestEnvironment.day(day).addingTimeInterval(86_000)))
         try await tracker.track("export_report", user: 5)
         #expect(
             try await send(pool, .get(prefix + "{event_counters}_export_report-\(week)")).optionalIntegerString() == 1)

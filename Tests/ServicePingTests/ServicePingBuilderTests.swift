@@ -12,7 +12,7 @@ struct ServicePingBuilderTests {
     let folder: DefinitionFolder
     let prefix = TestEnvironment.uniqueKeyPrefix("ping")
     /// Thursday 2025-02-20, ISO week 2025-08: 7d reads week 07, 28d reads weeks 04–07.
-    let pingTime = ISOWeekTests.date("2025-02-20").addingTimeInterval(36_000)
+    let pingTime = TestEnvironment.day("2025-02-20").addingTimeInterval(36_000)
 
     init() throws {
         folder = try DefinitionFolder()
@@ -55,7 +55,7 @@ struct ServicePingBuilderTests {
     func track(
         _ tracker: Tracker, clock: FixedWallClock, day: String, opens: Int, firstUser: Int64, webUser: Int64? = nil
     ) async throws {
-        clock.set(ISOWeekTests.date(day).addingTimeInterval(3_600))
+        clock.set(TestEnvironment.day(day).addingTimeInterval(3_600))
         for index in 0..<opens {
             try await tracker.track(
                 "open_app", user: UserID(firstUser + Int64(index)), additionalProperties: ["value": .double(1.5)])

@@ -14,8 +14,8 @@ struct PingScheduleTests {
 
     @Test func nextAndPreviousRuns() {
         let schedule = PingSchedule(uuid: "0f1d2c3b-4a59-6877-8695-a4b3c2d1e0f0")  // Thursdays 21:27 UTC
-        let monday = ISOWeekTests.date("2025-02-17")
-        let thursday = ISOWeekTests.date("2025-02-20").addingTimeInterval(21 * 3_600 + 27 * 60)
+        let monday = TestEnvironment.day("2025-02-17")
+        let thursday = TestEnvironment.day("2025-02-20").addingTimeInterval(21 * 3_600 + 27 * 60)
         #expect(schedule.nextRun(after: monday) == thursday)
         #expect(schedule.nextRun(after: thursday) == thursday.addingTimeInterval(7 * 86_400))
         #expect(schedule.nextRun(after: thursday.addingTimeInterval(-1)) == thursday)
@@ -32,7 +32,7 @@ struct WorkerTests {
     let folder: DefinitionFolder
     let uuid = "0f1d2c3b-4a59-6877-8695-a4b3c2d1e0f0"  // Thursdays 21:27 UTC
     /// Thursday 2025-02-20 22:00: this week's run has passed.
-    let afterRun = ISOWeekTests.date("2025-02-20").addingTimeInterval(22 * 3_600)
+    let afterRun = TestEnvironment.day("2025-02-20").addingTimeInterval(22 * 3_600)
 
     init() throws {
         folder = try DefinitionFolder()
@@ -159,7 +159,7 @@ struct WorkerTests {
         #expect(try await worker.missedThisWeek())
         try await worker.run()  // returns when the injected sleep reports cancellation
         #expect(try await rows(database).count == 1, "caught up before waiting")
-        let nextRun = ISOWeekTests.date("2025-02-27").addingTimeInterval(21 * 3_600 + 27 * 60)
+        let nextRun = TestEnvironment.day("2025-02-27").addingTimeInterval(21 * 3_600 + 27 * 60)
         #expect(slept.value.last == .seconds(nextRun.timeIntervalSince(afterRun)))
         #expect(try await worker.missedThisWeek() == false)
     }

@@ -159,13 +159,9 @@ public final class BufferedRedisCounterSink: EventSink, Service {
         state.withLock { state in
             var statistics = state.statistics
             statistics.bufferedBytes = state.aggregate.bytes + state.pendingBytes
-            statistics.flushLag = state.oldestUnflushed.map { BufferedRedisCounterSink.seconds(.now - $0) } ?? 0
+            statistics.flushLag = state.oldestUnflushed.map { (.now - $0).inSeconds } ?? 0
             return statistics
         }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     // MARK: The flush thread's side

@@ -74,7 +74,7 @@ public struct ServicePingBuilder: Sendable {
                     results[index] = .failure(MetricFailure("\(error)"))
                 }
             }
-            elapsed[index] = Self.seconds(.now - start)
+            elapsed[index] = (.now - start).inSeconds
         }
 
         let roundTrips = await readRedis(reads, into: &results, elapsed: &elapsed)
@@ -120,7 +120,7 @@ public struct ServicePingBuilder: Sendable {
             for (index, _) in reads { results[index] = .failure(MetricFailure("Redis: \(error)")) }
             return 1
         }
-        let share = Self.seconds(.now - start) / Double(reads.count)
+        let share = (.now - start).inSeconds / Double(reads.count)
         var offset = 0
         for (index, read) in reads {
             let slice = Array(replies[offset..<offset + read.commands.count])
@@ -161,7 +161,7 @@ public struct ServicePingBuilder: Sendable {
                     } catch {
                         result = .failure(error)
                     }
-                    measured.append((index, result, Self.seconds(.now - start)))
+                    measured.append((index, result, (.now - start).inSeconds))
                 }
                 return measured
             }
@@ -175,7 +175,4 @@ public struct ServicePingBuilder: Sendable {
         }
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }

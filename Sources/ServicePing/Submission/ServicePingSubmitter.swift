@@ -72,7 +72,7 @@ public struct ServicePingSubmitter: Sendable {
             }
             return id
         } catch {
-            let elapsed = ServicePingBuilder.seconds(.now - start)
+            let elapsed = (.now - start).inSeconds
             let document = JSONValue.object([
                 (
                     "error",

@@ -95,7 +95,7 @@ public final class ServicePingWorker: Service {
             let now = clock.now()
             let next = schedule.nextRun(after: now)
             if retries > 0, retries <= configuration.retryDelays.count,
-                now + Self.seconds(configuration.retryDelays[retries - 1]) < next
+                now + configuration.retryDelays[retries - 1].inSeconds < next
             {
                 try await sleep(configuration.retryDelays[retries - 1])
                 retries = await record(submitPending(), retries: retries)
@@ -150,7 +150,7 @@ public final class ServicePingWorker: Service {
 
     /// The body of a run, under the lock.
     private func buildStoreAndSubmit() async -> Outcome {
-        let jitterSeconds = Double.random(in: 0...max(0, Self.seconds(configuration.maximumJitter)))
+        let jitterSeconds = Double.random(in: 0...max(0, configuration.maximumJitter.inSeconds))
         try? await sleep(.milliseconds(Int64(jitterSeconds * 1_000)))
         if Task.isCancelled { return .failed("stopped before the ping was built") }
 
@@ -232,7 +232,4 @@ public final class ServicePingWorker: Service {
             keyPositions: [3])
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }

@@ -90,7 +90,7 @@ struct BenchRedisCommand: AsyncParsableCommand {
             throw RedisBenchmarkTool.Failure(
                 description: "counter ended at \(final.map(String.init) ?? "nil"), expected \(requests)")
         }
-        return Double(requests) / BenchStatistics.seconds(elapsed)
+        return Double(requests) / elapsed.inSeconds
     }
 
     struct Result: BenchResult {

@@ -8,11 +8,6 @@ enum BenchStatistics {
         return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
-    /// Seconds in a `Duration`, as a `Double`.
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
     /// `1234567.8` → `"1,234,568"`.
     static func grouped(_ value: Double) -> String {
         let digits = String(Int(value.rounded()))

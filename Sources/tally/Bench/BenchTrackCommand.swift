@@ -63,7 +63,7 @@ struct BenchTrackCommand: AsyncParsableCommand {
         for index in 0..<roundTripEvents {
             try await directTracker.track("bench_event", user: UserID(Int64(index % users + 1)))
         }
-        let direct = Double(roundTripEvents) / BenchStatistics.seconds(.now - directStart)
+        let direct = Double(roundTripEvents) / (.now - directStart).inSeconds
         try await expectTotal(pool: pool, key: keys[0], equals: roundTripEvents, mode: "direct")
 
         // (c) Buffered mode.
@@ -75,11 +75,11 @@ struct BenchTrackCommand: AsyncParsableCommand {
         for index in 0..<bufferedEvents {
             let start = ContinuousClock.now
             try await bufferedTracker.track("bench_event", user: UserID(Int64(index % users + 1)))
-            latencies[index] = BenchStatistics.seconds(.now - start)
+            latencies[index] = (.now - start).inSeconds
         }
-        let acceptedSeconds = BenchStatistics.seconds(.now - bufferedStart)
+        let acceptedSeconds = (.now - bufferedStart).inSeconds
         await sink.shutdown()
-        let drainedSeconds = BenchStatistics.seconds(.now - bufferedStart)
+        let drainedSeconds = (.now - bufferedStart).inSeconds
         try await expectTotal(pool: pool, key: keys[0], equals: bufferedEvents, mode: "buffered")
         let statistics = sink.statistics
         latencies.sort()
@@ -122,7 +122,7 @@ struct BenchTrackCommand: AsyncParsableCommand {
                 .pfadd(keys[2], [String(index % users + 1)]), .expire(keys[2], seconds: ttl),
             ])
         }
-        return Double(roundTripEvents) / BenchStatistics.seconds(.now - start)
+        return Double(roundTripEvents) / (.now - start).inSeconds
     }
 
     /// The same commands, all on the connection's own thread: the fastest this pattern can go here.
@@ -142,7 +142,7 @@ struct BenchTrackCommand: AsyncParsableCommand {
                     .expire(keys[2], seconds: CounterKeyScheme.weeklyTTLSeconds),
                 ])
             }
-            return Double(events) / BenchStatistics.seconds(.now - start)
+            return Double(events) / (.now - start).inSeconds
         }
     }
 

@@ -44,7 +44,7 @@ struct MetricCommand: AsyncParsableCommand {
                 "  weeks:      \(weeks.joined(separator: ", ")) (the ping runs in \(context.week), which is never read)"
             )
         }
-        switch ServicePingBuilder(catalog: catalog, pool: pool).registry.computation(for: metric, context: context) {
+        switch InstrumentationRegistry().computation(for: metric, context: context) {
         case .redis(let read):
             for command in read.commands { print("  reads:      \(command)") }
             do {
