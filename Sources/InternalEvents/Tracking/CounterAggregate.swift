@@ -21,7 +21,12 @@ struct CounterAggregate: Sendable {
 
     /// The most bytes adding one event of these rules can take.
     static func worstCaseBytes(of event: TrackedEvent, rules: Int) -> Int {
-        rules * (bytesPerCounter + 64) + event.properties.values.reduce(0) { $0 + $1.description.utf8.count }
+        rules * (bytesPerCounter + 64)
+            + event.properties.values.reduce(0) { total, value in
+                // No string is built on the hot path: text counts its bytes, a number at most 24.
+                if case .string(let text) = value { return total + text.utf8.count }
+                return total + 24
+            }
     }
 
     /// Adds one event's writes for the planned rules it matches.
