@@ -1,4 +1,5 @@
 // TallyServer: GitLab's `/api/v4/usage_data/*` HTTP API over InternalEvents and ServicePing (DESIGN.md §7).
 //
-// Callers mount it next to their own routes and work with the tracker and ping types, so it re-exports them.
+// Mount `UsageDataAPI` in an app's own Hummingbird router, or run it alone with `buildTallyServer` (what
+// `tally serve` does). Callers work with the tracker and ping types too, so this module re-exports them.
 @_exported import ServicePing

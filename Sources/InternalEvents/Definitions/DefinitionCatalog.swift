@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every event and metric definition of an app, validated, with the selection rules each event feeds.
 ///
 /// Immutable and `Sendable`: load it once at start and share it.
@@ -8,6 +10,8 @@ public struct DefinitionCatalog: Sendable {
     public let legacyEvents: [EventDefinition]
     /// All metrics after `time_frame` expansion, sorted by key path.
     public let metrics: [MetricDefinition]
+    /// The metric files the metrics were read from, in load order.
+    public let metricFiles: [DefinitionFile]
     /// GitLab-era key names, when loaded.
     public let legacyAliases: LegacyKeyAliases
     /// Warnings found while loading (errors stop the load).
@@ -17,8 +21,9 @@ public struct DefinitionCatalog: Sendable {
 
     init(
         events: [String: EventDefinition], legacyEvents: [EventDefinition], metrics: [MetricDefinition],
-        legacyAliases: LegacyKeyAliases, warnings: [DefinitionDiagnostic]
+        metricFiles: [DefinitionFile] = [], legacyAliases: LegacyKeyAliases, warnings: [DefinitionDiagnostic]
     ) {
+        self.metricFiles = metricFiles
         self.events = events
         self.legacyEvents = legacyEvents
         self.metrics = metrics.sorted { $0.keyPath < $1.keyPath }
@@ -51,4 +56,11 @@ public struct DefinitionCatalog: Sendable {
             metric.events.contains { $0.name == action } || metric.optionEvents.contains(action)
         }
     }
+}
+
+/// A definition file: the path diagnostics show, and where it is.
+public struct DefinitionFile: Sendable, Hashable {
+    /// Relative to the working directory when below it, else absolute.
+    public var path: String
+    public var url: URL
 }

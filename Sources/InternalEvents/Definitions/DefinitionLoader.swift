@@ -143,7 +143,8 @@ public struct DefinitionLoader: Sendable {
         let errors = diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else { throw DefinitionLoadError(diagnostics: diagnostics) }
         return DefinitionCatalog(
-            events: internalEvents, legacyEvents: legacyEvents, metrics: metrics, legacyAliases: aliases,
+            events: internalEvents, legacyEvents: legacyEvents, metrics: metrics,
+            metricFiles: metricFiles.map { DefinitionFile(path: $0.1, url: $0.0) }, legacyAliases: aliases,
             warnings: diagnostics)
     }
 
@@ -208,6 +209,10 @@ public struct DefinitionLoader: Sendable {
 /// Loading definitions failed: every error found, and the warnings beside them.
 public struct DefinitionLoadError: Error, Sendable, CustomStringConvertible {
     public var diagnostics: [DefinitionDiagnostic]
+
+    public init(diagnostics: [DefinitionDiagnostic]) {
+        self.diagnostics = diagnostics
+    }
 
     public var errors: [DefinitionDiagnostic] { diagnostics.filter { $0.severity == .error } }
 

@@ -13,10 +13,14 @@ public struct TrackedEvent: Sendable, Hashable {
     public var timestamp: Date
     /// The selection rules the event feeds (implicit totals first), from the catalog.
     public var rules: [EventSelectionRule]
+    /// Whether event-record sinks may turn it into an outbound record (false for Do-Not-Track requests, or when
+    /// the caller asked for counters only). Counters are updated either way.
+    public var sendsEventRecord: Bool
 
     public init(
         name: String, user: UserID? = nil, project: ProjectID? = nil, namespace: NamespaceID? = nil,
-        properties: [String: PropertyValue] = [:], timestamp: Date, rules: [EventSelectionRule]
+        properties: [String: PropertyValue] = [:], timestamp: Date, rules: [EventSelectionRule],
+        sendsEventRecord: Bool = true
     ) {
         self.name = name
         self.user = user
@@ -25,6 +29,7 @@ public struct TrackedEvent: Sendable, Hashable {
         self.properties = properties
         self.timestamp = timestamp
         self.rules = rules
+        self.sendsEventRecord = sendsEventRecord
     }
 
     /// The member a unique rule counts: decimal ids, or the property's string form.

@@ -42,11 +42,14 @@ public struct Tracker: Sendable {
     /// Only declared additional properties reach the sinks (and so the counters' filters). In production mode this
     /// never throws; in strict mode it throws for an unknown event, an identifier the event doesn't declare, a
     /// property of the wrong type, an undeclared custom property, or a sink that failed.
+    ///
+    /// - Parameter sendEventRecord: false keeps the event out of event records (Do-Not-Track, or counters only);
+    ///   the counters are updated either way.
     public func track(
         _ event: String, user: UserID? = nil, project: ProjectID? = nil, namespace: NamespaceID? = nil,
-        additionalProperties: [String: PropertyValue] = [:]
+        additionalProperties: [String: PropertyValue] = [:], sendEventRecord: Bool = true
     ) async throws(TrackingError) {
-        let tracked: TrackedEvent
+        var tracked: TrackedEvent
         do {
             tracked = try validate(
                 event, user: user, project: project, namespace: namespace, properties: additionalProperties)
@@ -56,6 +59,7 @@ public struct Tracker: Sendable {
             if mode == .strict { throw error }
             return
         }
+        tracked.sendsEventRecord = sendEventRecord
         counts.accepted()
         for sink in sinks {
             do {

@@ -21,12 +21,9 @@ enum LegacyRedisInstrumentations {
 
     /// `RedisMetric`: `GET` of `USAGE_<PREFIX>_<EVENT>` (without `USAGE_` when `include_usage_prefix` is false).
     static func counter(for metric: MetricDefinition, context: PingContext) -> MetricComputation {
-        guard let event = metric.options?["event"]?.string else {
+        guard let key = metric.legacyCounterKey else {
             return .failure(MetricFailure("options.event is missing"))
         }
-        let prefix = metric.options?["prefix"]?.string
-        let usage: Bool = if case .bool(false) = metric.options?["include_usage_prefix"] { false } else { true }
-        let key = ([usage ? "USAGE" : nil, prefix, event].compactMap { $0 }).joined(separator: "_").uppercased()
         return .redis(RedisCounterReads.total([context.scheme.prefix + key]))
     }
 }

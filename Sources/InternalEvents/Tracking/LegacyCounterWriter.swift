@@ -1,0 +1,94 @@
+import Foundation
+import Hiredis
+
+/// GitLab's two legacy write APIs, kept for clients that still call them (`increment_counter`,
+/// `increment_unique_users`), limited to counters the definitions declare:
+///
+/// - a `redis` metric (`RedisMetric`, options `prefix` + `event`) declares the counter `<prefix>_<event>`, written
+///   with `INCR USAGE_<PREFIX>_<EVENT>` (no expiry, as GitLab's `BaseCounter`);
+/// - a `redis_hll` metric (`RedisHLLMetric`, `AggregatedMetric`) declares each event in `options.events`, written
+///   with `PFADD {hll_counters}_<event>-<week> <user id>` and the six-week expiry.
+///
+/// Each call is one pipeline on the pool; a name no metric declares is refused, so no caller can create a key.
+public struct LegacyCounterWriter: Sendable {
+    /// Counter name (`<prefix>_<event>`) → key without the scheme's prefix.
+    public let counterKeys: [String: String]
+    /// Legacy unique events → the path part of their weekly keys (after `hll_redis_key_overrides.yml`).
+    public let uniqueEventPaths: [String: String]
+    public let scheme: CounterKeyScheme
+    public let pool: RedisConnectionPool
+    public let clock: any WallClock
+
+    public init(
+        catalog: DefinitionCatalog, scheme: CounterKeyScheme, pool: RedisConnectionPool,
+        clock: any WallClock = SystemWallClock()
+    ) {
+        var counters: [String: String] = [:]
+        var uniques: [String: String] = [:]
+        for metric in catalog.metrics {
+            switch metric.dataSource {
+            case .redis:
+                if let name = metric.legacyCounterName, let key = metric.legacyCounterKey { counters[name] = key }
+            case .redisHLL:
+                for event in metric.optionEvents { uniques[event] = scheme.aliases.rulePaths[event] ?? event }
+            default:
+                continue
+            }
+        }
+        counterKeys = counters
+        uniqueEventPaths = uniques
+        self.scheme = scheme
+        self.pool = pool
+        self.clock = clock
+    }
+
+    /// `INCR` of a declared legacy counter.
+    /// - Throws: `.unknownEvent` when no `redis` metric declares `name`; `.sinkFailed` when Redis failed.
+    public func increment(_ name: String) async throws(TrackingError) {
+        guard let key = counterKeys[name] else {
+            throw TrackingError(code: .unknownEvent, event: name, message: "Unknown event: \(name)")
+        }
+        try await write(.increment(key: scheme.prefix + key, by: 1, weekly: false), event: name)
+    }
+
+    /// Adds `user` to this week's HyperLogLog of a declared legacy unique event.
+    /// - Throws: `.unknownEvent` when no `redis_hll` metric lists `name`; `.sinkFailed` when Redis failed.
+    public func addUniqueUser(_ name: String, user: UserID) async throws(TrackingError) {
+        guard let path = uniqueEventPaths[name] else {
+            throw TrackingError(code: .unknownEvent, event: name, message: "Unknown event: \(name)")
+        }
+        let week = ISOWeek(containing: clock.now())
+        let key = "\(scheme.prefix){hll_counters}_\(path)-\(week)"
+        try await write(.addUnique(key: key, members: [user.description]), event: name)
+    }
+
+    private func write(_ write: CounterWrite, event: String) async throws(TrackingError) {
+        do {
+            for reply in try await pool.pipeline(RedisCounterCommands.pipeline(for: [write])) {
+                let results: [RedisReply] = if case .array(let inner) = reply { inner } else { [reply] }
+                if let refused = results.first(where: \.isError) {
+                    throw RedisError(code: .serverError, message: "\(refused)")
+                }
+            }
+        } catch {
+            throw TrackingError(code: .sinkFailed, event: event, message: "\(error)")
+        }
+    }
+}
+
+extension MetricDefinition {
+    /// A `RedisMetric`'s counter name as clients send it: `<prefix>_<event>` (just `<event>` without a prefix).
+    public var legacyCounterName: String? {
+        guard let event = options?["event"]?.string else { return nil }
+        return [options?["prefix"]?.string, event].compactMap { $0 }.joined(separator: "_")
+    }
+
+    /// A `RedisMetric`'s key: `USAGE_<PREFIX>_<EVENT>` upper-cased (without `USAGE_` when `include_usage_prefix`
+    /// is false).
+    public var legacyCounterKey: String? {
+        guard let event = options?["event"]?.string else { return nil }
+        let usage: Bool = if case .bool(false) = options?["include_usage_prefix"] { false } else { true }
+        return [usage ? "USAGE" : nil, options?["prefix"]?.string, event].compactMap { $0 }.joined(separator: "_")
+            .uppercased()
+    }
+}

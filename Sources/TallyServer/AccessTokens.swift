@@ -1,0 +1,60 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `tally serve`'s callers: bearer tokens from configuration, each either an event token (a backend that posts
+/// events and names their users with `user_id`) or an admin token (which may also read the stored Service Ping).
+///
+/// Tokens are compared in constant time (SHA-256 digests, every configured token checked), are never logged, and
+/// `description` hides them.
+public struct AccessTokens: Sendable, CustomStringConvertible {
+    private let eventDigests: [SHA256Digest]
+    private let adminDigests: [SHA256Digest]
+
+    /// - Parameters:
+    ///   - eventTokens: tokens that may post events.
+    ///   - adminTokens: tokens that may also read `service_ping`.
+    public init(eventTokens: [String], adminTokens: [String] = []) {
+        eventDigests = eventTokens.filter { !$0.isEmpty }.map { SHA256.hash(data: Data($0.utf8)) }
+        adminDigests = adminTokens.filter { !$0.isEmpty }.map { SHA256.hash(data: Data($0.utf8)) }
+    }
+
+    public var isEmpty: Bool { eventDigests.isEmpty && adminDigests.isEmpty }
+
+    public var description: String {
+        "AccessTokens(event: \(eventDigests.count), admin: \(adminDigests.count))"
+    }
+
+    /// The caller a request's `Authorization: Bearer …` (or GitLab's `PRIVATE-TOKEN`) header identifies, if any.
+    public func caller(for request: Request) -> TallyCaller? {
+        guard let token = Self.token(in: request.headers) else { return nil }
+        let digest = SHA256.hash(data: Data(token.utf8))
+        let isAdmin = Self.matchesAny(digest, adminDigests)
+        let isEvent = Self.matchesAny(digest, eventDigests)
+        guard isAdmin || isEvent else { return nil }
+        return TallyCaller(user: nil, isAdmin: isAdmin, actsForUsers: true)
+    }
+
+    static func token(in headers: HTTPFields) -> String? {
+        if let authorization = headers[.authorization] {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+            return String(parts[1]).trimmingCharacters(in: .whitespaces)
+        }
+        if let name = HTTPField.Name("PRIVATE-TOKEN"), let token = headers[name] { return token }
+        return nil
+    }
+
+    /// Checks every digest, without an early exit, so the time taken says nothing about which bytes matched.
+    private static func matchesAny(_ digest: SHA256Digest, _ candidates: [SHA256Digest]) -> Bool {
+        var found: UInt8 = 0
+        let given = Array(digest)
+        for candidate in candidates {
+            var difference: UInt8 = 0
+            for (left, right) in zip(given, candidate) { difference |= left ^ right }
+            found |= difference == 0 ? 1 : 0
+        }
+        return found != 0
+    }
+}

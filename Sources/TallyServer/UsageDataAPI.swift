@@ -1,0 +1,239 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import InternalEvents
+import Logging
+
+/// GitLab's `/api/v4/usage_data/*` endpoints over a `Tracker` (DESIGN.md §7, GITLAB-FACTS.md §9), mountable in
+/// any Hummingbird 2 router.
+///
+/// The host app says who is calling through `authenticate` (its own session or token auth); `tally serve` uses
+/// `AccessTokens`. Every POST needs a caller (401 otherwise); `metric_definitions` is public, as GitLab's;
+/// `service_ping` needs an admin (401/403).
+///
+/// Requests are checked before anything is counted: malformed JSON, a field of the wrong type, or a body past the
+/// limit is a 400/413 naming the field, and nothing of that request reaches a counter. Unknown events are 422 when
+/// the tracker is strict (development, tests) and a silent 200 in production, as GitLab answers. Only defined events
+/// write counters, so no request can make Redis grow with new keys.
+///
+/// `DNT: 1` and `Sec-GPC: 1` requests still update counters but never become event records.
+public struct UsageDataAPI<Context: RequestContext>: Sendable {
+    /// Resolves the caller of a request; `nil` means unauthenticated.
+    public typealias Authenticate = @Sendable (Request, Context) async throws -> TallyCaller?
+
+    /// Limits of the API.
+    public struct Configuration: Sendable, Hashable {
+        /// Largest request body accepted (default 64 KB); larger bodies get 413.
+        public var maximumBodyBytes: Int
+        public init(maximumBodyBytes: Int = 64 * 1024) {
+            self.maximumBodyBytes = maximumBodyBytes
+        }
+    }
+
+    /// GitLab's `MAXIMUM_TRACKED_EVENTS`.
+    public static var maximumEventsPerRequest: Int { 50 }
+
+    public let tracker: Tracker
+    public let legacyCounters: LegacyCounterWriter?
+    public let servicePing: StoredServicePing?
+    public let metricDefinitions: MetricDefinitionsDocument
+    public let configuration: Configuration
+    private let authenticate: Authenticate
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - tracker: where `track_event(s)` go (its mode decides 422 versus 200 for unknown events).
+    ///   - legacyCounters: the legacy `increment_*` writes; without it those endpoints answer 404 Not Found.
+    ///   - servicePing: where `service_ping` reads the stored payload; without it the endpoint answers `{}`.
+    public init(
+        tracker: Tracker, legacyCounters: LegacyCounterWriter? = nil, servicePing: StoredServicePing? = nil,
+        metricDefinitions: MetricDefinitionsDocument, configuration: Configuration = .init(),
+        logger: Logger = Logger(label: "tally.server"), authenticate: @escaping Authenticate
+    ) {
+        self.tracker = tracker
+        self.legacyCounters = legacyCounters
+        self.servicePing = servicePing
+        self.metricDefinitions = metricDefinitions
+        self.configuration = configuration
+        self.logger = logger
+        self.authenticate = authenticate
+    }
+
+    /// GitLab's path prefix.
+    public static var basePath: RouterPath { "/api/v4/usage_data" }
+
+    /// Adds the endpoints under `path` (GitLab's `/api/v4/usage_data` by default).
+    public func addRoutes(to router: some RouterMethods<Context>, at path: RouterPath = Self.basePath) {
+        let group = router.group(path)
+        group.post("track_event") { request, context in try await trackEvent(request, context) }
+        group.post("track_events") { request, context in try await trackEvents(request, context) }
+        group.post("increment_counter") { request, context in try await incrementCounter(request, context) }
+        group.post("increment_unique_users") { request, context in
+            try await incrementUniqueUsers(request, context)
+        }
+        group.get("metric_definitions") { request, _ in metricDefinitionsResponse(request) }
+        group.get("service_ping") { request, context in try await servicePingResponse(request, context) }
+    }
+
+    // MARK: Endpoints
+
+    private func trackEvent(_ request: Request, _ context: Context) async throws -> Response {
+        let caller = try await requireCaller(request, context)
+        let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes)
+        let event = try EventParameters(body.object)
+        let user = try user(of: event, caller: caller)
+        try check([(event, user)])
+        try await track(event, user: user, recordAllowed: !Self.optsOut(request))
+        return .json(.object([]))
+    }
+
+    private func trackEvents(_ request: Request, _ context: Context) async throws -> Response {
+        let caller = try await requireCaller(request, context)
+        let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes)
+        let reader = FieldReader(fields: body.object, prefix: "")
+        guard let objects = try reader.optionalObjects("events") else { throw APIError.missing("events") }
+        guard objects.count <= Self.maximumEventsPerRequest else {
+            throw APIError(
+                .badRequest, "Maximum \(Self.maximumEventsPerRequest) events allowed in one request.",
+                field: "events")
+        }
+        var events: [(EventParameters, UserID?)] = []
+        for (index, fields) in objects.enumerated() {
+            let event = try EventParameters(fields, prefix: "events[\(index)].")
+            events.append((event, try user(of: event, caller: caller, field: "events[\(index)].user_id")))
+        }
+        try check(events)
+        let recordAllowed = !Self.optsOut(request)
+        for (event, user) in events { try await track(event, user: user, recordAllowed: recordAllowed) }
+        return .json(.object([]))
+    }
+
+    private func incrementCounter(_ request: Request, _ context: Context) async throws -> Response {
+        _ = try await requireCaller(request, context)
+        let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes)
+        let name = try FieldReader(fields: body.object, prefix: "").requiredString("event")
+        guard let legacyCounters else { throw APIError(.notFound, "legacy counters are not enabled") }
+        do {
+            try await legacyCounters.increment(name)
+        } catch {
+            try handleLegacy(error)
+        }
+        return .json(.object([]))
+    }
+
+    private func incrementUniqueUsers(_ request: Request, _ context: Context) async throws -> Response {
+        let caller = try await requireCaller(request, context)
+        let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes)
+        let reader = FieldReader(fields: body.object, prefix: "")
+        let name = try reader.requiredString("event")
+        let named = try reader.optionalID("user_id").map { UserID($0) }
+        guard let user = try resolveUser(named: named, caller: caller, field: "user_id") else {
+            throw APIError.missing("user_id")
+        }
+        guard let legacyCounters else { throw APIError(.notFound, "legacy counters are not enabled") }
+        do {
+            try await legacyCounters.addUniqueUser(name, user: user)
+        } catch {
+            try handleLegacy(error)
+        }
+        return .json(.object([]))
+    }
+
+    private func metricDefinitionsResponse(_ request: Request) -> Response {
+        let includePaths = ["true", "1"].contains(request.uri.queryParameters["include_paths"].map(String.init))
+        return Response(
+            status: .ok, headers: [.contentType: "application/yaml"],
+            body: .init(
+                byteBuffer: .init(string: includePaths ? metricDefinitions.yamlWithPaths : metricDefinitions.yaml)))
+    }
+
+    private func servicePingResponse(_ request: Request, _ context: Context) async throws -> Response {
+        let caller = try await requireCaller(request, context)
+        guard caller.isAdmin else { throw APIError.forbidden }
+        guard let servicePing else { return .json(.object([])) }
+        do {
+            return .json(text: try await servicePing.newestPayload() ?? "{}")
+        } catch {
+            logger.error("stored Service Ping unreadable", metadata: ["error": "\(error)"])
+            throw APIError(.serviceUnavailable, "the stored Service Ping can't be read now")
+        }
+    }
+
+    // MARK: Helpers
+
+    private func requireCaller(_ request: Request, _ context: Context) async throws -> TallyCaller {
+        guard let caller = try await authenticate(request, context) else { throw APIError.unauthorized }
+        return caller
+    }
+
+    /// The user of an event: the caller's own, or `user_id` when the caller acts for users.
+    private func user(
+        of event: EventParameters, caller: TallyCaller, field: String = "user_id"
+    ) throws(APIError) -> UserID? {
+        try resolveUser(named: event.user, caller: caller, field: field)
+    }
+
+    private func resolveUser(named: UserID?, caller: TallyCaller, field: String) throws(APIError) -> UserID? {
+        guard let named else { return caller.user }
+        guard caller.actsForUsers else {
+            throw APIError(.badRequest, "\(field) may only be given by a service token", field: field)
+        }
+        return named
+    }
+
+    /// In strict mode every event of a request is validated before any is tracked, so a request that is refused
+    /// counts nothing. In production, invalid events are skipped and counted by the tracker, as GitLab does.
+    private func check(_ events: [(EventParameters, UserID?)]) throws(APIError) {
+        guard tracker.mode == .strict else { return }
+        for (index, (event, user)) in events.enumerated() {
+            do {
+                _ = try tracker.validate(
+                    event.event, user: user, project: event.project, namespace: event.namespace,
+                    properties: event.additionalProperties)
+            } catch {
+                let prefix = events.count > 1 || index > 0 ? "events[\(index)]." : ""
+                throw APIError(.unprocessableContent, error.message, field: prefix + Self.field(of: error))
+            }
+        }
+    }
+
+    /// Tracks one checked event. Only a strict tracker throws here, and only when a sink failed (validation
+    /// passed in `check`): that is a 503 in development; production never sees it.
+    private func track(_ event: EventParameters, user: UserID?, recordAllowed: Bool) async throws(APIError) {
+        do {
+            try await tracker.track(
+                event.event, user: user, project: event.project, namespace: event.namespace,
+                additionalProperties: event.additionalProperties,
+                sendEventRecord: event.sendToSnowplow && recordAllowed)
+        } catch {
+            throw APIError(.serviceUnavailable, "counter store unavailable: \(error.message)")
+        }
+    }
+
+    private func handleLegacy(_ error: TrackingError) throws(APIError) {
+        logger.warning("Redis tracking event failed", metadata: ["event": "\(error.event)", "error": "\(error)"])
+        guard tracker.mode == .strict else { return }
+        if error.code == .unknownEvent { throw APIError(.unprocessableContent, error.message, field: "event") }
+        throw APIError(.serviceUnavailable, "counter store unavailable: \(error.message)")
+    }
+
+    private static func field(of error: TrackingError) -> String {
+        switch error.code {
+        case .unknownEvent: "event"
+        case .invalidProperty, .undeclaredProperty: "additional_properties"
+        case .invalidIdentifier:
+            ["user", "project", "namespace"].first { error.message.hasPrefix($0) }.map { "\($0)_id" } ?? "event"
+        default: "event"
+        }
+    }
+
+    /// Whether the browser asked not to be tracked (`DNT: 1` or Global Privacy Control `Sec-GPC: 1`).
+    static func optsOut(_ request: Request) -> Bool {
+        for name in ["DNT", "Sec-GPC"] {
+            if let field = HTTPField.Name(name), request.headers[field]?.trimmingCharacters(in: .whitespaces) == "1" {
+                return true
+            }
+        }
+        return false
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import HTTPTypes
+import Hiredis
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import ServiceLifecycle
+import TallyServer
+import TallyTestSupport
+import Testing
+
+/// Definitions, a real Redis with a private key prefix, and a server built by `buildTallyServer`, as `tally serve`
+/// builds it.
+final class ServerFixture: Sendable {
+    static let eventToken = "event-token-7f3a"
+    static let adminToken = "admin-token-91bd"
+
+    let folder: DefinitionFolder
+    let catalog: DefinitionCatalog
+    let pool: RedisConnectionPool
+    let prefix: String
+    let recorder = RecordingEventSink()
+    let scheme: CounterKeyScheme
+    let clock = FixedWallClock(TestEnvironment.day("2025-02-12").addingTimeInterval(43_200))
+
+    init(label: String = "server") async throws {
+        folder = try DefinitionFolder()
+        try folder.write(
+            "events/create_note.yml",
+            DefinitionFolder.event(
+                "create_note",
+                extra: """
+                    additional_properties:
+                      label:
+                        description: where
+                      value:
+                        description: length
+                      lang:
+                        description: language
+                    """))
+        try folder.write("events/view_page.yml", DefinitionFolder.event("view_page", identifiers: "[user]"))
+        try folder.write(
+            "metrics/notes.yml",
+            DefinitionFolder.metric("counts.notes_users", events: "- name: create_note\n  unique: user.id"))
+        try folder.write(
+            "metrics/pushes.yml",
+            """
+            ---
+            key_path: counts.source_code_pushes
+            description: Pushes
+            product_group: testing
+            value_type: number
+            status: active
+            time_frame: all
+            data_source: redis
+            data_category: optional
+            instrumentation_class: RedisMetric
+            options:
+              prefix: source_code
+              event: pushes
+            milestone: '1.0'
+            introduced_by_url: https://example.com/mr/1
+            tiers: [free]
+            """)
+        try folder.write(
+            "metrics/zoom.yml",
+            """
+            ---
+            key_path: redis_hll_counters.zoom_monthly
+            description: Zoom meeting users
+            product_group: testing
+            value_type: number
+            status: active
+            time_frame: 28d
+            data_source: redis_hll
+            data_category: optional
+            instrumentation_class: RedisHLLMetric
+            options:
+              events:
+              - incident_zoom_meeting
+            milestone: '1.0'
+            introduced_by_url: https://example.com/mr/1
+            tiers: [free]
+            """)
+        catalog = try DefinitionLoader().load(from: [folder.url])
+        prefix = TestEnvironment.uniqueKeyPrefix(label)
+        scheme = CounterKeyScheme(prefix: prefix)
+        pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
+    }
+
+    deinit { pool.close() }
+
+    /// A tracker writing straight to Redis (so a test can read counters as soon as the response is back), plus a
+    /// recorder; `extraSinks` add an event-record emitter.
+    func tracker(mode: Tracker.Mode, extraSinks: [any EventSink] = []) -> Tracker {
+        let planner = CounterWritePlanner(catalog: catalog, scheme: scheme)
+        return Tracker(
+            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner), recorder] + extraSinks,
+            mode: mode, clock: clock)
+    }
+
+    func application(
+        mode: Tracker.Mode = .production, extraSinks: [any EventSink] = [], servicePing: StoredServicePing? = nil,
+        maximumBodyBytes: Int = 64 * 1024, port: Int = 0, services: [any Service] = []
+    ) throws -> some ApplicationProtocol {
+        let dependencies = TallyServerDependencies(
+            tracker: tracker(mode: mode, extraSinks: extraSinks),
+            legacyCounters: LegacyCounterWriter(catalog: catalog, scheme: scheme, pool: pool, clock: clock),
+            servicePing: servicePing, metricDefinitions: try MetricDefinitionsDocument(catalog: catalog),
+            services: services)
+        let configuration = TallyServerConfiguration(
+            port: port, tokens: AccessTokens(eventTokens: [Self.eventToken], adminTokens: [Self.adminToken]),
+            api: .init(maximumBodyBytes: maximumBodyBytes))
+        return buildTallyServer(configuration, dependencies: dependencies)
+    }
+
+    /// Every key under this fixture's prefix, sorted.
+    func keys() async throws -> [String] {
+        let reply = try await pool.send(RedisCommand("KEYS", arguments: ["\(prefix)*"]))
+        return try reply.array().map { try $0.string() }.sorted()
+    }
+
+    func integer(_ key: String) async throws -> Int64? {
+        try await pool.send(.get(prefix + key)).optionalIntegerString()
+    }
+
+    func uniqueCount(_ key: String) async throws -> Int64 {
+        try await pool.send(.pfcount([prefix + key])).int()
+    }
+}
+
+extension TestClientProtocol {
+    /// POSTs `json` to an API path with the event token (or `token`), and extra headers.
+    func post(
+        _ path: String, _ json: String, token: String? = ServerFixture.eventToken, headers: HTTPFields = [:]
+    ) async throws -> TestResponse {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        if let token { fields[.authorization] = "Bearer \(token)" }
+        return try await execute(
+            uri: "/api/v4/usage_data/\(path)", method: .post, headers: fields, body: ByteBuffer(string: json))
+    }
+
+    func get(_ path: String, token: String? = nil) async throws -> TestResponse {
+        var fields: HTTPFields = [:]
+        if let token { fields[.authorization] = "Bearer \(token)" }
+        return try await execute(uri: "/api/v4/usage_data/\(path)", method: .get, headers: fields)
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+
+    /// The JSON error's `field`.
+    var errorField: String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            return nil
+        }
+        return object["field"] as? String
+    }
+}
