@@ -105,7 +105,10 @@ let package = Package(
         ),
         .testTarget(
             name: "InternalEventsTests",
-            dependencies: ["InternalEvents", "TallyTestSupport"]
+            dependencies: [
+                "InternalEvents", "TallyTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "ServicePingTests",
@@ -122,6 +125,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -34,11 +34,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The Snowplow record tests validate against Snowplow's JSON schemas with Python's jsonschema (PyPI).
-if ! python3 -c "import jsonschema" >/dev/null 2>&1; then
-  echo "bootstrap: installing the jsonschema Python package"
-  python3 -m pip install --quiet jsonschema 2>/dev/null || python3 -m pip install --quiet --break-system-packages jsonschema
-fi
+# Python packages from PyPI the tests use: jsonschema (Snowplow's JSON schemas), snowplow-tracker (a client
+# nobody here wrote, for protocol conformance).
+pip_install() {
+  python3 -m pip install --quiet "$@" 2>/dev/null || python3 -m pip install --quiet --break-system-packages "$@"
+}
+for module in jsonschema:jsonschema snowplow_tracker:snowplow-tracker; do
+  if ! python3 -c "import ${module%%:*}" >/dev/null 2>&1; then
+    echo "bootstrap: installing the ${module#*:} Python package"
+    pip_install "${module#*:}"
+  fi
+done
 
 if ! command -v swift >/dev/null 2>&1; then
   echo "bootstrap: swift is not on PATH; install Swift 6.1 or newer from swift.org" >&2

@@ -5,7 +5,7 @@ import Synchronization
     import Glibc
 #endif
 
-/// A Service Ping collector for tests: a real HTTP server (Python's `http.server`, run by `python3`) on a free
+/// A Service Ping and Snowplow collector for tests: a real HTTP server (Python's `http.server`, run by `python3`) on a free
 /// loopback port that records every request and answers as told.
 public final class Collector: Sendable {
     /// How the collector answers `POST /usage_data`.
@@ -23,6 +23,8 @@ public final class Collector: Sendable {
         public var path: String
         public var body: String
         public var contentType: String?
+        /// Whether the collector answered it with a 503 (see `failingFirst`).
+        public var answeredWithError: Bool
     }
 
     public let port: Int
@@ -33,12 +35,17 @@ public final class Collector: Sendable {
 
     static let script = #"""
         import http.server, json, sys
-        mode, log = sys.argv[2], sys.argv[3]
+        mode, log, failures = sys.argv[2], sys.argv[3], [int(sys.argv[4])]
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8", "replace")
+                failing = self.path != "/usage_data" and failures[0] > 0
                 with open(log, "a") as f:
-                    f.write(json.dumps({"path": self.path, "body": body, "contentType": self.headers.get("Content-Type")}) + "\n")
+                    f.write(json.dumps({"path": self.path, "body": body, "contentType": self.headers.get("Content-Type"),
+                                        "answeredWithError": failing}) + "\n")
+                if failing:
+                    failures[0] -= 1
+                    self.send_response(503); self.send_header("Content-Length", "0"); self.end_headers(); return
                 if self.path == "/usage_data" and mode == "fail":
                     self.send_response(500); self.end_headers(); return
                 answer = {"conv_index": {"usage_data_id": 4242 if mode == "accept" else "x"}} if self.path == "/usage_data" else {}
@@ -52,8 +59,9 @@ public final class Collector: Sendable {
         server.serve_forever()
         """#
 
-    /// Starts a collector answering in `mode`.
-    public static func start(mode: Mode = .accept) throws -> Collector {
+    /// Starts a collector answering in `mode`; the first `failingFirst` requests to any path but `/usage_data`
+    /// (event records) get a 503.
+    public static func start(mode: Mode = .accept, failingFirst: Int = 0) throws -> Collector {
         guard let python = TestEnvironment.executable(named: "python3") else {
             throw RedisServer.StartError(description: "python3 is not on PATH; the test collector needs it")
         }
@@ -61,7 +69,7 @@ public final class Collector: Sendable {
             let port = Int.random(in: 20_000..<60_000)
             let directory = try TestEnvironment.makeTemporaryDirectory("tally-test-collector")
             let collector = Collector(port: port, directory: directory)
-            if try collector.launch(python: python, mode: mode) { return collector }
+            if try collector.launch(python: python, mode: mode, failingFirst: failingFirst) { return collector }
             collector.stop()
         }
         throw RedisServer.StartError(description: "could not start the test collector")
@@ -77,10 +85,10 @@ public final class Collector: Sendable {
 
     private var logURL: URL { directory.appendingPathComponent("requests.jsonl") }
 
-    private func launch(python: String, mode: Mode) throws -> Bool {
+    private func launch(python: String, mode: Mode, failingFirst: Int) throws -> Bool {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: python)
-        child.arguments = ["-c", Self.script, String(port), mode.rawValue, logURL.path]
+        child.arguments = ["-c", Self.script, String(port), mode.rawValue, logURL.path, String(failingFirst)]
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
         try child.run()

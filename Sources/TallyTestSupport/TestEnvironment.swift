@@ -41,3 +41,18 @@ extension TestEnvironment {
         return date
     }
 }
+
+extension TestEnvironment {
+    /// Checks `condition` every 10 ms until it holds (true) or `limit` has passed (false): a guard against hanging
+    /// on something that never happens, not a timing assertion. Pick a generous limit.
+    public static func waitUntil(
+        limit: Duration = .seconds(30), _ condition: () async throws -> Bool
+    ) async rethrows -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return try await condition()
+    }
+}
