@@ -7,6 +7,8 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure Tally against a baseline on the same machine, in the same run.",
         discussion:
             "Build in release mode for meaningful figures: swift build -c release. Results go in BENCHMARKS.md.",
-        subcommands: [BenchRedisCommand.self, BenchDefinitionsCommand.self, BenchTrackCommand.self]
+        subcommands: [
+            BenchRedisCommand.self, BenchDefinitionsCommand.self, BenchTrackCommand.self, BenchServeCommand.self,
+        ]
     )
 }

@@ -158,6 +158,11 @@ struct BenchTrackCommand: AsyncParsableCommand {
     static func catalog() throws -> DefinitionCatalog {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tally-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
+        return try catalog(writingTo: folder)
+    }
+
+    /// Writes the benchmark's definitions (bench_event, its weekly unique-users metric) to `folder` and loads them.
+    static func catalog(writingTo folder: URL) throws -> DefinitionCatalog {
         let event = """
             description: Benchmark event
             internal_events: true

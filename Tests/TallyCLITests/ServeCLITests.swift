@@ -1,0 +1,65 @@
+import Foundation
+import Hiredis
+import TallyTestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `tally serve` as a user runs it: a process on a free port, real HTTP, buffered counters flushed on SIGTERM.
+@Suite(
+    "tally serve",
+    .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
+struct ServeCLITests {
+    @Test("refuses to start without a token, naming how to give one")
+    func needsAToken() throws {
+        let output = try TallyBinary.run(["serve", "--port", "0"])
+        #expect(output.status != 0)
+        #expect(output.standardError.contains("TALLY_API_TOKENS"))
+    }
+
+    @Test("serves events on loopback and flushes its buffer on SIGTERM")
+    func servesAndStops() async throws {
+        let redis = try RedisServer.start()
+        defer { redis.stop() }
+        let folder = try DefinitionFolder()
+        try folder.write("events/e.yml", DefinitionFolder.event("view_page", identifiers: "[user]"))
+        let log = folder.url.appendingPathComponent("serve.log")
+        let server = try TallyBinary.launch(
+            ["serve", "--port", "0", folder.url.path],
+            environment: ["TALLY_REDIS_URL": redis.url, "TALLY_API_TOKENS": "secret-token-1"], output: log,
+            unblockingSignals: true)
+        defer {
+            if server.isRunning {
+                kill(server.processIdentifier, SIGKILL)
+                server.waitUntilExit()
+            }
+        }
+        var port: Int?
+        _ = await TestEnvironment.waitUntil {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            port = text.firstMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)\//).flatMap { Int($0.1) }
+            return port != nil || !server.isRunning
+        }
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        let bound = try #require(port, "\(text)")
+        #expect(!text.contains("secret-token-1"), "tokens are never printed")
+
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(bound)/api/v4/usage_data/track_event")!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer secret-token-1", forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(#"{"event": "view_page", "user_id": 3}"#.utf8)
+        for _ in 0..<3 {
+            let (_, response) = try await URLSession.shared.data(for: request)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        }
+        kill(server.processIdentifier, SIGTERM)
+        #expect(await TestEnvironment.waitUntil { !server.isRunning }, "tally serve stops on SIGTERM")
+        #expect(server.terminationStatus == 0)
+        let pool = RedisConnectionPool(redis: redis.configuration())
+        defer { pool.close() }
+        #expect(try await pool.send(.get("{event_counters}_view_page")).optionalIntegerString() == 3)
+    }
+}
