@@ -38,9 +38,13 @@ public struct AccessTokens: Sendable, CustomStringConvertible {
 
     static func token(in headers: HTTPFields) -> String? {
         if let authorization = headers[.authorization] {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-            return String(parts[1]).trimmingCharacters(in: .whitespaces)
+            // `Bearer <token>`, the scheme case-insensitive (RFC 9110), without Foundation's slower trimming.
+            let bytes = authorization.utf8
+            guard bytes.count > 7, bytes.prefix(6).map({ $0 | 0x20 }).elementsEqual("bearer".utf8),
+                bytes.dropFirst(6).first == UInt8(ascii: " ")
+            else { return nil }
+            let token = bytes.dropFirst(7).drop { $0 == UInt8(ascii: " ") }
+            return String(decoding: token.reversed().drop { $0 == UInt8(ascii: " ") }.reversed(), as: UTF8.self)
         }
         if let name = HTTPField.Name("PRIVATE-TOKEN"), let token = headers[name] { return token }
         return nil

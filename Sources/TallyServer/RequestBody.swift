@@ -7,8 +7,13 @@ import NIOCore
 struct RequestBody {
     let object: [(key: String, value: JSONValue)]
 
-    /// Reads the whole body (413 past `limit` bytes) and parses it as a JSON object (400 otherwise).
-    static func read(_ request: Request, limit: Int) async throws(APIError) -> RequestBody {
+    /// Reads the whole body (413 past `limit` bytes) and parses it as a JSON object (400 otherwise); `fast` is the
+    /// typed decoding tried first (see `FastBody`).
+    static func read(
+        _ request: Request, limit: Int, fast: (some FastBody).Type
+    ) async throws(APIError)
+        -> RequestBody
+    {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
@@ -18,9 +23,11 @@ struct RequestBody {
             throw APIError(.badRequest, "body could not be read: \(error)", field: "body")
         }
         if buffer.readableBytes == 0 { return RequestBody(object: []) }
+        let data = Data(buffer.readableBytesView)
+        if let typed = try? JSONDecoder().decode(fast, from: data) { return RequestBody(object: typed.fields) }
         let parsed: JSONValue
         do {
-            parsed = try JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))
+            parsed = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
             throw APIError(.badRequest, "body is not valid JSON (\(Self.reason(error)))", field: "body")
         }

@@ -79,7 +79,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
 
     private func trackEvent(_ request: Request, _ context: Context) async throws -> Response {
         let caller = try await requireCaller(request, context)
-        let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes)
+        let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes, fast: EventBody.self)
         let event = try EventParameters(body.object)
         let user = try user(of: event, caller: caller)
         try check([(event, user)])
@@ -89,7 +89,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
 
     private func trackEvents(_ request: Request, _ context: Context) async throws -> Response {
         let caller = try await requireCaller(request, context)
-        let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes)
+        let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes, fast: EventsBody.self)
         let reader = FieldReader(fields: body.object, prefix: "")
         guard let objects = try reader.optionalObjects("events") else { throw APIError.missing("events") }
         guard objects.count <= Self.maximumEventsPerRequest else {
@@ -110,7 +110,8 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
 
     private func incrementCounter(_ request: Request, _ context: Context) async throws -> Response {
         _ = try await requireCaller(request, context)
-        let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes)
+        let body = try await RequestBody.read(
+            request, limit: configuration.maximumBodyBytes, fast: LegacyEventBody.self)
         let name = try FieldReader(fields: body.object, prefix: "").requiredString("event")
         guard let legacyCounters else { throw APIError(.notFound, "legacy counters are not enabled") }
         do {
@@ -123,7 +124,8 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
 
     private func incrementUniqueUsers(_ request: Request, _ context: Context) async throws -> Response {
         let caller = try await requireCaller(request, context)
-        let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes)
+        let body = try await RequestBody.read(
+            request, limit: configuration.maximumBodyBytes, fast: LegacyEventBody.self)
         let reader = FieldReader(fields: body.object, prefix: "")
         let name = try reader.requiredString("event")
         let named = try reader.optionalID("user_id").map { UserID($0) }

@@ -8,8 +8,11 @@ import ServiceLifecycle
 /// `PingSchedule`), one worker of however many builds the ping, stores it in `raw_usage_data` and, when submission is
 /// on, sends it to the collector; a week missed while no worker ran is caught up at start.
 ///
-/// - Only one worker builds a week's ping: a Redis lock with an owner token guards the run, and a ping already stored
-///   since the week's scheduled time is never built again.
+/// - Only one worker builds a week's ping: a Redis lease with an owner token guards the run (renewed while the worker
+///   runs, so a worker killed mid-ping frees it within `lockSeconds`), and a ping already stored since the week's
+///   scheduled time is never built again. A worker that finds the lease taken looks again when it would have expired.
+/// - When the database can't be reached, the ping is built anyway (its database metrics read -1 with the error) and
+///   stored as soon as the database answers again (every `storeRetryDelay`, up to `storeAttempts` times).
 /// - A random delay of up to `maximumJitter` spreads instances that share a schedule, as GitLab's worker does.
 /// - A failed submission is retried after 8, 16 and 24 hours (GitLab's Sidekiq retries); unsent pings are also sent
 ///   with the next week's.
@@ -23,8 +26,13 @@ public final class ServicePingWorker: Service {
         public var collectorURL: String?
         public var maximumJitter: Duration = .seconds(60)
         public var retryDelays: [Duration] = [.seconds(8 * 3_600), .seconds(16 * 3_600), .seconds(24 * 3_600)]
-        /// The lock's lifetime, in case a worker dies holding it (GitLab: a day).
-        public var lockSeconds = 86_400
+        /// The lease's lifetime; the worker holding it renews it every third of that. A worker killed while holding
+        /// it delays the week's ping by at most this long. (GitLab holds a day-long lease instead.)
+        public var lockSeconds = 120
+        /// Wait between attempts to store a built ping while the database is unreachable.
+        public var storeRetryDelay: Duration = .seconds(60)
+        /// Attempts to store a built ping before the run counts as failed (and is retried later from scratch).
+        public var storeAttempts = 30
 
         public init() {}
     }
@@ -87,9 +95,9 @@ public final class ServicePingWorker: Service {
 
     private func loop() async throws {
         var retries = 0
-        if try await missedThisWeek() {
+        if (try? await missedThisWeek()) != false {
             logger.notice("this week's ping was missed; catching up now")
-            retries = await record(runOnce(), retries: 0)
+            retries = await record(try await runOnceWaitingForLease(), retries: 0)
         }
         while !Task.isCancelled {
             let now = clock.now()
@@ -98,11 +106,28 @@ public final class ServicePingWorker: Service {
                 now + configuration.retryDelays[retries - 1].inSeconds < next
             {
                 try await sleep(configuration.retryDelays[retries - 1])
-                retries = await record(submitPending(), retries: retries)
+                // This week's ping may not even be stored yet (the database was down): then build it again.
+                let outcome =
+                    (try? await missedThisWeek()) == false ? await submitPending() : try await runOnceWaitingForLease()
+                retries = await record(outcome, retries: retries)
                 continue
             }
             try await sleep(.seconds(next.timeIntervalSince(now)))
-            retries = await record(runOnce(), retries: 0)
+            retries = await record(try await runOnceWaitingForLease(), retries: 0)
+        }
+    }
+
+    /// `runOnce`, and while another worker holds the lease, again when the lease would have expired, until this
+    /// week's ping is stored by someone.
+    private func runOnceWaitingForLease() async throws -> Outcome {
+        while true {
+            let outcome = await runOnce()
+            guard outcome == .lockedByAnotherWorker else { return outcome }
+            logger.info(
+                "another worker holds the service ping lease; looking again when it expires",
+                metadata: ["seconds": "\(configuration.lockSeconds)"])
+            try await sleep(.seconds(configuration.lockSeconds))
+            if (try? await missedThisWeek()) == false { return .alreadyStored(recordedAt: clock.now()) }
         }
     }
 
@@ -143,9 +168,36 @@ public final class ServicePingWorker: Service {
         } catch {
             return .failed("Redis lock: \(error)")
         }
-        let outcome = await buildStoreAndSubmit()
+        let outcome = await withTaskGroup(of: Outcome?.self) { group in
+            group.addTask {
+                await self.renewLease(key, token: token)
+                return nil
+            }
+            group.addTask { await self.buildStoreAndSubmit() }
+            var outcome: Outcome = .failed("stopped")
+            for await result in group {
+                if let result {
+                    outcome = result
+                    group.cancelAll()
+                }
+            }
+            return outcome
+        }
         _ = try? await builder.pool.send(Self.release(key, token: token))
         return outcome
+    }
+
+    /// Extends the lease every third of its lifetime while this worker owns it, until cancelled.
+    private func renewLease(_ key: String, token: String) async {
+        let interval = Duration.milliseconds(max(100, configuration.lockSeconds * 1_000 / 3))
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            _ = try? await builder.pool.send(Self.renew(key, token: token, seconds: configuration.lockSeconds))
+        }
     }
 
     /// The body of a run, under the lock.
@@ -161,18 +213,17 @@ public final class ServicePingWorker: Service {
                 return .alreadyStored(recordedAt: existing.recordedAt)
             }
         } catch {
-            return .failed("database: \(error)")
+            logger.warning(
+                "the database is unreachable; building the ping anyway, storing it when the database is back",
+                metadata: ["error": "\(error)"])
         }
         let report = await builder.build(recordedAt: now, system: system)
         // Stopped while building (SIGTERM): metrics cut short would read -1, so store nothing; the next start catches up.
         if Task.isCancelled { return .failed("stopped while building the ping; nothing stored") }
-        let payload = report.payload.serialized()
-        do {
-            _ = try await withStore {
-                try await $0.insert(recordedAt: report.recordedAt, payload: payload)
-            }
-        } catch {
-            return .failed("storing the ping: \(error)")
+        switch await store(report, since: since) {
+        case .stored: break
+        case .alreadyStored(let recordedAt): return .alreadyStored(recordedAt: recordedAt)
+        case let other: return other
         }
         guard configuration.submissionEnabled else { return .stored(recordedAt: report.recordedAt, usageDataID: nil) }
         switch await submitPending(metadata: [report.recordedAt: report.metadata.serialized()]) {
@@ -181,6 +232,38 @@ public final class ServicePingWorker: Service {
         }
         let stored = try? await withStore { try await $0.newest(since: report.recordedAt) }
         return .stored(recordedAt: report.recordedAt, usageDataID: stored?.usageDataID)
+    }
+
+    /// Stores a built ping once, unless one was stored since `since` meanwhile; retries while the database is down.
+    private func store(_ report: ServicePingReport, since: Date) async -> Outcome {
+        let payload = report.payload.serialized()
+        var attempt = 1
+        while true {
+            do {
+                let existing = try await withStore { store -> Date? in
+                    if let existing = try await store.newest(since: since) { return existing.recordedAt }
+                    _ = try await store.insert(recordedAt: report.recordedAt, payload: payload)
+                    return nil
+                }
+                if let existing { return .alreadyStored(recordedAt: existing) }
+                if attempt > 1 {
+                    logger.notice("the database is back; the ping is stored", metadata: ["attempts": "\(attempt)"])
+                }
+                return .stored(recordedAt: report.recordedAt, usageDataID: nil)
+            } catch {
+                guard attempt < configuration.storeAttempts, !Task.isCancelled else {
+                    return .failed("storing the ping: \(error)")
+                }
+                if attempt == 1 {
+                    logger.warning(
+                        "can't store the ping; retrying until the database answers",
+                        metadata: ["error": "\(error)", "every": "\(configuration.storeRetryDelay)"])
+                }
+                attempt += 1
+                try? await sleep(configuration.storeRetryDelay)
+                if Task.isCancelled { return .failed("stopped while waiting to store the ping; nothing stored") }
+            }
+        }
     }
 
     /// Sends every stored ping the collector hasn't accepted yet, oldest first; stops at the first failure.
@@ -222,6 +305,18 @@ public final class ServicePingWorker: Service {
             try await store.migrate()
             return try await body(store)
         }
+    }
+
+    /// Extends the lease only if this worker still owns it.
+    static func renew(_ key: String, token: String, seconds: Int) -> RedisCommand {
+        let script =
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) else return 0 end"
+        return RedisCommand(
+            arguments: [
+                Array("EVAL".utf8), Array(script.utf8), Array("1".utf8), Array(key.utf8), Array(token.utf8),
+                Array(String(seconds).utf8),
+            ],
+            keyPositions: [3])
     }
 
     /// Deletes the lock only if this worker still owns it.
