@@ -145,6 +145,41 @@ struct WorkerTests {
         #expect(accepting.requests.first?.body == stored.first?.payload)
     }
 
+    @Test("database unreachable: database metrics -1, Redis metrics right, stored once the database is back")
+    func databaseDownDuringAPing() async throws {
+        try folder.write(
+            "metrics/rows.yml",
+            DefinitionFolder.metric("counts.rows", timeFrame: "all").replacingOccurrences(
+                of: "data_source: internal_events", with: "data_source: database"
+            ).replacingOccurrences(of: "events:\n- name: test_event\n", with: "") + "options:\n  table: things\n")
+        // An SQLite file in a folder that doesn't exist yet: every open fails until the folder is made.
+        let parent = try TestEnvironment.makeTemporaryDirectory("tally-down")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let folderOfDatabase = parent.appendingPathComponent("not-yet")
+        let database = try DatabaseConfiguration(url: "sqlite://\(folderOfDatabase.path)/tally.sqlite")
+        let prefix = TestEnvironment.uniqueKeyPrefix("dbdown")
+        let waits = Locked(0)
+        let (worker, pool) = try makeWorker(
+            clock: FixedWallClock(afterRun), database: database, prefix: prefix,
+            sleep: { _ in
+                // The third wait for the database ends with it back.
+                if waits.withLock({ count in
+                    count += 1
+                    return count
+                }) == 3 {
+                    try FileManager.default.createDirectory(at: folderOfDatabase, withIntermediateDirectories: true)
+                }
+            })
+        defer { pool.close() }
+        _ = try await pool.send(.incrBy(prefix + "{event_counters}_test_event", 5))
+        #expect(await worker.runOnce() == .stored(recordedAt: afterRun, usageDataID: nil))
+        #expect(waits.withLock { $0 } == 3, "one jitter wait, then two waits for the database")
+        let stored = try await rows(database)
+        #expect(stored.count == 1)
+        let payload = try #require(stored.first?.payload)
+        #expect(payload.contains(#""counts":{"rows":-1,"total":5}"#), "\(payload)")
+    }
+
     @Test func aMissedWeekIsCaughtUpAtStart() async throws {
         let database = try sqlite()
         let slept = Locked<[Duration]>([])

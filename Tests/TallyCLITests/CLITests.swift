@@ -481,14 +481,68 @@ struct WorkerSignalTests {
         #expect(rows == "0", "no half-built ping is stored: \(newest)\n\(text)")
     }
 
-    func psql(_ server: PostgresServer, _ sql: String) throws {
-        _ = try psqlOutput(server, sql)
+    /// SIGKILL mid-ping leaves the lease to expire (it is no longer renewed); a restarted worker waits it out and
+    /// stores the week's ping: exactly one row.
+    @Test func sigkillMidPingThenRestartStoresOnePing() async throws {
+        let redis = try RedisServer.start()
+        defer { redis.stop() }
+        let postgres = try PostgresServer.shared()
+        let name = "killed_" + UUID().uuidString.prefix(8).lowercased()
+        try psql(postgres, "CREATE DATABASE \(name)")
+        let databaseURL = postgres.url.replacingOccurrences(of: "/tally?", with: "/\(name)?")
+        try psql(
+            postgres,
+            "CREATE TABLE \(name)_rows (id bigint primary key); INSERT INTO \(name)_rows SELECT generate_series(1, 40);"
+                + "CREATE VIEW \(name) AS SELECT id FROM \(name)_rows r WHERE (SELECT true FROM pg_sleep(0.05 + r.id * 0));",
+            database: databaseURL)
+        let folder = try DefinitionFolder()
+        try folder.write("events/e.yml", DefinitionFolder.event("test_event"))
+        try folder.write(
+            "metrics/slow.yml",
+            DefinitionFolder.metric("counts.slow", timeFrame: "all").replacingOccurrences(
+                of: "data_source: internal_events", with: "data_source: database"
+            )
+            .replacingOccurrences(of: "events:\n- name: test_event\n", with: "") + "options:\n  table: \(name)\n")
+        let environment = [
+            "TALLY_REDIS_URL": redis.url, "TALLY_DEFINITIONS": folder.url.path, "TALLY_DATABASE_URL": databaseURL,
+        ]
+        let arguments = ["worker", "--jitter", "0", "--lease-seconds", "2"]
+        let firstLog = folder.url.appendingPathComponent("first.log")
+        let first = try TallyBinary.launch(arguments, environment: environment, output: firstLog)
+        let startedBuilding = await TestEnvironment.waitUntil {
+            (try? String(contentsOf: firstLog, encoding: .utf8))?.contains("catching up now") == true
+        }
+        #expect(startedBuilding)
+        try await Task.sleep(for: .milliseconds(300))
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(try psqlOutput(postgres, "SELECT count(*) FROM raw_usage_data", database: databaseURL) == "0")
+
+        let secondLog = folder.url.appendingPathComponent("second.log")
+        let second = try TallyBinary.launch(arguments, environment: environment, output: secondLog)
+        defer {
+            kill(second.processIdentifier, SIGKILL)
+            second.waitUntilExit()
+        }
+        let stored = await TestEnvironment.waitUntil(limit: .seconds(60)) {
+            (try? psqlOutput(postgres, "SELECT count(*) FROM raw_usage_data", database: databaseURL)) == "1"
+        }
+        let log = (try? String(contentsOf: secondLog, encoding: .utf8)) ?? ""
+        #expect(stored, "\(log)")
+        #expect(log.contains("another worker holds the service ping lease"), "the dead worker's lease was waited out")
+        #expect(try psqlOutput(postgres, "SELECT count(*) FROM raw_usage_data", database: databaseURL) == "1")
     }
 
-    func psqlOutput(_ server: PostgresServer, _ sql: String) throws -> String {
+    func psql(_ server: PostgresServer, _ sql: String, database: String? = nil) throws {
+        _ = try psqlOutput(server, sql, database: database)
+    }
+
+    func psqlOutput(_ server: PostgresServer, _ sql: String, database: String? = nil) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", server.url, "-c", sql]
+        process.arguments = [
+            "psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", database ?? server.url, "-c", sql,
+        ]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -12,7 +12,7 @@ struct WorkerCommand: AsyncParsableCommand {
         abstract: "Run the weekly Service Ping worker: build, store and (with --submit) send the ping on schedule.",
         discussion: """
             The schedule is GitLab's instance-specific weekly time, derived from the instance UUID (printed at start).
-            A week missed while no worker ran is caught up at start. Several workers may run: a Redis lock lets one
+            A week missed while no worker ran is caught up at start. Several workers may run: a Redis lease lets one
             build each week's ping. Submission is off unless --submit (or TALLY_SUBMIT=1) and a collector URL are given.
             """
     )
@@ -28,6 +28,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "Don't build pings at all (GitLab's generation switch).")
     var noGeneration = false
 
+    @Option(
+        help:
+            "Lifetime of the Redis lease that lets one worker build a week's ping, in seconds; renewed while held, so a killed worker delays the ping by at most this."
+    )
+    var leaseSeconds = 120
+
     /// `--submit`, else `TALLY_SUBMIT=1`, else the config file's `submit`, else off.
     var submissionEnabled: Bool {
         if submit { return true }
@@ -38,6 +44,7 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
+        if leaseSeconds < 1 { throw ValidationError("--lease-seconds must be at least 1, got \(leaseSeconds)") }
         if submissionEnabled && options.resolvedCollectorURL == nil {
             throw ValidationError("submission needs a collector: --collector-url URL or TALLY_COLLECTOR_URL")
         }
@@ -53,6 +60,7 @@ struct WorkerCommand: AsyncParsableCommand {
         settings.submissionEnabled = submissionEnabled
         settings.collectorURL = options.resolvedCollectorURL
         settings.maximumJitter = .seconds(max(0, jitter))
+        settings.lockSeconds = leaseSeconds
         let worker = ServicePingWorker(
             builder: setup.builder, database: setup.database, system: setup.system, configuration: settings,
             logger: logger)
