@@ -93,41 +93,128 @@ struct BufferedTrackingTests {
         #expect(abs(Double(users) - 8_000) / 8_000 < 0.02)
     }
 
-    /// 80,000 events from 16 tasks while `outage` takes the server away for 5 s and brings it back.
-    func trackThrough(
-        _ server: RedisServer, outage: @escaping @Sendable () throws -> Void,
-        recovery: @escaping @Sendable () throws -> Void
-    )
-        async throws
-    {
+    /// Fault scenario 1 (RELIABILITY.md): 1,000,000 events from 8 tasks while Redis is killed and restarted (AOF on,
+    /// so what was flushed before survives): every event is counted once Redis is back.
+    @Test func redisKilledAndRestartedDuringAMillionEvents() async throws {
+        let server = try RedisServer.start(extraArguments: ["--appendonly", "yes", "--appendfsync", "always"])
+        defer { server.stop() }
         let redis = server.configuration(commandTimeout: .milliseconds(500))
         let sink = sink(redis, prefix: "")
         let tracker = Tracker(catalog: catalog, sinks: [sink], mode: .strict, clock: clock)
-        try await trackConcurrently(tracker, perTask: 5_000) {
-            // Mid-run by count, not by time: once 10,000 of the 80,000 events are in, whatever the machine's speed.
-            while sink.statistics.buffered < 10_000 { try await Task.sleep(for: .milliseconds(2)) }
-            try outage()
-            try await Task.sleep(for: .seconds(5))
-            try recovery()
+        let longest = Locked(Duration.zero)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    var slowest = Duration.zero
+                    for index in 0..<125_000 {
+                        let start = ContinuousClock.now
+                        try await tracker.track("click", user: UserID(Int64(task * 125_000 + index + 1)))
+                        slowest = max(slowest, .now - start)
+                        if index % 1000 == 999 { await Task.yield() }
+                    }
+                    longest.withLock { $0 = max($0, slowest) }
+                }
+            }
+            group.addTask {
+                // Mid-run by count, not by time.
+                while sink.statistics.buffered < 100_000 { try await Task.sleep(for: .milliseconds(2)) }
+                server.kill()
+                try await Task.sleep(for: .seconds(2))
+                try server.relaunch()
+            }
+            try await group.waitForAll()
         }
         await sink.shutdown()
-        let (total, weekly, _) = try counts(redis, prefix: "")
-        #expect(total == 80_000)
-        #expect(weekly == 80_000)
-        #expect(sink.statistics.dropped == 0)
-        #expect(sink.statistics.flushFailures > 0, "the outage was seen")
+        let (total, weekly, users) = try counts(redis, prefix: "")
+        let statistics = sink.statistics
+        print(
+            "RELIABILITY scenario=1 sent=1000000 counted=\(total ?? 0) weekly=\(weekly ?? 0) unique_estimate=\(users) dropped=\(statistics.dropped) flush_failures=\(statistics.flushFailures) longest_track_us=\(Int(longest.withLock { $0 }.inSeconds * 1e6))"
+        )
+        #expect(total == 1_000_000)
+        #expect(weekly == 1_000_000)
+        #expect(abs(Double(users) - 1_000_000) / 1_000_000 < 0.02)
+        #expect(statistics.dropped == 0)
+        #expect(statistics.flushFailures > 0, "the restart was seen")
     }
 
-    @Test func redisStoppedForFiveSecondsMidRun() async throws {
+    /// Fault scenario 2 (RELIABILITY.md): Redis stopped (SIGSTOP) for 10 s. Buffered `track` keeps returning while it
+    /// is stopped; a direct-mode `track` fails (command timeout) before Redis is resumed, so nothing waits on Redis;
+    /// afterwards the counters hold every buffered event.
+    @Test func redisStoppedForTenSeconds() async throws {
         let server = try RedisServer.start()
         defer { server.stop() }
-        try await trackThrough(server, outage: { server.pause() }, recovery: { server.resume() })
-    }
+        let redis = server.configuration(commandTimeout: .milliseconds(500))
+        let sink = sink(redis, prefix: "")
+        let tracker = Tracker(catalog: catalog, sinks: [sink], mode: .strict, clock: clock)
+        let pool = RedisConnectionPool(redis: redis, configuration: .init(maximumConnections: 2))
+        defer { pool.close() }
+        let directTracker = Tracker(
+            catalog: catalog,
+            sinks: [
+                DirectRedisCounterSink(
+                    pool: pool, planner: CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme(prefix: "d:")))
+            ], mode: .strict, clock: clock)
+        try await directTracker.track("click", user: 1)  // a connection, warmed up before the outage
 
-    @Test func redisKilledAndRestartedMidRun() async throws {
-        let server = try RedisServer.start(extraArguments: ["--appendonly", "yes", "--appendfsync", "always"])
-        defer { server.stop() }
-        try await trackThrough(server, outage: { server.kill() }, recovery: { try server.relaunch() })
+        let stop = Locked(false)
+        let tracked = Locked(0)
+        let longest = Locked(Duration.zero)
+        var duringOutage = 0
+        var directFailures: [String] = []
+        var directLongest = Duration.zero
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    var index = 0
+                    var slowest = Duration.zero
+                    while !stop.withLock({ $0 }) {
+                        let start = ContinuousClock.now
+                        // 50,000 users per task: the buffer holds each once, whatever the run's length.
+                        try await tracker.track("click", user: UserID(Int64(task * 50_000 + index % 50_000 + 1)))
+                        slowest = max(slowest, .now - start)
+                        index += 1
+                        tracked.withLock { $0 += 1 }
+                        if index % 100 == 0 { try await Task.sleep(for: .milliseconds(1)) }
+                    }
+                    longest.withLock { $0 = max($0, slowest) }
+                }
+            }
+            while tracked.withLock({ $0 }) < 10_000 { try await Task.sleep(for: .milliseconds(2)) }
+            server.pause()
+            let atPause = tracked.withLock { $0 }
+            for user in 2...4 {
+                let start = ContinuousClock.now
+                do {
+                    try await directTracker.track("click", user: UserID(Int64(user)))
+                    directFailures.append("no error")
+                } catch let error as TrackingError {
+                    directFailures.append(error.code.description)
+                }
+                directLongest = max(directLongest, .now - start)
+            }
+            try await Task.sleep(for: .seconds(10))
+            duringOutage = tracked.withLock { $0 } - atPause
+            server.resume()
+            // Tracking goes on after the resume, then stops; the sink's shutdown flushes the rest.
+            while tracked.withLock({ $0 }) < atPause + duringOutage + 10_000 {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            stop.withLock { $0 = true }
+            try await group.waitForAll()
+        }
+        await sink.shutdown()
+        let events = tracked.withLock { $0 }
+        let (total, _, _) = try counts(redis, prefix: "")
+        print(
+            "RELIABILITY scenario=2 sent=\(events) counted=\(total ?? 0) during_outage=\(duringOutage) dropped=\(sink.statistics.dropped) longest_buffered_track_us=\(Int(longest.withLock { $0 }.inSeconds * 1e6)) direct_failures=\(directFailures) longest_direct_track_ms=\(Int(directLongest.inSeconds * 1e3))"
+        )
+        #expect(duringOutage > 0, "buffered track went on while Redis was stopped")
+        #expect(
+            directFailures == ["sink failed", "sink failed", "sink failed"], "direct mode failed, before the resume")
+        #expect(total == Int64(events), "every buffered event counted after the outage")
+        #expect(sink.statistics.dropped == 0)
+        #expect(directTracker.statistics.sinkFailures == 3)
+        try await directTracker.track("click", user: 5)  // and direct mode works again
     }
 
     @Test func aFullBufferDropsAndCounts() async throws {

@@ -186,6 +186,25 @@ public final class BufferedRedisCounterSink: EventSink, Service {
         }
     }
 
+    /// Waits `delay` after a failed flush; wakes early only to stop or for an explicit `flush()`.
+    fileprivate func pauseAfterFailure(_ delay: Duration) {
+        let (seconds, attoseconds) = delay.components
+        let deadline =
+            DispatchTime.now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+        while DispatchTime.now() < deadline {
+            _ = wakeup.wait(timeout: deadline)
+            if state.withLock({ $0.stopping || !$0.waiters.isEmpty }) { return }
+        }
+    }
+
+    /// The generation of flush requests a cycle answers when it leaves the aggregate where it is.
+    fileprivate func takeGeneration() -> Int {
+        state.withLock { state in
+            state.wakeRequested = false
+            return state.requestedGeneration
+        }
+    }
+
     /// Records the outcome of a flush cycle and wakes the `flush()` callers it answers.
     fileprivate func finishCycle(
         generation: Int, flushedWrites: Int, failures: Int, pendingBytes: Int, oldestPending: ContinuousClock.Instant?
@@ -247,29 +266,58 @@ private final class Flusher: @unchecked Sendable {
         self.sink = sink
     }
 
-    /// Flushes until the sink stops; the stopping flush itself runs as the last cycle.
+    /// Flushes until the sink stops; the stopping flush itself runs as the last cycle. After a failed cycle it
+    /// waits before the next one (doubling from the flush interval up to 2 s), so an outage is not a busy loop.
     func run() {
+        var delay = Duration.zero
         while sink.waitForWork() {
-            cycle()
+            if cycle() {
+                delay = .zero
+            } else {
+                delay = min(max(delay * 2, sink.configuration.flushInterval, .milliseconds(50)), .seconds(2))
+                sink.pauseAfterFailure(delay)
+            }
         }
     }
 
-    func cycle() {
-        let (aggregate, generation, oldest) = sink.takeAggregate()
-        if !aggregate.isEmpty {
-            let writes = aggregate.writes(planner: sink.planner)
-            let size = sink.configuration.writesPerTransaction
-            for start in stride(from: 0, to: writes.count, by: size) {
-                let slice = Array(writes[start..<min(start + size, writes.count)])
-                pending.append(
-                    Chunk(
-                        writes: slice, bytes: CounterAggregate.estimatedBytes(of: slice), marker: newMarker(),
-                        oldest: oldest))
-            }
-        }
+    /// One flush: chunks of an earlier failed flush first; only when they are all in does the aggregate become new
+    /// chunks. So during an outage new events keep adding up in the aggregate, one entry per counter and member,
+    /// and the memory an outage costs grows with what is distinct, not with the number of flush attempts.
+    @discardableResult
+    func cycle() -> Bool {
         var flushed = 0
         var failures = 0
         defer { if failures == 0 { reportRecovery() } }
+        let generation: Int
+        if sendPending(flushed: &flushed, failures: &failures) {
+            let (aggregate, taken, oldest) = sink.takeAggregate()
+            generation = taken
+            if !aggregate.isEmpty {
+                let writes = aggregate.writes(planner: sink.planner)
+                let size = sink.configuration.writesPerTransaction
+                for start in stride(from: 0, to: writes.count, by: size) {
+                    let slice = Array(writes[start..<min(start + size, writes.count)])
+                    pending.append(
+                        Chunk(
+                            writes: slice, bytes: CounterAggregate.estimatedBytes(of: slice), marker: newMarker(),
+                            oldest: oldest))
+                }
+            }
+            _ = sendPending(flushed: &flushed, failures: &failures)
+        } else {
+            generation = sink.takeGeneration()
+        }
+        if !pending.isEmpty && sink.abandonIfStopping(pendingWrites: pending.reduce(0) { $0 + $1.writes.count }) {
+            pending.removeAll()
+        }
+        sink.finishCycle(
+            generation: generation, flushedWrites: flushed, failures: failures,
+            pendingBytes: pending.reduce(0) { $0 + $1.bytes }, oldestPending: pending.compactMap(\.oldest).min())
+        return failures == 0
+    }
+
+    /// Sends pending chunks in order until one fails; returns whether none is left.
+    private func sendPending(flushed: inout Int, failures: inout Int) -> Bool {
         while let chunk = pending.first {
             do {
                 try send(chunk)
@@ -280,15 +328,10 @@ private final class Flusher: @unchecked Sendable {
                 reportFailure(error)
                 if error.breaksConnection { pending[0].outcomeUnknown = true }
                 connection = nil
-                break
+                return false
             }
         }
-        if !pending.isEmpty && sink.abandonIfStopping(pendingWrites: pending.reduce(0) { $0 + $1.writes.count }) {
-            pending.removeAll()
-        }
-        sink.finishCycle(
-            generation: generation, flushedWrites: flushed, failures: failures,
-            pendingBytes: pending.reduce(0) { $0 + $1.bytes }, oldestPending: pending.compactMap(\.oldest).min())
+        return true
     }
 
     /// When the current outage began, and when it was last logged.
