@@ -97,7 +97,7 @@ let package = Package(
         ),
         .target(
             name: "TallyTestSupport",
-            dependencies: ["Hiredis"]
+            dependencies: ["Hiredis", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "HiredisTests",

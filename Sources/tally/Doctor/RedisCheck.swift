@@ -48,6 +48,7 @@ struct RedisCheck {
                 )
             }
             let policy = info["maxmemory_policy"] ?? "noeviction"
+            checkMemory(info, policy: policy, into: &report)
             if policy.hasPrefix("allkeys") {
                 report.warn(
                     subject, "maxmemory-policy \(policy) may evict all-time counters; use noeviction or volatile-*")
@@ -59,6 +60,22 @@ struct RedisCheck {
             }
         } catch {
             report.fail(subject, Self.explain(error, configuration: configuration, source: source))
+        }
+    }
+
+    /// A server at its `maxmemory` refuses writes with `-OOM` unless it may evict.
+    private func checkMemory(_ info: [String: String], policy: String, into report: inout DoctorReport) {
+        guard let limit = info["maxmemory"].flatMap({ Int64($0) }), limit > 0,
+            let used = info["used_memory"].flatMap({ Int64($0) })
+        else { return }
+        let usage = "\(used / 1024) KiB of maxmemory \(limit / 1024) KiB, policy \(policy)"
+        if used >= limit && (policy == "noeviction" || policy.hasPrefix("volatile")) {
+            report.fail(
+                "redis",
+                "the server is out of memory (\(usage)): Tally's writes are refused with OOM; raise maxmemory or free memory"
+            )
+        } else if used * 10 >= limit * 9 {
+            report.warn("redis", "the server is close to its memory limit (\(usage))")
         }
     }
 

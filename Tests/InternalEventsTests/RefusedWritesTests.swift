@@ -1,0 +1,111 @@
+import Foundation
+import Hiredis
+import InternalEvents
+import TallyTestSupport
+import Testing
+
+/// Fault scenario 3 (RELIABILITY.md): Redis refuses writes, as a read-only replica (`-READONLY`) or at its memory
+/// limit (`-OOM`). The app's `track` never fails in production; errors are logged and counted; buffered counters wait
+/// within their bound and are written once Redis takes writes again.
+@Suite(
+    "Refused writes",
+    .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
+struct RefusedWritesTests {
+    let folder: DefinitionFolder
+    let catalog: DefinitionCatalog
+    let clock = FixedWallClock(TestEnvironment.day("2025-02-12").addingTimeInterval(43_200))
+
+    init() throws {
+        folder = try DefinitionFolder()
+        try folder.write("events/e.yml", DefinitionFolder.event("click", identifiers: "[user]"))
+        // Unique users make the buffer grow with every new user, so its bound is reached.
+        try folder.write(
+            "metrics/u.yml",
+            DefinitionFolder.metric("m.users", timeFrame: "7d", events: "- name: click\n  unique: user.id"))
+        catalog = try DefinitionLoader().load(from: [folder.url])
+    }
+
+    /// Tracks through a buffered and a direct production tracker while `server` refuses writes; returns what the
+    /// sinks and the log saw. `restore` makes the server take writes again.
+    func trackWhileRefused(
+        _ server: RedisServer, refusal: String, restore: () async throws -> Void
+    ) async throws {
+        let redis = server.configuration(commandTimeout: .seconds(2))
+        let log = LogCapture()
+        let planner = CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme())
+        let buffered = BufferedRedisCounterSink(
+            redis: redis, planner: planner,
+            configuration: .init(flushInterval: .milliseconds(20), maximumBufferedBytes: 64 * 1024),
+            logger: log.logger("buffer"))
+        let pool = RedisConnectionPool(redis: redis, configuration: .init(maximumConnections: 1))
+        defer { pool.close() }
+        let bufferedTracker = Tracker(
+            catalog: catalog, sinks: [buffered], mode: .production, clock: clock, logger: log.logger("tracker"))
+        let directTracker = Tracker(
+            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)], mode: .production,
+            clock: clock, logger: log.logger("tracker"))
+
+        for user in 1...2_000 { try await bufferedTracker.track("click", user: UserID(Int64(user))) }
+        for user in 1...20 { try await directTracker.track("click", user: UserID(Int64(user))) }
+        #expect(await TestEnvironment.waitUntil { buffered.statistics.flushFailures > 0 })
+        // Past the 64 KiB bound: dropped and counted, never thrown.
+        for user in 2_001...6_000 { try await bufferedTracker.track("click", user: UserID(Int64(user))) }
+        let during = buffered.statistics
+        #expect(during.dropped > 0, "\(during)")
+        #expect(directTracker.statistics.sinkFailures == 20)
+        #expect(log.text.contains(refusal), "the refusal is logged: \(log.text.prefix(600))")
+        #expect(log.messages.filter { $0.contains("flush failed") }.count == 1, "logged once, not per attempt")
+        let counted = try await pool.send(.get("{event_counters}_click")).optionalIntegerString() ?? 0
+
+        try await restore()
+        await buffered.shutdown()
+        let after = try await pool.send(.get("{event_counters}_click")).optionalIntegerString() ?? 0
+        print(
+            "RELIABILITY scenario=3 refusal=\(refusal) sent=6000 counted_during=\(counted) counted_after=\(after) dropped=\(buffered.statistics.dropped) flush_failures=\(during.flushFailures) direct_failures=\(directTracker.statistics.sinkFailures)"
+        )
+        #expect(after == Int64(during.buffered), "every buffered event counted once writes are taken again")
+        #expect(Int(after) + buffered.statistics.dropped == 6_000)
+    }
+
+    @Test("a read-only replica: READONLY logged and counted, counters written after promotion")
+    func readOnlyReplica() async throws {
+        let primary = try RedisServer.start()
+        defer { primary.stop() }
+        let replica = try RedisServer.start(extraArguments: ["--replicaof", "127.0.0.1", String(primary.port)])
+        defer { replica.stop() }
+        try await trackWhileRefused(replica, refusal: "READONLY") {
+            // Promote the replica, as a failover would.
+            let connection = try RedisConnection(configuration: replica.configuration())
+            _ = try connection.send(RedisCommand("REPLICAOF", arguments: ["NO", "ONE"])).checked()
+        }
+    }
+
+    @Test("out of memory: OOM logged and counted, counters written once memory is raised")
+    func outOfMemory() async throws {
+        let server = try RedisServer.start(extraArguments: ["--maxmemory-policy", "noeviction"])
+        defer { server.stop() }
+        let connection = try RedisConnection(configuration: server.configuration())
+        // Fill the server, then cap it at what it uses: every write from now on is refused with OOM.
+        _ = try connection.send(.set("ballast", String(repeating: "x", count: 1_000_000))).checked()
+        let used = try RedisCheckFields.usedMemory(connection)
+        _ = try connection.send(RedisCommand("CONFIG", arguments: ["SET", "maxmemory", String(used - 1)])).checked()
+        #expect(throws: RedisError.self) { try connection.send(.incr("probe")).checked() }
+        let doctor = try TallyBinary.run(["doctor", "--redis-url", server.url])
+        #expect(doctor.status != 0)
+        #expect(doctor.standardOutput.contains("out of memory"), "\(doctor.combined)")
+        try await trackWhileRefused(server, refusal: "OOM") {
+            _ = try connection.send(RedisCommand("CONFIG", arguments: ["SET", "maxmemory", "0"])).checked()
+        }
+    }
+}
+
+/// Reads `used_memory` from `INFO memory`.
+enum RedisCheckFields {
+    static func usedMemory(_ connection: RedisConnection) throws -> Int64 {
+        let info = try connection.send(.info("memory")).string()
+        for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("used_memory:") {
+            if let value = Int64(line.dropFirst("used_memory:".count)) { return value }
+        }
+        throw RedisError(code: .unexpectedReply, message: "no used_memory in INFO memory")
+    }
+}
