@@ -1,5 +1,5 @@
 # Tally's everyday commands. Each one installs what it needs (scripts/bootstrap.sh) and is idempotent.
-.PHONY: demo test lint format bench leaks clean
+.PHONY: demo test lint format bench fuzz-http leaks sanitize clean
 
 ## The main job: build, private Redis unless TALLY_REDIS_URL is set, doctor, smoke of counters.
 demo:
@@ -22,6 +22,12 @@ bench:
 	bash scripts/bootstrap.sh
 	swift build -c release --product tally
 	bash scripts/with-redis.sh $$(swift build -c release --show-bin-path)/tally bench redis --json
+
+## Fault scenario 8: schemathesis and hand-written bad requests against a live `tally serve` (RELIABILITY.md).
+fuzz-http:
+	bash scripts/bootstrap.sh
+	swift build --product tally
+	bash scripts/with-redis.sh python3 scripts/fuzz-http.py $$(swift build --show-bin-path)/tally
 
 ## The reply, pipeline and failure tests under AddressSanitizer + LeakSanitizer: no leaked hiredis reply or context.
 leaks:

@@ -35,11 +35,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Python packages from PyPI the tests use: jsonschema (Snowplow's JSON schemas), snowplow-tracker (a client
-# nobody here wrote, for protocol conformance).
+# nobody here wrote, for protocol conformance), schemathesis (HTTP fuzzing from openapi.yaml, make fuzz-http).
 pip_install() {
   python3 -m pip install --quiet "$@" 2>/dev/null || python3 -m pip install --quiet --break-system-packages "$@"
 }
-for module in jsonschema:jsonschema snowplow_tracker:snowplow-tracker; do
+for module in jsonschema:jsonschema snowplow_tracker:snowplow-tracker schemathesis:schemathesis; do
   if ! python3 -c "import ${module%%:*}" >/dev/null 2>&1; then
     echo "bootstrap: installing the ${module#*:} Python package"
     pip_install "${module#*:}"

@@ -11,15 +11,18 @@ public struct TallyServerConfiguration: Sendable {
     /// Who may call.
     public var tokens: AccessTokens
     public var api: UsageDataAPI<BasicRequestContext>.Configuration
+    /// A connection that sends or reads nothing for this long is closed (slow or stuck clients).
+    public var idleTimeout: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, tokens: AccessTokens,
-        api: UsageDataAPI<BasicRequestContext>.Configuration = .init()
+        api: UsageDataAPI<BasicRequestContext>.Configuration = .init(), idleTimeout: Duration = .seconds(30)
     ) {
         self.host = host
         self.port = port
         self.tokens = tokens
         self.api = api
+        self.idleTimeout = idleTimeout
     }
 }
 
@@ -57,6 +60,8 @@ public func buildTallyRouter(
         configuration: configuration.api, logger: logger
     ) { request, _ in tokens.caller(for: request) }
     api.addRoutes(to: router)
+    router.add(
+        middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ("\($0.path)", $0.method) }))
     return router
 }
 
@@ -68,8 +73,12 @@ public func buildTallyServer(
     _ configuration: TallyServerConfiguration, dependencies: TallyServerDependencies,
     logger: Logger = Logger(label: "tally.server"), onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    Application(
+    let idle = configuration.idleTimeout.components
+    return Application(
         router: buildTallyRouter(configuration, dependencies: dependencies, logger: logger),
+        server: .http1(
+            configuration: .init(
+                idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tally"),
         services: dependencies.services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

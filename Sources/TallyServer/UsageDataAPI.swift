@@ -71,7 +71,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
         group.post("increment_unique_users") { request, context in
             try await incrementUniqueUsers(request, context)
         }
-        group.get("metric_definitions") { request, _ in metricDefinitionsResponse(request) }
+        group.get("metric_definitions") { request, _ in try metricDefinitionsResponse(request) }
         group.get("service_ping") { request, context in try await servicePingResponse(request, context) }
     }
 
@@ -141,8 +141,15 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
         return .json(.object([]))
     }
 
-    private func metricDefinitionsResponse(_ request: Request) -> Response {
-        let includePaths = ["true", "1"].contains(request.uri.queryParameters["include_paths"].map(String.init))
+    private func metricDefinitionsResponse(_ request: Request) throws(APIError) -> Response {
+        let includePaths: Bool
+        switch request.uri.queryParameters.getAll("include_paths").map({ String($0) }) as [String] {
+        case []: includePaths = false
+        case ["true"], ["1"]: includePaths = true
+        case ["false"], ["0"]: includePaths = false
+        case let values:
+            throw APIError.invalid("include_paths", "expected true or false, found \(values.joined(separator: ", "))")
+        }
         return Response(
             status: .ok, headers: [.contentType: "application/yaml"],
             body: .init(

@@ -34,10 +34,11 @@ public final class Collector: Sendable {
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     static let script = #"""
-        import http.server, json, sys
-        mode, log, failures = sys.argv[2], sys.argv[3], [int(sys.argv[4])]
+        import http.server, json, sys, time
+        mode, log, failures, delay = sys.argv[2], sys.argv[3], [int(sys.argv[4])], float(sys.argv[5])
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
+                time.sleep(delay)
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8", "replace")
                 failing = self.path != "/usage_data" and failures[0] > 0
                 with open(log, "a") as f:
@@ -60,8 +61,8 @@ public final class Collector: Sendable {
         """#
 
     /// Starts a collector answering in `mode`; the first `failingFirst` requests to any path but `/usage_data`
-    /// (event records) get a 503.
-    public static func start(mode: Mode = .accept, failingFirst: Int = 0) throws -> Collector {
+    /// (event records) get a 503; every answer waits `delay` first (a slow collector).
+    public static func start(mode: Mode = .accept, failingFirst: Int = 0, delay: Duration = .zero) throws -> Collector {
         guard let python = TestEnvironment.executable(named: "python3") else {
             throw RedisServer.StartError(description: "python3 is not on PATH; the test collector needs it")
         }
@@ -69,7 +70,9 @@ public final class Collector: Sendable {
             let port = Int.random(in: 20_000..<60_000)
             let directory = try TestEnvironment.makeTemporaryDirectory("tally-test-collector")
             let collector = Collector(port: port, directory: directory)
-            if try collector.launch(python: python, mode: mode, failingFirst: failingFirst) { return collector }
+            if try collector.launch(python: python, mode: mode, failingFirst: failingFirst, delay: delay) {
+                return collector
+            }
             collector.stop()
         }
         throw RedisServer.StartError(description: "could not start the test collector")
@@ -85,10 +88,13 @@ public final class Collector: Sendable {
 
     private var logURL: URL { directory.appendingPathComponent("requests.jsonl") }
 
-    private func launch(python: String, mode: Mode, failingFirst: Int) throws -> Bool {
+    private func launch(python: String, mode: Mode, failingFirst: Int, delay: Duration) throws -> Bool {
+        let delaySeconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
         let child = Process()
         child.executableURL = URL(fileURLWithPath: python)
-        child.arguments = ["-c", Self.script, String(port), mode.rawValue, logURL.path, String(failingFirst)]
+        child.arguments = [
+            "-c", Self.script, String(port), mode.rawValue, logURL.path, String(failingFirst), String(delaySeconds),
+        ]
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
         try child.run()

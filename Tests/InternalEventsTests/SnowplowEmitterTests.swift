@@ -135,6 +135,30 @@ struct SnowplowEmitterTests {
         #expect(statistics.queued == 0)
     }
 
+    @Test("a slow collector: requests time out and are retried, the queue stays bounded, track never waits")
+    func slowCollector() async throws {
+        let collector = try Collector.start(delay: .seconds(1))
+        let emitter = try emitter(collector.baseURL) {
+            $0.maximumQueuedRecords = 10
+            $0.batchSize = 5
+            $0.retryDelays = [.milliseconds(10)]
+            $0.requestTimeout = .milliseconds(200)
+            $0.shutdownTimeout = .milliseconds(500)
+        }
+        try await running(emitter) { tracker in
+            for _ in 0..<50 { try await tracker.track("export_report", user: 2) }
+            #expect(emitter.statistics.queued <= 10)
+            #expect(await TestEnvironment.waitUntil { emitter.statistics.failed >= 5 })
+        }
+        let statistics = emitter.statistics
+        print(
+            "RELIABILITY scenario=4 collector=slow records=50 sent=\(statistics.sent) failed=\(statistics.failed) dropped=\(statistics.dropped) retries=\(statistics.retries)"
+        )
+        #expect(statistics.dropped >= 35)
+        #expect(statistics.sent + statistics.failed + statistics.dropped == 50, "\(statistics)")
+        #expect(statistics.retries > 0)
+    }
+
     @Test("what is queued is sent when the service stops")
     func flushOnShutdown() async throws {
         let collector = try Collector.start()

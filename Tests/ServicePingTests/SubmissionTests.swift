@@ -55,6 +55,18 @@ struct SubmissionTests {
         #expect(fields["time"] is String)
     }
 
+    /// Fault scenario 4: a collector slower than the read timeout is a failure, not a hang.
+    @Test func aSlowCollectorTimesOut() async throws {
+        let collector = try Collector.start(mode: .accept, delay: .seconds(2))
+        defer { collector.stop() }
+        let client = ServicePingSubmitter.makeClient(connectTimeout: .seconds(1), readTimeout: .milliseconds(300))
+        await #expect(throws: (any Error).self) {
+            _ = try await ServicePingSubmitter(baseURL: collector.baseURL, client: client).submit(
+                report, system: system)
+        }
+        try await client.shutdown()
+    }
+
     @Test func anUnreachableCollectorFails() async throws {
         let collector = try Collector.start()
         let url = collector.baseURL

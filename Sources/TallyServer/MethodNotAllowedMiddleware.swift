@@ -1,0 +1,34 @@
+import HTTPTypes
+import Hummingbird
+
+/// Answers 405 Method Not Allowed, with an `Allow` header, for a known path asked with a method it doesn't serve
+/// (the router alone would say 404, as if the path didn't exist).
+struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Path → the methods it serves.
+    let allowed: [String: [HTTPRequest.Method]]
+
+    init(routes: [(path: String, method: HTTPRequest.Method)]) {
+        var allowed: [String: [HTTPRequest.Method]] = [:]
+        for route in routes { allowed[route.path, default: []].append(route.method) }
+        self.allowed = allowed
+    }
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    )
+        async throws -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            let path = request.uri.path.hasSuffix("/") ? String(request.uri.path.dropLast()) : request.uri.path
+            guard let methods = allowed[path], !methods.contains(request.method) else { throw error }
+            let allow = methods.map(\.rawValue).sorted().joined(separator: ", ")
+            var response = Response.json(
+                .object([("error", .string("\(request.method.rawValue) is not allowed here; use \(allow)"))]),
+                status: .methodNotAllowed)
+            response.headers[.allow] = allow
+            return response
+        }
+    }
+}
