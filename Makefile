@@ -33,5 +33,10 @@ fuzz-http:
 leaks:
 	bash scripts/leaks.sh
 
+## Fault scenario 10: the whole suite under ThreadSanitizer, then AddressSanitizer + LeakSanitizer.
+sanitize:
+	bash scripts/sanitize.sh thread
+	bash scripts/sanitize.sh address
+
 clean:
 	swift package clean

@@ -10,4 +10,4 @@ trap cleanup EXIT
 
 export ASAN_OPTIONS="detect_leaks=1"
 export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
-swift test --scratch-path .build-asan --sanitize=address --filter 'ReplyTests|PipelineTests|FailureTests' "$@"
+swift test --scratch-path .build-asan --sanitize=address --filter 'ReplyTests|PipelineTests|FailureTests|ReplyParserFuzzTests' "$@"

@@ -71,6 +71,9 @@ struct ReplyParserFuzzTests {
             outcomes.replies += replies.count
             if error != nil { outcomes.errors += 1 } else if replies.isEmpty { outcomes.incomplete += 1 }
         }
+        print(
+            "RELIABILITY scenario=9 seed=\(seed) inputs=5000 replies=\(outcomes.replies) errors=\(outcomes.errors) incomplete=\(outcomes.incomplete) crashes=0"
+        )
         // The generator reaches every outcome, so the cases above really exercise the reader.
         #expect(outcomes.replies > 0 && outcomes.errors > 0 && outcomes.incomplete > 0, "\(outcomes)")
     }

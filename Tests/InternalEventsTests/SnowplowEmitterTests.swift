@@ -129,6 +129,9 @@ struct SnowplowEmitterTests {
             #expect(await TestEnvironment.waitUntil { emitter.statistics.failed > 0 })
         }
         let statistics = emitter.statistics
+        print(
+            "RELIABILITY scenario=4 collector=down records=100 sent=\(statistics.sent) failed=\(statistics.failed) dropped=\(statistics.dropped) retries=\(statistics.retries)"
+        )
         #expect(statistics.sent == 0)
         #expect(statistics.dropped >= 85, "at most 10 queued and 5 in flight")
         #expect(statistics.failed + statistics.dropped == 100, "every record is accounted for: \(statistics)")

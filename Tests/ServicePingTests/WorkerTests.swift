@@ -177,6 +177,7 @@ struct WorkerTests {
         let stored = try await rows(database)
         #expect(stored.count == 1)
         let payload = try #require(stored.first?.payload)
+        print("RELIABILITY scenario=5 store_attempts=3 stored=\(stored.count) payload_counts=\(payload.contains(#""counts":{"rows":-1,"total":5}"#) ? "rows:-1,total:5" : payload)")
         #expect(payload.contains(#""counts":{"rows":-1,"total":5}"#), "\(payload)")
     }
 

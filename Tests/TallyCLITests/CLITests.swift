@@ -530,6 +530,7 @@ struct WorkerSignalTests {
         let log = (try? String(contentsOf: secondLog, encoding: .utf8)) ?? ""
         #expect(stored, "\(log)")
         #expect(log.contains("another worker holds the service ping lease"), "the dead worker's lease was waited out")
+        print("RELIABILITY scenario=6 killed_workers=1 restarted_workers=1 stored_pings=\(stored ? 1 : 0) lease_seconds=2")
         #expect(try psqlOutput(postgres, "SELECT count(*) FROM raw_usage_data", database: databaseURL) == "1")
     }
 

@@ -19,16 +19,23 @@ struct ServeCLITests {
         #expect(output.standardError.contains("TALLY_API_TOKENS"))
     }
 
-    @Test("serves events on loopback and flushes its buffer on SIGTERM")
+    @Test("serves events on loopback and flushes its buffer on SIGTERM; no secret in its output")
     func servesAndStops() async throws {
-        let redis = try RedisServer.start()
+        let redis = try RedisServer.start(extraArguments: ["--requirepass", "redis-password-77"])
         defer { redis.stop() }
+        let collector = try Collector.start()
+        defer { collector.stop() }
         let folder = try DefinitionFolder()
         try folder.write("events/e.yml", DefinitionFolder.event("view_page", identifiers: "[user]"))
         let log = folder.url.appendingPathComponent("serve.log")
         let server = try TallyBinary.launch(
             ["serve", "--port", "0", folder.url.path],
-            environment: ["TALLY_REDIS_URL": redis.url, "TALLY_API_TOKENS": "secret-token-1"], output: log,
+            environment: [
+                "TALLY_REDIS_URL": "redis://:redis-password-77@127.0.0.1:\(redis.port)",
+                "TALLY_API_TOKENS": "secret-token-1", "TALLY_ADMIN_TOKENS": "admin-token-2",
+                "TALLY_EVENT_RECORDS_URL": collector.baseURL,
+                "TALLY_INSTANCE_SECRET": "instance-secret-0123456789abcdef-xyz",
+            ], output: log,
             unblockingSignals: true)
         defer {
             if server.isRunning {
@@ -44,13 +51,12 @@ struct ServeCLITests {
         }
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         let bound = try #require(port, "\(text)")
-        #expect(!text.contains("secret-token-1"), "tokens are never printed")
 
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(bound)/api/v4/usage_data/track_event")!)
         request.httpMethod = "POST"
         request.setValue("Bearer secret-token-1", forHTTPHeaderField: "Authorization")
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(#"{"event": "view_page", "user_id": 3}"#.utf8)
+        request.httpBody = Data(#"{"event": "view_page", "user_id": 3, "send_to_snowplow": true}"#.utf8)
         for _ in 0..<3 {
             let (_, response) = try await URLSession.shared.data(for: request)
             #expect((response as? HTTPURLResponse)?.statusCode == 200)
@@ -58,8 +64,15 @@ struct ServeCLITests {
         kill(server.processIdentifier, SIGTERM)
         #expect(await TestEnvironment.waitUntil { !server.isRunning }, "tally serve stops on SIGTERM")
         #expect(server.terminationStatus == 0)
-        let pool = RedisConnectionPool(redis: redis.configuration())
+        var configuration = redis.configuration()
+        configuration.password = "redis-password-77"
+        let pool = RedisConnectionPool(redis: configuration)
         defer { pool.close() }
         #expect(try await pool.send(.get("{event_counters}_view_page")).optionalIntegerString() == 3)
+        #expect(collector.requests.count >= 1, "event records were sent, and flushed at the stop")
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        for secret in ["secret-token-1", "admin-token-2", "redis-password-77", "instance-secret"] {
+            #expect(!output.contains(secret), "\(secret) appears in tally serve's output")
+        }
     }
 }
