@@ -22,5 +22,6 @@ COPY definitions /usr/share/tally/definitions
 USER tally
 WORKDIR /var/lib/tally
 ENV TALLY_DEFINITIONS=/usr/share/tally/definitions
+EXPOSE 8080
 ENTRYPOINT ["tally"]
 CMD ["doctor"]

@@ -15,13 +15,7 @@ case "$sanitizer" in
 esac
 
 bash scripts/bootstrap.sh
-# A crashed test process can't stop its servers; they all live under tally-test-* directories (as scripts/test.sh).
-cleanup() {
-  pkill -9 -f 'tally-test-redis-' 2>/dev/null || true
-  pkill -9 -f 'tally-test-collector-' 2>/dev/null || true
-  pkill -QUIT -f 'tally-test-postgres-' 2>/dev/null || true
-}
-trap cleanup EXIT
+source scripts/stop-test-servers.sh
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
 export ASAN_OPTIONS="detect_leaks=1 ${ASAN_OPTIONS:-}"
 export LSAN_OPTIONS="suppressions=$(pwd)/scripts/lsan.supp print_suppressions=0 ${LSAN_OPTIONS:-}"

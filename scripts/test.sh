@@ -6,13 +6,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh
 
-# A crashed test process can't stop its servers; they all live under tally-test-* directories.
-cleanup() {
-  pkill -9 -f 'tally-test-redis-' 2>/dev/null || true
-  pkill -9 -f 'tally-test-collector-' 2>/dev/null || true
-  pkill -QUIT -f 'tally-test-postgres-' 2>/dev/null || true
-}
-trap cleanup EXIT
+source scripts/stop-test-servers.sh
 
 swift build --build-tests
 swift test "$@"

@@ -72,6 +72,18 @@ public final class DefinitionFolder: Sendable {
         """
     }
 
+    /// A valid database metric counting the rows of `table` (all time).
+    public static func databaseMetric(_ keyPath: String, table: String) -> String {
+        databaseMetric(keyPath, extra: "options:\n  table: \(table)\n")
+    }
+
+    /// An all-time database metric without events, with `extra` YAML lines appended (options, a class).
+    public static func databaseMetric(_ keyPath: String, extra: String) -> String {
+        metric(keyPath, timeFrame: "all").replacingOccurrences(
+            of: "data_source: internal_events", with: "data_source: database"
+        ).replacingOccurrences(of: "events:\n- name: test_event\n", with: "") + extra
+    }
+
     /// GitLab's corpus folder (`config/`): `TALLY_GITLAB_CONFIG`, else `../shared/compat/gitlab/config` beside the
     /// package; `nil` when neither exists.
     public static var gitLabCorpus: URL? {

@@ -54,7 +54,9 @@ struct DefinitionFuzzTests {
                 #expect(!error.errors.isEmpty, "seed \(seed) case \(index): refused without an error")
             }
         }
-        print("RELIABILITY scenario=7 seed=\(seed) mutations=2500 loaded=\(outcomes.loaded) refused=\(outcomes.refused) crashes=0")
+        print(
+            "RELIABILITY scenario=7 seed=\(seed) mutations=2500 loaded=\(outcomes.loaded) refused=\(outcomes.refused) crashes=0"
+        )
         #expect(outcomes.loaded > 0 && outcomes.refused > 0, "\(outcomes)")
     }
 

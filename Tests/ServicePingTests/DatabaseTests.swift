@@ -53,10 +53,7 @@ struct DatabaseTests {
         try folder.write("events/e.yml", DefinitionFolder.event("test_event"))
         try folder.write(
             "metrics/m.yml",
-            DefinitionFolder.metric("m", timeFrame: "all").replacingOccurrences(
-                of: "data_source: internal_events", with: "data_source: database"
-            )
-            .replacingOccurrences(of: "events:\n- name: test_event\n", with: "") + "options:\n" + options)
+            DefinitionFolder.databaseMetric("m", extra: "options:\n" + options))
         let metric = try #require(try DefinitionLoader().load(from: [folder.url]).metrics.first)
         return try DatabaseMetricSpec(options: metric.options)
     }

@@ -152,11 +152,7 @@ struct ServicePingBuilderTests {
         ] {
             try folder.write(
                 "metrics/\(className).yml",
-                DefinitionFolder.metric(path, timeFrame: "all").replacingOccurrences(
-                    of: "data_source: internal_events", with: "data_source: database"
-                )
-                .replacingOccurrences(of: "events:\n- name: test_event\n", with: "")
-                    + "instrumentation_class: \(className)\n")
+                DefinitionFolder.databaseMetric(path, extra: "instrumentation_class: \(className)\n"))
         }
         struct Boom: Error {}
         var registry = InstrumentationRegistry()

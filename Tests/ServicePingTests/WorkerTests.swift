@@ -147,11 +147,7 @@ struct WorkerTests {
 
     @Test("database unreachable: database metrics -1, Redis metrics right, stored once the database is back")
     func databaseDownDuringAPing() async throws {
-        try folder.write(
-            "metrics/rows.yml",
-            DefinitionFolder.metric("counts.rows", timeFrame: "all").replacingOccurrences(
-                of: "data_source: internal_events", with: "data_source: database"
-            ).replacingOccurrences(of: "events:\n- name: test_event\n", with: "") + "options:\n  table: things\n")
+        try folder.write("metrics/rows.yml", DefinitionFolder.databaseMetric("counts.rows", table: "things"))
         // An SQLite file in a folder that doesn't exist yet: every open fails until the folder is made.
         let parent = try TestEnvironment.makeTemporaryDirectory("tally-down")
         defer { try? FileManager.default.removeItem(at: parent) }
@@ -177,7 +173,9 @@ struct WorkerTests {
         let stored = try await rows(database)
         #expect(stored.count == 1)
         let payload = try #require(stored.first?.payload)
-        print("RELIABILITY scenario=5 store_attempts=3 stored=\(stored.count) payload_counts=\(payload.contains(#""counts":{"rows":-1,"total":5}"#) ? "rows:-1,total:5" : payload)")
+        print(
+            "RELIABILITY scenario=5 store_attempts=3 stored=\(stored.count) payload_counts=\(payload.contains(#""counts":{"rows":-1,"total":5}"#) ? "rows:-1,total:5" : payload)"
+        )
         #expect(payload.contains(#""counts":{"rows":-1,"total":5}"#), "\(payload)")
     }
 

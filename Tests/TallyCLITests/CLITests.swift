@@ -433,19 +433,7 @@ struct WorkerSignalTests {
         let postgres = try PostgresServer.shared()
         let table = "slow_" + UUID().uuidString.prefix(8).lowercased()
         // A view whose every row takes 50 ms: the ping's database metric runs for seconds.
-        try psql(
-            postgres,
-            "CREATE TABLE \(table)_rows (id bigint primary key); INSERT INTO \(table)_rows SELECT generate_series(1, 100);"
-                + "CREATE VIEW \(table) AS SELECT id FROM \(table)_rows r WHERE (SELECT true FROM pg_sleep(0.05 + r.id * 0));"
-        )
-        let folder = try DefinitionFolder()
-        try folder.write("events/e.yml", DefinitionFolder.event("test_event"))
-        try folder.write(
-            "metrics/slow.yml",
-            DefinitionFolder.metric("counts.slow", timeFrame: "all").replacingOccurrences(
-                of: "data_source: internal_events", with: "data_source: database"
-            )
-            .replacingOccurrences(of: "events:\n- name: test_event\n", with: "") + "options:\n  table: \(table)\n")
+        let folder = try slowPing(postgres, table: table, rows: 100)
         let environment = [
             "TALLY_REDIS_URL": redis.url, "TALLY_DEFINITIONS": folder.url.path, "TALLY_DATABASE_URL": postgres.url,
         ]
@@ -490,19 +478,7 @@ struct WorkerSignalTests {
         let name = "killed_" + UUID().uuidString.prefix(8).lowercased()
         try psql(postgres, "CREATE DATABASE \(name)")
         let databaseURL = postgres.url.replacingOccurrences(of: "/tally?", with: "/\(name)?")
-        try psql(
-            postgres,
-            "CREATE TABLE \(name)_rows (id bigint primary key); INSERT INTO \(name)_rows SELECT generate_series(1, 40);"
-                + "CREATE VIEW \(name) AS SELECT id FROM \(name)_rows r WHERE (SELECT true FROM pg_sleep(0.05 + r.id * 0));",
-            database: databaseURL)
-        let folder = try DefinitionFolder()
-        try folder.write("events/e.yml", DefinitionFolder.event("test_event"))
-        try folder.write(
-            "metrics/slow.yml",
-            DefinitionFolder.metric("counts.slow", timeFrame: "all").replacingOccurrences(
-                of: "data_source: internal_events", with: "data_source: database"
-            )
-            .replacingOccurrences(of: "events:\n- name: test_event\n", with: "") + "options:\n  table: \(name)\n")
+        let folder = try slowPing(postgres, table: name, rows: 40, database: databaseURL)
         let environment = [
             "TALLY_REDIS_URL": redis.url, "TALLY_DEFINITIONS": folder.url.path, "TALLY_DATABASE_URL": databaseURL,
         ]
@@ -530,8 +506,27 @@ struct WorkerSignalTests {
         let log = (try? String(contentsOf: secondLog, encoding: .utf8)) ?? ""
         #expect(stored, "\(log)")
         #expect(log.contains("another worker holds the service ping lease"), "the dead worker's lease was waited out")
-        print("RELIABILITY scenario=6 killed_workers=1 restarted_workers=1 stored_pings=\(stored ? 1 : 0) lease_seconds=2")
+        print(
+            "RELIABILITY scenario=6 killed_workers=1 restarted_workers=1 stored_pings=\(stored ? 1 : 0) lease_seconds=2"
+        )
         #expect(try psqlOutput(postgres, "SELECT count(*) FROM raw_usage_data", database: databaseURL) == "1")
+    }
+
+    /// A view whose every row takes 50 ms, and definitions whose ping counts it: a ping that runs for seconds.
+    func slowPing(
+        _ postgres: PostgresServer, table: String, rows: Int, database: String? = nil
+    ) throws
+        -> DefinitionFolder
+    {
+        try psql(
+            postgres,
+            "CREATE TABLE \(table)_rows (id bigint primary key); INSERT INTO \(table)_rows SELECT generate_series(1, \(rows));"
+                + "CREATE VIEW \(table) AS SELECT id FROM \(table)_rows r WHERE (SELECT true FROM pg_sleep(0.05 + r.id * 0));",
+            database: database)
+        let folder = try DefinitionFolder()
+        try folder.write("events/e.yml", DefinitionFolder.event("test_event"))
+        try folder.write("metrics/slow.yml", DefinitionFolder.databaseMetric("counts.slow", table: table))
+        return folder
     }
 
     func psql(_ server: PostgresServer, _ sql: String, database: String? = nil) throws {

@@ -50,7 +50,7 @@ struct BenchServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let wrk = Self.executable("wrk") else {
+        guard let wrk = RedisBenchmarkTool.find("wrk") else {
             throw ValidationError("wrk is not on PATH; install it with: apt-get install wrk")
         }
         let redisConfiguration = try redis.configuration()
@@ -144,13 +144,6 @@ struct BenchServeCommand: AsyncParsableCommand {
     private func benchKeys(_ pool: RedisConnectionPool) async throws -> [any RedisArgumentConvertible] {
         let reply = try await pool.send(RedisCommand("KEYS", arguments: [Self.prefix + "*"]))
         return try reply.array().map { try $0.string() }
-    }
-
-    static func executable(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/\(name)" }.first {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }
     }
 
     struct Result: BenchResult {

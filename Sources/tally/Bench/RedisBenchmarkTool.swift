@@ -10,14 +10,18 @@ struct RedisBenchmarkTool {
     let executable: String
 
     init() throws {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        guard
-            let found = path.split(separator: ":").map({ "\($0)/redis-benchmark" })
-                .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
-        else {
+        guard let found = Self.find("redis-benchmark") else {
             throw Failure(description: "redis-benchmark is not on PATH; install it with: apt-get install redis-tools")
         }
         executable = found
+    }
+
+    /// The full path of an executable on `PATH`, or `nil`.
+    static func find(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
     }
 
     /// The connection arguments for `configuration`.
