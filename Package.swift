@@ -38,7 +38,7 @@ let package = Package(
         ),
         .target(
             name: "Hiredis",
-            dependencies: ["CHiredis"]
+            dependencies: ["CHiredis", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
         .target(
             name: "InternalEvents",
@@ -52,6 +52,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .target(
@@ -97,7 +98,10 @@ let package = Package(
         ),
         .target(
             name: "TallyTestSupport",
-            dependencies: ["Hiredis", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Hiredis", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "HiredisTests",

@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A bounded, thread-safe pool of `RedisConnection`s with an async API.
 ///
@@ -45,7 +45,7 @@ public final class RedisConnectionPool: Sendable {
     /// The pool limits.
     public let configuration: Configuration
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     private struct State {
         var idle: [PooledConnection] = []
@@ -96,7 +96,7 @@ public final class RedisConnectionPool: Sendable {
     /// Closes the pool: waiting callers get `.poolClosed`, idle connections are closed, and connections in use are
     /// closed when they come back.
     public func close() {
-        let (waiters, idle) = state.withLock { state in
+        let (waiters, idle) = state.withLockedValue { state in
             state.closed = true
             defer { state.waiters.removeAll(); state.idle.removeAll() }
             return (state.waiters, state.idle)
@@ -110,7 +110,7 @@ public final class RedisConnectionPool: Sendable {
 
     /// A snapshot of the pool's counters.
     public var statistics: Statistics {
-        state.withLock { state in
+        state.withLockedValue { state in
             Statistics(
                 slots: state.slots, idle: state.idle.count, waiting: state.waiters.count,
                 connectionsOpened: state.opened, connectionsDropped: state.dropped)
@@ -127,7 +127,7 @@ public final class RedisConnectionPool: Sendable {
 
     private func checkOut() async throws(RedisError) -> PooledConnection {
         // Fast path without a continuation: an idle slot, or room for a new one.
-        let immediate: Grant? = state.withLock { state in
+        let immediate: Grant? = state.withLockedValue { state in
             if state.closed { return .closed }
             if let slot = state.idle.popLast() { return .slot(slot) }
             if state.slots < configuration.maximumConnections {
@@ -143,7 +143,7 @@ public final class RedisConnectionPool: Sendable {
         }
         do {
             return try await withCheckedThrowingContinuation { continuation in
-                let grant: Grant = state.withLock { state in
+                let grant: Grant = state.withLockedValue { state in
                     if state.closed { return .closed }
                     if let slot = state.idle.popLast() { return .slot(slot) }
                     if state.slots < configuration.maximumConnections {
@@ -177,7 +177,7 @@ public final class RedisConnectionPool: Sendable {
     }
 
     private func expireWaiter(_ id: Int) {
-        let continuation = state.withLock { state -> CheckedContinuation<PooledConnection, any Error>? in
+        let continuation = state.withLockedValue { state -> CheckedContinuation<PooledConnection, any Error>? in
             guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
             return state.waiters.remove(at: index).continuation
         }
@@ -190,7 +190,7 @@ public final class RedisConnectionPool: Sendable {
     }
 
     private func checkIn(_ slot: PooledConnection) {
-        let handOff = state.withLock { state -> CheckedContinuation<PooledConnection, any Error>? in
+        let handOff = state.withLockedValue { state -> CheckedContinuation<PooledConnection, any Error>? in
             if state.closed { return nil }
             if !state.waiters.isEmpty { return state.waiters.removeFirst().continuation }
             state.idle.append(slot)
@@ -198,7 +198,7 @@ public final class RedisConnectionPool: Sendable {
         }
         if let handOff {
             handOff.resume(returning: slot)
-        } else if state.withLock({ $0.closed }) {
+        } else if state.withLockedValue({ $0.closed }) {
             slot.queue.async { slot.discard() }
         }
     }
@@ -209,8 +209,8 @@ public final class RedisConnectionPool: Sendable {
         DispatchQueue.getSpecific(key: PooledConnection.queueKey)
     }
 
-    fileprivate func recordOpened() { state.withLock { $0.opened += 1 } }
-    fileprivate func recordDropped() { state.withLock { $0.dropped += 1 } }
+    fileprivate func recordOpened() { state.withLockedValue { $0.opened += 1 } }
+    fileprivate func recordDropped() { state.withLockedValue { $0.dropped += 1 } }
 }
 
 /// One slot of the pool: a serial queue and the connection that lives on it (or none yet).

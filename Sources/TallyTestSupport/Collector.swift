@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
     import Glibc
@@ -29,7 +29,7 @@ public final class Collector: Sendable {
 
     public let port: Int
     public let directory: URL
-    private let process: Mutex<Process?>
+    private let process: NIOLockedValueBox<Process?>
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
@@ -81,7 +81,7 @@ public final class Collector: Sendable {
     private init(port: Int, directory: URL) {
         self.port = port
         self.directory = directory
-        process = Mutex(nil)
+        process = NIOLockedValueBox(nil)
     }
 
     deinit { stop() }
@@ -98,7 +98,7 @@ public final class Collector: Sendable {
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
         try child.run()
-        process.withLock { $0 = child }
+        process.withLockedValue { $0 = child }
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if FileManager.default.fileExists(atPath: logURL.path + ".ready") { return true }
@@ -115,7 +115,7 @@ public final class Collector: Sendable {
     }
 
     public func stop() {
-        let child = process.withLock { current in
+        let child = process.withLockedValue { current in
             defer { current = nil }
             return current
         }

@@ -1,19 +1,19 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A value shared between test tasks, behind a lock.
 public final class Locked<Value: Sendable>: Sendable {
-    private let storage: Mutex<Value>
+    private let storage: NIOLockedValueBox<Value>
 
     public init(_ value: Value) {
-        storage = Mutex(value)
+        storage = NIOLockedValueBox(value)
     }
 
     /// Runs `body` with exclusive access to the value.
     @discardableResult
     public func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result {
-        storage.withLock { body(&$0) }
+        storage.withLockedValue { body(&$0) }
     }
 
     /// The current value.
-    public var value: Value { storage.withLock { $0 } }
+    public var value: Value { storage.withLockedValue { $0 } }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
     import Glibc
@@ -15,7 +15,7 @@ public final class PostgresServer: Sendable {
     public let directory: URL
     private let binaries: String
     private let user: String?
-    private let server = Mutex<Process?>(nil)
+    private let server = NIOLockedValueBox<Process?>(nil)
 
     /// `postgres://tally@127.0.0.1:<port>/tally`.
     public var url: String { "postgres://tally@127.0.0.1:\(port)/tally?sslmode=disable" }
@@ -124,7 +124,7 @@ public final class PostgresServer: Sendable {
         child.standardInput = FileHandle.nullDevice
         child.currentDirectoryURL = URL(fileURLWithPath: "/tmp")
         try child.run()
-        server.withLock { $0 = child }
+        server.withLockedValue { $0 = child }
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             guard child.isRunning else {
@@ -144,7 +144,7 @@ public final class PostgresServer: Sendable {
 
     /// Stops the server (SIGQUIT: immediate shutdown) and removes its directory.
     public func stop() {
-        let child = server.withLock { current in
+        let child = server.withLockedValue { current in
             defer { current = nil }
             return current
         }

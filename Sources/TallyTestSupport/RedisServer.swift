@@ -1,6 +1,6 @@
 import Foundation
 import Hiredis
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
     import Glibc
@@ -28,7 +28,7 @@ public final class RedisServer: Sendable {
     public let directory: URL
 
     private let executable: String
-    private let process: Mutex<Process?>
+    private let process: NIOLockedValueBox<Process?>
 
     /// `redis://127.0.0.1:<port>`.
     public var url: String { "redis://127.0.0.1:\(port)" }
@@ -92,7 +92,7 @@ public final class RedisServer: Sendable {
         self.port = port
         self.directory = directory
         self.socketPath = directory.appendingPathComponent("redis.sock").path
-        self.process = Mutex(nil)
+        self.process = NIOLockedValueBox(nil)
     }
 
     deinit {
@@ -115,7 +115,7 @@ public final class RedisServer: Sendable {
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
         try child.run()
-        process.withLock { $0 = child }
+        process.withLockedValue { $0 = child }
         let password = extraArguments.firstIndex(of: "--requirepass").flatMap {
             extraArguments.indices.contains($0 + 1) ? extraArguments[$0 + 1] : nil
         }
@@ -146,7 +146,7 @@ public final class RedisServer: Sendable {
 
     /// Whether the process is alive.
     public var isRunning: Bool {
-        process.withLock { $0?.isRunning ?? false }
+        process.withLockedValue { $0?.isRunning ?? false }
     }
 
     /// The last lines of the server's log, for error messages.
@@ -190,13 +190,13 @@ public final class RedisServer: Sendable {
     }
 
     private func signal(_ number: Int32) {
-        process.withLock { child in
+        process.withLockedValue { child in
             if let child, child.isRunning { deliver(number, to: child.processIdentifier) }
         }
     }
 
     private func terminateProcess() {
-        let child = process.withLock { current in
+        let child = process.withLockedValue { current in
             defer { current = nil }
             return current
         }

@@ -422,22 +422,86 @@ struct ConfigFileTests {
     }
 }
 
-/// SIGTERM while the worker builds a ping: it stops, and stores nothing half-built.
+/// The worker stopped (SIGTERM) or killed (SIGKILL) while it builds a ping. The ping's database metric reads a view
+/// that waits for an advisory lock the test holds, so "while it builds" is a state the test sees in `pg_locks`, not a
+/// moment it guesses: no timing in these tests.
 @Suite(
-    "tally worker and SIGTERM",
+    "tally worker and signals",
     .enabled(if: RedisServer.shouldRunSuites && PostgresServer.shouldRunSuites, "needs redis-server and PostgreSQL"))
 struct WorkerSignalTests {
+    /// A database of its own with a gated view, definitions reading it, and the lock held by a psql session.
+    struct GatedPing {
+        let folder: DefinitionFolder
+        let databaseURL: String
+        let gate: Process
+        let key: Int
+
+        /// Whether a query of the worker is waiting for the gate.
+        func workerIsWaiting(_ tests: WorkerSignalTests, _ postgres: PostgresServer) -> Bool {
+            let waiting = try? tests.psqlOutput(
+                postgres,
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = \(key) AND NOT granted",
+                database: databaseURL)
+            return (Int(waiting ?? "") ?? 0) > 0
+        }
+
+        /// Releases the lock: the waiting query goes on. (Killing psql alone would not do: its server process
+        /// notices the lost client only after `pg_sleep` ends.)
+        func open(_ tests: WorkerSignalTests, _ postgres: PostgresServer) {
+            _ = try? tests.psqlOutput(
+                postgres,
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = \(key) AND granted",
+                database: databaseURL)
+            if gate.isRunning { kill(gate.processIdentifier, SIGKILL) }
+            gate.waitUntilExit()
+        }
+
+        func storedPings(_ tests: WorkerSignalTests, _ postgres: PostgresServer) throws -> String {
+            try tests.psqlOutput(postgres, "SELECT count(*) FROM raw_usage_data", database: databaseURL)
+        }
+    }
+
+    func gatedPing(_ postgres: PostgresServer) async throws -> GatedPing {
+        let name = "gated_" + UUID().uuidString.prefix(8).lowercased()
+        let key = Int.random(in: 1_000...1_000_000)
+        try psql(postgres, "CREATE DATABASE \(name)")
+        let databaseURL = postgres.url.replacingOccurrences(of: "/tally?", with: "/\(name)?")
+        try psql(
+            postgres,
+            "CREATE TABLE \(name)_rows (id bigint primary key); INSERT INTO \(name)_rows SELECT generate_series(1, 10);"
+                + "CREATE VIEW \(name) AS SELECT r.id FROM \(name)_rows r, LATERAL (SELECT pg_advisory_xact_lock_shared(\(key))) AS gate;",
+            database: databaseURL)
+        let gate = Process()
+        gate.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gate.arguments = [
+            "psql", "-X", "-q", databaseURL, "-c", "SELECT pg_advisory_lock(\(key)); SELECT pg_sleep(600);",
+        ]
+        gate.standardOutput = FileHandle.nullDevice
+        gate.standardError = FileHandle.nullDevice
+        try gate.run()
+        let held = await TestEnvironment.waitUntil {
+            (try? psqlOutput(
+                postgres, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = \(key) AND granted",
+                database: databaseURL)) == "1"
+        }
+        #expect(held, "the test holds the gate")
+        let folder = try DefinitionFolder()
+        try folder.write("events/e.yml", DefinitionFolder.event("test_event"))
+        try folder.write("metrics/gated.yml", DefinitionFolder.databaseMetric("counts.gated", table: name))
+        return GatedPing(folder: folder, databaseURL: databaseURL, gate: gate, key: key)
+    }
+
     @Test func sigtermMidPingStoresNothing() async throws {
         let redis = try RedisServer.start()
         defer { redis.stop() }
         let postgres = try PostgresServer.shared()
-        let table = "slow_" + UUID().uuidString.prefix(8).lowercased()
-        // A view whose every row takes 50 ms: the ping's database metric runs for seconds.
-        let folder = try slowPing(postgres, table: table, rows: 100)
+        let ping = try await gatedPing(postgres)
+        defer { ping.open(self, postgres) }
         let environment = [
-            "TALLY_REDIS_URL": redis.url, "TALLY_DEFINITIONS": folder.url.path, "TALLY_DATABASE_URL": postgres.url,
+            "TALLY_REDIS_URL": redis.url, "TALLY_DEFINITIONS": ping.folder.url.path,
+            "TALLY_DATABASE_URL": ping.databaseURL,
         ]
-        let log = folder.url.appendingPathComponent("worker.log")
+        let log = ping.folder.url.appendingPathComponent("worker.log")
         // The test's threads block SIGTERM and children inherit that; a small shim clears the mask, as a service manager would.
         let worker = try TallyBinary.launch(
             ["worker", "--jitter", "0"], environment: environment, output: log, unblockingSignals: true)
@@ -447,26 +511,15 @@ struct WorkerSignalTests {
                 worker.waitUntilExit()
             }
         }
-        var started = false
-        for _ in 0..<200 where !started {
-            try await Task.sleep(for: .milliseconds(50))
-            started = (try? String(contentsOf: log, encoding: .utf8))?.contains("catching up now") == true
-        }
-        #expect(started, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
-        try await Task.sleep(for: .milliseconds(500))
+        let building = await TestEnvironment.waitUntil { ping.workerIsWaiting(self, postgres) }
+        #expect(building, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         kill(worker.processIdentifier, SIGTERM)
-        // The database query in flight (about 5 s) finishes first; then the worker stops without storing.
-        var exited = false
-        for _ in 0..<400 where !exited {
-            try await Task.sleep(for: .milliseconds(50))
-            exited = !worker.isRunning
-        }
-        #expect(exited, "the worker stops on SIGTERM")
+        // The query in flight ends when the gate opens; then the worker stops without storing.
+        ping.open(self, postgres)
+        try #require(await TestEnvironment.waitUntil { !worker.isRunning }, "the worker stops on SIGTERM")
         #expect(worker.terminationStatus == 0, "a graceful stop is not an error")
-        let rows = try psqlOutput(postgres, "SELECT count(*) FROM raw_usage_data WHERE payload LIKE '%counts%slow%'")
-        let newest = try psqlOutput(postgres, "SELECT payload FROM raw_usage_data ORDER BY id DESC LIMIT 1")
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        #expect(rows == "0", "no half-built ping is stored: \(newest)\n\(text)")
+        #expect(try ping.storedPings(self, postgres) == "0", "no half-built ping is stored\n\(text)")
     }
 
     /// SIGKILL mid-ping leaves the lease to expire (it is no longer renewed); a restarted worker waits it out and
@@ -475,33 +528,29 @@ struct WorkerSignalTests {
         let redis = try RedisServer.start()
         defer { redis.stop() }
         let postgres = try PostgresServer.shared()
-        let name = "killed_" + UUID().uuidString.prefix(8).lowercased()
-        try psql(postgres, "CREATE DATABASE \(name)")
-        let databaseURL = postgres.url.replacingOccurrences(of: "/tally?", with: "/\(name)?")
-        let folder = try slowPing(postgres, table: name, rows: 40, database: databaseURL)
+        let ping = try await gatedPing(postgres)
+        defer { ping.open(self, postgres) }
         let environment = [
-            "TALLY_REDIS_URL": redis.url, "TALLY_DEFINITIONS": folder.url.path, "TALLY_DATABASE_URL": databaseURL,
+            "TALLY_REDIS_URL": redis.url, "TALLY_DEFINITIONS": ping.folder.url.path,
+            "TALLY_DATABASE_URL": ping.databaseURL,
         ]
         let arguments = ["worker", "--jitter", "0", "--lease-seconds", "2"]
-        let firstLog = folder.url.appendingPathComponent("first.log")
+        let firstLog = ping.folder.url.appendingPathComponent("first.log")
         let first = try TallyBinary.launch(arguments, environment: environment, output: firstLog)
-        let startedBuilding = await TestEnvironment.waitUntil {
-            (try? String(contentsOf: firstLog, encoding: .utf8))?.contains("catching up now") == true
-        }
-        #expect(startedBuilding)
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(await TestEnvironment.waitUntil { ping.workerIsWaiting(self, postgres) }, "the first worker builds")
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
-        #expect(try psqlOutput(postgres, "SELECT count(*) FROM raw_usage_data", database: databaseURL) == "0")
+        ping.open(self, postgres)
+        #expect(try ping.storedPings(self, postgres) == "0")
 
-        let secondLog = folder.url.appendingPathComponent("second.log")
+        let secondLog = ping.folder.url.appendingPathComponent("second.log")
         let second = try TallyBinary.launch(arguments, environment: environment, output: secondLog)
         defer {
             kill(second.processIdentifier, SIGKILL)
             second.waitUntilExit()
         }
         let stored = await TestEnvironment.waitUntil(limit: .seconds(60)) {
-            (try? psqlOutput(postgres, "SELECT count(*) FROM raw_usage_data", database: databaseURL)) == "1"
+            (try? ping.storedPings(self, postgres)) == "1"
         }
         let log = (try? String(contentsOf: secondLog, encoding: .utf8)) ?? ""
         #expect(stored, "\(log)")
@@ -509,24 +558,7 @@ struct WorkerSignalTests {
         print(
             "RELIABILITY scenario=6 killed_workers=1 restarted_workers=1 stored_pings=\(stored ? 1 : 0) lease_seconds=2"
         )
-        #expect(try psqlOutput(postgres, "SELECT count(*) FROM raw_usage_data", database: databaseURL) == "1")
-    }
-
-    /// A view whose every row takes 50 ms, and definitions whose ping counts it: a ping that runs for seconds.
-    func slowPing(
-        _ postgres: PostgresServer, table: String, rows: Int, database: String? = nil
-    ) throws
-        -> DefinitionFolder
-    {
-        try psql(
-            postgres,
-            "CREATE TABLE \(table)_rows (id bigint primary key); INSERT INTO \(table)_rows SELECT generate_series(1, \(rows));"
-                + "CREATE VIEW \(table) AS SELECT id FROM \(table)_rows r WHERE (SELECT true FROM pg_sleep(0.05 + r.id * 0));",
-            database: database)
-        let folder = try DefinitionFolder()
-        try folder.write("events/e.yml", DefinitionFolder.event("test_event"))
-        try folder.write("metrics/slow.yml", DefinitionFolder.databaseMetric("counts.slow", table: table))
-        return folder
+        #expect(try ping.storedPings(self, postgres) == "1")
     }
 
     func psql(_ server: PostgresServer, _ sql: String, database: String? = nil) throws {

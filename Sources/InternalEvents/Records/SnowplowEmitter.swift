@@ -2,10 +2,10 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import Metrics
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOFoundationCompat
 import ServiceLifecycle
-import Synchronization
 
 /// Sends event records (SaaS mode) to a Snowplow collector: `POST {collector}/com.snowplowanalytics.snowplow/tp2`
 /// with a `payload_data` 1-0-4 envelope of structured events (see `SnowplowEventRecord`).
@@ -75,7 +75,7 @@ public final class SnowplowEmitter: EventSink, Service {
     public let instance: SnowplowEventRecord.Instance
     private let pseudonymizer: Pseudonymizer
     private let logger: Logger
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let metrics = EmitterMetrics()
 
     private struct State {
@@ -97,7 +97,7 @@ public final class SnowplowEmitter: EventSink, Service {
     }
 
     public var statistics: Statistics {
-        state.withLock { state in
+        state.withLockedValue { state in
             var statistics = state.statistics
             statistics.queued = state.queue.count
             return statistics
@@ -106,12 +106,12 @@ public final class SnowplowEmitter: EventSink, Service {
 
     public func record(_ event: TrackedEvent) async throws {
         guard event.sendsEventRecord else {
-            state.withLock { $0.statistics.skipped += 1 }
+            state.withLockedValue { $0.statistics.skipped += 1 }
             metrics.skipped.increment()
             return
         }
         let record = SnowplowEventRecord(event, instance: instance, pseudonymizer: pseudonymizer)
-        let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+        let (accepted, waiter) = state.withLockedValue { state -> (Bool, CheckedContinuation<Void, Never>?) in
             guard state.queue.count < configuration.maximumQueuedRecords else {
                 state.statistics.dropped += 1
                 return (false, nil)
@@ -138,7 +138,7 @@ public final class SnowplowEmitter: EventSink, Service {
                 }
             }
         } onGracefulShutdown: {
-            let waiter = self.state.withLock { state in
+            let waiter = self.state.withLockedValue { state in
                 state.stopping = true
                 defer { state.waiter = nil }
                 return state.waiter
@@ -155,7 +155,7 @@ public final class SnowplowEmitter: EventSink, Service {
         while ContinuousClock.now < deadline, let batch = takeBatch() {
             await send(batch, client: client, retrying: false)
         }
-        let left = state.withLock { state in
+        let left = state.withLockedValue { state in
             defer { state.queue.removeAll() }
             state.statistics.failed += state.queue.count
             return state.queue.count
@@ -166,10 +166,10 @@ public final class SnowplowEmitter: EventSink, Service {
         }
     }
 
-    private var isStopping: Bool { state.withLock { $0.stopping } }
+    private var isStopping: Bool { state.withLockedValue { $0.stopping } }
 
     private func takeBatch() -> [SnowplowEventRecord]? {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard !state.queue.isEmpty else { return nil }
             let count = min(configuration.batchSize, state.queue.count)
             defer { state.queue.removeFirst(count) }
@@ -191,7 +191,7 @@ public final class SnowplowEmitter: EventSink, Service {
     private func waitForFullBatch() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state in
+                let resumeNow = state.withLockedValue { state in
                     if state.queue.count >= configuration.batchSize || state.stopping || Task.isCancelled {
                         return true
                     }
@@ -201,7 +201,7 @@ public final class SnowplowEmitter: EventSink, Service {
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            let waiter = state.withLock { state in
+            let waiter = state.withLockedValue { state in
                 defer { state.waiter = nil }
                 return state.waiter
             }
@@ -219,7 +219,7 @@ public final class SnowplowEmitter: EventSink, Service {
             let outcome = await post(batch, client: client)
             switch outcome {
             case .sent:
-                state.withLock { $0.statistics.sent += batch.count }
+                state.withLockedValue { $0.statistics.sent += batch.count }
                 metrics.sent.increment(by: batch.count)
                 return
             case .refused(let reason):
@@ -233,13 +233,13 @@ public final class SnowplowEmitter: EventSink, Service {
                 logFailure(reason, willRetry: true)
                 try? await Task.sleep(for: configuration.retryDelays[attempt])
                 attempt += 1
-                state.withLock { $0.statistics.retries += 1 }
+                state.withLockedValue { $0.statistics.retries += 1 }
             }
         }
     }
 
     private func giveUp(_ batch: [SnowplowEventRecord], reason: String) {
-        state.withLock { $0.statistics.failed += batch.count }
+        state.withLockedValue { $0.statistics.failed += batch.count }
         metrics.failed.increment(by: batch.count)
         logFailure(reason, willRetry: false, records: batch.count)
     }
@@ -266,7 +266,7 @@ public final class SnowplowEmitter: EventSink, Service {
     /// Logs the first failure, then at most one a minute, so an outage doesn't flood the app's logs.
     private func logFailure(_ reason: String, willRetry: Bool, records: Int = 0) {
         let now = ContinuousClock.now
-        let shouldLog = state.withLock { state in
+        let shouldLog = state.withLockedValue { state in
             if let last = state.lastFailureLog, now - last < .seconds(60) { return false }
             state.lastFailureLog = now
             return true

@@ -3,8 +3,8 @@ import Foundation
 import Hiredis
 import Logging
 import Metrics
+import NIOConcurrencyHelpers
 import ServiceLifecycle
-import Synchronization
 
 /// Buffered mode, the default for servers: `record` adds the event's writes to an in-memory aggregate and returns in
 /// microseconds; a background thread sends the aggregate to Redis every `flushInterval`, or sooner when it grows
@@ -62,7 +62,7 @@ public final class BufferedRedisCounterSink: EventSink, Service {
     public let planner: CounterWritePlanner
     public let configuration: Configuration
     private let logger: Logger
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let wakeup = DispatchSemaphore(value: 0)
     private let metrics = SinkMetrics()
 
@@ -107,7 +107,7 @@ public final class BufferedRedisCounterSink: EventSink, Service {
         let rules = planner.plannedRules(for: event.name)
         let cost = CounterAggregate.worstCaseBytes(of: event, rules: rules.count)
         let weekMonday = ISOWeek.mondayDay(containing: event.timestamp)
-        let (accepted, wake) = state.withLock { state -> (Bool, Bool) in
+        let (accepted, wake) = state.withLockedValue { state -> (Bool, Bool) in
             if state.stopped || state.aggregate.bytes + state.pendingBytes + cost > configuration.maximumBufferedBytes {
                 state.statistics.dropped += 1
                 return (false, false)
@@ -132,7 +132,7 @@ public final class BufferedRedisCounterSink: EventSink, Service {
     /// buffered and is retried).
     public func flush() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { state -> Bool in
+            let resumeNow = state.withLockedValue { state -> Bool in
                 if state.stopped { return true }
                 state.requestedGeneration += 1
                 state.waiters.append((state.requestedGeneration, continuation))
@@ -145,7 +145,7 @@ public final class BufferedRedisCounterSink: EventSink, Service {
     /// Flushes, then stops the flush thread. Later events are dropped and counted.
     public func shutdown() async {
         await flush()
-        state.withLock { $0.stopping = true }
+        state.withLockedValue { $0.stopping = true }
         await flush()
     }
 
@@ -156,7 +156,7 @@ public final class BufferedRedisCounterSink: EventSink, Service {
     }
 
     public var statistics: Statistics {
-        state.withLock { state in
+        state.withLockedValue { state in
             var statistics = state.statistics
             statistics.bufferedBytes = state.aggregate.bytes + state.pendingBytes
             statistics.flushLag = state.oldestUnflushed.map { (.now - $0).inSeconds } ?? 0
@@ -170,12 +170,12 @@ public final class BufferedRedisCounterSink: EventSink, Service {
         let (seconds, attoseconds) = configuration.flushInterval.components
         let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
         _ = wakeup.wait(timeout: .now() + .nanoseconds(nanoseconds))
-        return state.withLock { !$0.stopped }
+        return state.withLockedValue { !$0.stopped }
     }
 
     /// Takes the aggregate for a flush; returns the generation of flush requests it answers.
     fileprivate func takeAggregate() -> (CounterAggregate, generation: Int, oldest: ContinuousClock.Instant?) {
-        state.withLock { state in
+        state.withLockedValue { state in
             let taken = state.aggregate
             state.pendingBytes += taken.bytes
             state.aggregate = CounterAggregate()
@@ -193,13 +193,13 @@ public final class BufferedRedisCounterSink: EventSink, Service {
             DispatchTime.now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
         while DispatchTime.now() < deadline {
             _ = wakeup.wait(timeout: deadline)
-            if state.withLock({ $0.stopping || !$0.waiters.isEmpty }) { return }
+            if state.withLockedValue({ $0.stopping || !$0.waiters.isEmpty }) { return }
         }
     }
 
     /// The generation of flush requests a cycle answers when it leaves the aggregate where it is.
     fileprivate func takeGeneration() -> Int {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.wakeRequested = false
             return state.requestedGeneration
         }
@@ -209,7 +209,7 @@ public final class BufferedRedisCounterSink: EventSink, Service {
     fileprivate func finishCycle(
         generation: Int, flushedWrites: Int, failures: Int, pendingBytes: Int, oldestPending: ContinuousClock.Instant?
     ) {
-        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let ready = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
             state.statistics.flushedWrites += flushedWrites
             state.statistics.flushFailures += failures
             state.pendingBytes = pendingBytes
@@ -230,7 +230,7 @@ public final class BufferedRedisCounterSink: EventSink, Service {
 
     /// Once stopping, a flush that can't reach Redis gives up: what is left is dropped and logged.
     fileprivate func abandonIfStopping(pendingWrites: Int) -> Bool {
-        let abandon = state.withLock { state -> Bool in
+        let abandon = state.withLockedValue { state -> Bool in
             guard state.stopping else { return false }
             state.stopped = true
             return true

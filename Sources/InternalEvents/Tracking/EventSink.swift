@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Where tracked events go: Redis counters, event records, a test recorder. The tracker is a facade over sinks,
 /// in the manner of swift-log's handlers.
@@ -16,14 +16,14 @@ extension EventSink {
 
 /// Keeps every event it receives, for tests and previews.
 public final class RecordingEventSink: EventSink {
-    private let storage = Mutex<[TrackedEvent]>([])
+    private let storage = NIOLockedValueBox<[TrackedEvent]>([])
 
     public init() {}
 
     public func record(_ event: TrackedEvent) async throws {
-        storage.withLock { $0.append(event) }
+        storage.withLockedValue { $0.append(event) }
     }
 
     /// The events received so far, in order.
-    public var events: [TrackedEvent] { storage.withLock { $0 } }
+    public var events: [TrackedEvent] { storage.withLockedValue { $0 } }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The source of "now" for tracking and pings. Injected, so tests and backfills pin time instead of sleeping.
 public protocol WallClock: Sendable {
@@ -15,17 +15,17 @@ public struct SystemWallClock: WallClock {
 
 /// A clock that says what it is told: for tests, `--at` and `TALLY_NOW`.
 public final class FixedWallClock: WallClock {
-    private let current: Mutex<Date>
+    private let current: NIOLockedValueBox<Date>
 
     public init(_ date: Date) {
-        current = Mutex(date)
+        current = NIOLockedValueBox(date)
     }
 
-    public func now() -> Date { current.withLock { $0 } }
+    public func now() -> Date { current.withLockedValue { $0 } }
 
     /// Moves the clock to `date`.
-    public func set(_ date: Date) { current.withLock { $0 = date } }
+    public func set(_ date: Date) { current.withLockedValue { $0 = date } }
 
     /// Moves the clock forward by `seconds`.
-    public func advance(by seconds: TimeInterval) { current.withLock { $0 += seconds } }
+    public func advance(by seconds: TimeInterval) { current.withLockedValue { $0 += seconds } }
 }
