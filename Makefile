@@ -33,7 +33,7 @@ fuzz-http:
 leaks:
 	bash scripts/leaks.sh
 
-## Fault scenario 10: the whole suite under ThreadSanitizer, then AddressSanitizer + LeakSanitizer.
+## Fault scenario 10: the whole suite under ThreadSanitizer, then AddressSanitizer.
 sanitize:
 	bash scripts/sanitize.sh thread
 	bash scripts/sanitize.sh address
