@@ -8,8 +8,8 @@ struct BenchRedisCommand: AsyncParsableCommand {
         commandName: "redis",
         abstract: "Pipelined INCR throughput of Tally's hiredis wrapper vs redis-benchmark, one connection each.",
         discussion: """
-            Both sides send the same number of INCRs in pipelines of the same depth over one connection to the same
-            server. Uses the key tally:bench:incr (deleted before and after) and redis-benchmark's counter:__rand_int__
+            Both sides send the same number of INCRs in pipelines of the same depth over one connection to the same \
+            server. Uses the key tally:bench:incr (deleted before and after) and redis-benchmark's counter:__rand_int__ \
             (deleted after). Use a server of your own, not production.
             """
     )

@@ -12,10 +12,10 @@ struct BenchServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "track_event requests/s and latency of tally serve (buffered) vs redis-benchmark PING, same run.",
         discussion: """
-            Starts the server in this process on a free loopback port, with bench_event (an all-time total, a weekly
-            total, a weekly unique-users counter) under the key prefix tally:bench:serve: (deleted before and after).
-            wrk (apt-get install wrk) sends keep-alive POSTs with 50 connections; each request names one of --users
-            users. After the run the server stops, its buffer is flushed, and the all-time counter must equal the
+            Starts the server in this process on a free loopback port, with bench_event (an all-time total, a weekly \
+            total, a weekly unique-users counter) under the key prefix tally:bench:serve: (deleted before and after). \
+            wrk (apt-get install wrk) sends keep-alive POSTs with 50 connections; each request names one of --users \
+            users. After the run the server stops, its buffer is flushed, and the all-time counter must equal the \
             requests wrk completed, plus at most one in flight per connection. The ceiling is redis-benchmark -c 50 -t ping_mbulk against the same server.
             """
     )

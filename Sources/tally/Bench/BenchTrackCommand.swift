@@ -10,11 +10,11 @@ struct BenchTrackCommand: AsyncParsableCommand {
         commandName: "track",
         abstract: "Events/s of GitLab's write pattern, Tally's direct mode and Tally's buffered mode on one server.",
         discussion: """
-            The event is bench_event with an all-time total, a weekly total and a weekly unique-users counter, under the
-            key prefix tally:bench: (deleted before and after). (a) sends GitLab's commands one round trip at a time
-            through the same async pool as (b): INCR, INCR, TTL (EXPIRE when unset), MULTI/PFADD/EXPIRE/EXEC; (a′)
-            sends them on the connection's own thread, without hand-offs. (b) tracks in direct mode: one pipeline per
-            event. (c) tracks in buffered mode from one task and measures each call; totals are checked exact after
+            The event is bench_event with an all-time total, a weekly total and a weekly unique-users counter, under the \
+            key prefix tally:bench: (deleted before and after). (a) sends GitLab's commands one round trip at a time \
+            through the same async pool as (b): INCR, INCR, TTL (EXPIRE when unset), MULTI/PFADD/EXPIRE/EXEC; (a′) \
+            sends them on the connection's own thread, without hand-offs. (b) tracks in direct mode: one pipeline per \
+            event. (c) tracks in buffered mode from one task and measures each call; totals are checked exact after \
             the final flush.
             """
     )

@@ -10,8 +10,8 @@ struct PingCommand: AsyncParsableCommand {
         commandName: "ping",
         abstract: "Build a Service Ping now and print its payload (stored with --store, sent with --submit).",
         discussion: """
-            7d metrics read the last complete ISO week before the ping, 28d metrics the last four; the current week is
-            never read. Database metrics count in the app database (7d: created 9 to 2 days ago, 28d: 30 to 2 days ago).
+            7d metrics read the last complete ISO week before the ping, 28d metrics the last four; the current week is \
+            never read. Database metrics count in the app database (7d: created 9 to 2 days ago, 28d: 30 to 2 days ago). \
             Nothing leaves the machine unless --submit is given with a collector URL.
             """
     )

@@ -11,8 +11,8 @@ struct WorkerCommand: AsyncParsableCommand {
         commandName: "worker",
         abstract: "Run the weekly Service Ping worker: build, store and (with --submit) send the ping on schedule.",
         discussion: """
-            The schedule is GitLab's instance-specific weekly time, derived from the instance UUID (printed at start).
-            A week missed while no worker ran is caught up at start. Several workers may run: a Redis lease lets one
+            The schedule is GitLab's instance-specific weekly time, derived from the instance UUID (printed at start). \
+            A week missed while no worker ran is caught up at start. Several workers may run: a Redis lease lets one \
             build each week's ping. Submission is off unless --submit (or TALLY_SUBMIT=1) and a collector URL are given.
             """
     )

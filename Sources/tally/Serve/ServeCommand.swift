@@ -11,14 +11,14 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve GitLab's /api/v4/usage_data API: browser and backend events into Redis counters.",
         discussion: """
-            Callers authenticate with a bearer token (Authorization: Bearer T, or PRIVATE-TOKEN: T). Event tokens
-            may post events and name each event's user with user_id; admin tokens may also read the stored
-            Service Ping. Tokens come from --token/--admin-token or TALLY_API_TOKENS/TALLY_ADMIN_TOKENS
-            (comma-separated); they are never printed.
+            Callers authenticate with a bearer token (Authorization: Bearer T, or PRIVATE-TOKEN: T). Event tokens \
+            may post events and name each event's user with user_id; admin tokens may also read the stored \
+            Service Ping. Tokens come from TALLY_API_TOKENS / TALLY_ADMIN_TOKENS (comma-separated; better than \
+            --token and --admin-token, which other users can see in the process list) and are never printed.
 
-            Event records (SaaS mode) are off unless --event-records-url (or TALLY_EVENT_RECORDS_URL) names a
-            Snowplow collector; they then need the instance secret in TALLY_INSTANCE_SECRET, which pseudonymizes
-            user ids. Requests with DNT: 1 or Sec-GPC: 1 never become event records.
+            Event records (SaaS mode) are off unless --event-records-url (or TALLY_EVENT_RECORDS_URL) names a \
+            Snowplow collector; they then need the instance secret in TALLY_INSTANCE_SECRET, which pseudonymizes \
+            user ids. Requests with DNT: 1 or Sec-GPC: 1 are counted but never become event records.
             """
     )
 
