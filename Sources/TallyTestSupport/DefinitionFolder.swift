@@ -72,6 +72,16 @@ public final class DefinitionFolder: Sendable {
         """
     }
 
+    /// A folder with the event `click` (identifier user) and a weekly unique-users metric reading it: a buffer
+    /// that grows with every new user.
+    public static func clicksWithUniqueUsers() throws -> DefinitionFolder {
+        let folder = try DefinitionFolder()
+        try folder.write("events/e.yml", event("click", identifiers: "[user]"))
+        try folder.write(
+            "metrics/u.yml", metric("m.users", timeFrame: "7d", events: "- name: click\n  unique: user.id"))
+        return folder
+    }
+
     /// A valid database metric counting the rows of `table` (all time).
     public static func databaseMetric(_ keyPath: String, table: String) -> String {
         databaseMetric(keyPath, extra: "options:\n  table: \(table)\n")

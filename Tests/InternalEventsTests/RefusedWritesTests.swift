@@ -16,12 +16,8 @@ struct RefusedWritesTests {
     let clock = FixedWallClock(TestEnvironment.day("2025-02-12").addingTimeInterval(43_200))
 
     init() throws {
-        folder = try DefinitionFolder()
-        try folder.write("events/e.yml", DefinitionFolder.event("click", identifiers: "[user]"))
-        // Unique users make the buffer grow with every new user, so its bound is reached.
-        try folder.write(
-            "metrics/u.yml",
-            DefinitionFolder.metric("m.users", timeFrame: "7d", events: "- name: click\n  unique: user.id"))
+        // Unique users make the buffer grow with every new user.
+        folder = try DefinitionFolder.clicksWithUniqueUsers()
         catalog = try DefinitionLoader().load(from: [folder.url])
     }
 

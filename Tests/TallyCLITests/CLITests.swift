@@ -456,6 +456,11 @@ struct WorkerSignalTests {
             gate.waitUntilExit()
         }
 
+        /// A worker's environment: `redis`, these definitions, this database.
+        func environment(_ redis: RedisServer) -> [String: String] {
+            ["TALLY_REDIS_URL": redis.url, "TALLY_DEFINITIONS": folder.url.path, "TALLY_DATABASE_URL": databaseURL]
+        }
+
         func storedPings(_ tests: WorkerSignalTests, _ postgres: PostgresServer) throws -> String {
             try tests.psqlOutput(postgres, "SELECT count(*) FROM raw_usage_data", database: databaseURL)
         }
@@ -497,10 +502,7 @@ struct WorkerSignalTests {
         let postgres = try PostgresServer.shared()
         let ping = try await gatedPing(postgres)
         defer { ping.open(self, postgres) }
-        let environment = [
-            "TALLY_REDIS_URL": redis.url, "TALLY_DEFINITIONS": ping.folder.url.path,
-            "TALLY_DATABASE_URL": ping.databaseURL,
-        ]
+        let environment = ping.environment(redis)
         let log = ping.folder.url.appendingPathComponent("worker.log")
         // The test's threads block SIGTERM and children inherit that; a small shim clears the mask, as a service manager would.
         let worker = try TallyBinary.launch(
@@ -530,10 +532,7 @@ struct WorkerSignalTests {
         let postgres = try PostgresServer.shared()
         let ping = try await gatedPing(postgres)
         defer { ping.open(self, postgres) }
-        let environment = [
-            "TALLY_REDIS_URL": redis.url, "TALLY_DEFINITIONS": ping.folder.url.path,
-            "TALLY_DATABASE_URL": ping.databaseURL,
-        ]
+        let environment = ping.environment(redis)
         let arguments = ["worker", "--jitter", "0", "--lease-seconds", "2"]
         let firstLog = ping.folder.url.appendingPathComponent("first.log")
         let first = try TallyBinary.launch(arguments, environment: environment, output: firstLog)
