@@ -82,7 +82,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
         let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes, fast: EventBody.self)
         let event = try EventParameters(body.object)
         let user = try user(of: event, caller: caller)
-        try check([(event, user)])
+        try check([(event, user)], batch: false)
         try await track(event, user: user, recordAllowed: !Self.optsOut(request))
         return .json(.object([]))
     }
@@ -102,7 +102,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
             let event = try EventParameters(fields, prefix: "events[\(index)].")
             events.append((event, try user(of: event, caller: caller, field: "events[\(index)].user_id")))
         }
-        try check(events)
+        try check(events, batch: true)
         let recordAllowed = !Self.optsOut(request)
         for (event, user) in events { try await track(event, user: user, recordAllowed: recordAllowed) }
         return .json(.object([]))
@@ -192,7 +192,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
 
     /// In strict mode every event of a request is validated before any is tracked, so a request that is refused
     /// counts nothing. In production, invalid events are skipped and counted by the tracker, as GitLab does.
-    private func check(_ events: [(EventParameters, UserID?)]) throws(APIError) {
+    private func check(_ events: [(EventParameters, UserID?)], batch: Bool) throws(APIError) {
         guard tracker.mode == .strict else { return }
         for (index, (event, user)) in events.enumerated() {
             do {
@@ -200,7 +200,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
                     event.event, user: user, project: event.project, namespace: event.namespace,
                     properties: event.additionalProperties)
             } catch {
-                let prefix = events.count > 1 || index > 0 ? "events[\(index)]." : ""
+                let prefix = batch ? "events[\(index)]." : ""
                 throw APIError(.unprocessableContent, error.message, field: prefix + Self.field(of: error))
             }
         }

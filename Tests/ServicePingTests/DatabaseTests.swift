@@ -152,8 +152,29 @@ struct DatabaseTests {
                 #expect(unsent.first?.payload == #"{"a":1}"#)
                 try await store.markSent(recordedAt: recordedAt, usageDataID: 77)
                 #expect(try await store.unsent().contains { $0.recordedAt == recordedAt } == false)
-                let newest = try await store.newest(since: recordedAt.addingTimeInterval(-1))
-                #expect(newest?.usageDataID == 77 && newest?.sentAt != nil, "\(name)")
+                // (Other tests store rows in the same database: look this one up by its time.)
+                let stored = try await store.all().first { $0.recordedAt == recordedAt }
+                #expect(stored?.usageDataID == 77 && stored?.sentAt != nil, "\(name)")
+            }
+        }
+    }
+
+    @Test("a week's ping is stored once: the insert checks for one since the week's run in the same statement")
+    func insertUnlessStoredSince() async throws {
+        for (name, configuration) in try TestDatabases.all() {
+            // Far in the future, where no other test stores anything.
+            let week = Date(timeIntervalSince1970: 4_102_444_800 + Double(Int.random(in: 0..<100_000)) * 604_800)
+            try await AppDatabase.withDatabase(configuration) { database in
+                let store = RawUsageDataStore(database)
+                try await store.migrate()
+                let first = try await store.insert(
+                    recordedAt: week.addingTimeInterval(60), payload: "{}", unlessStoredSince: week)
+                let second = try await store.insert(
+                    recordedAt: week.addingTimeInterval(120), payload: "{}", unlessStoredSince: week)
+                let nextWeek = try await store.insert(
+                    recordedAt: week.addingTimeInterval(604_860), payload: "{}",
+                    unlessStoredSince: week.addingTimeInterval(604_800))
+                #expect(first && !second && nextWeek, "\(name)")
             }
         }
     }

@@ -42,15 +42,17 @@ struct WorkerTests {
 
     func makeWorker(
         clock: FixedWallClock, database: DatabaseConfiguration, prefix: String, collector: String? = nil,
+        redis: RedisConfiguration? = nil, lockSeconds: Int? = nil,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { _ in }
     ) throws -> (ServicePingWorker, RedisConnectionPool) {
-        let pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
+        let pool = RedisConnectionPool(redis: try redis ?? RedisServer.shared().configuration())
         let builder = ServicePingBuilder(
             catalog: try DefinitionLoader().load(from: [folder.url]), pool: pool, database: database,
             scheme: CounterKeyScheme(prefix: prefix))
         var configuration = ServicePingWorker.Configuration()
         configuration.submissionEnabled = collector != nil
         configuration.collectorURL = collector
+        if let lockSeconds { configuration.lockSeconds = lockSeconds }
         let worker = ServicePingWorker(
             builder: builder, database: database, system: SystemInfo(uuid: uuid), configuration: configuration,
             clock: clock,
@@ -177,6 +179,44 @@ struct WorkerTests {
             "RELIABILITY scenario=5 store_attempts=3 stored=\(stored.count) payload_counts=\(payload.contains(#""counts":{"rows":-1,"total":5}"#) ? "rows:-1,total:5" : payload)"
         )
         #expect(payload.contains(#""counts":{"rows":-1,"total":5}"#), "\(payload)")
+    }
+
+    @Test("a lease lost mid-build (another worker took it) stops the build: nothing stored")
+    func aLostLeaseStoresNothing() async throws {
+        let database = try sqlite()
+        let prefix = TestEnvironment.uniqueKeyPrefix("lost")
+        let pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
+        defer { pool.close() }
+        let (worker, workerPool) = try makeWorker(
+            clock: FixedWallClock(afterRun), database: database, prefix: prefix, lockSeconds: 1,
+            sleep: { _ in
+                // While "waiting", another worker takes the lease; the renewal finds out and stops this build.
+                _ = try await pool.send(.set(prefix + ServicePingWorker.lockKey, "another-worker"))
+                while !Task.isCancelled { try await Task.sleep(for: .milliseconds(10)) }
+            })
+        defer { workerPool.close() }
+        guard case .failed(let reason) = await worker.runOnce() else {
+            Issue.record("the build went on without its lease")
+            return
+        }
+        #expect(reason.contains("lost the service ping lease"))
+        #expect(try await rows(database).isEmpty)
+    }
+
+    @Test("a lock refused by Redis (a read-only replica) is a failure, not another worker's lease")
+    func aRefusedLockIsAFailure() async throws {
+        let primary = try RedisServer.start()
+        defer { primary.stop() }
+        let replica = try RedisServer.start(extraArguments: ["--replicaof", "127.0.0.1", String(primary.port)])
+        defer { replica.stop() }
+        let (worker, pool) = try makeWorker(
+            clock: FixedWallClock(afterRun), database: try sqlite(), prefix: "", redis: replica.configuration())
+        defer { pool.close() }
+        guard case .failed(let reason) = await worker.runOnce() else {
+            Issue.record("a READONLY answer was taken for a held lease")
+            return
+        }
+        #expect(reason.contains("READONLY"))
     }
 
     @Test func aMissedWeekIsCaughtUpAtStart() async throws {

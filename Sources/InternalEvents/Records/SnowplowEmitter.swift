@@ -53,6 +53,15 @@ public final class SnowplowEmitter: EventSink, Service {
 
         /// The tracker protocol's POST endpoint.
         public var endpoint: String { collectorURL + "/com.snowplowanalytics.snowplow/tp2" }
+
+        /// The endpoint with any user name and password in the URL shown as `***`, for logs.
+        public var redactedEndpoint: String {
+            guard var components = URLComponents(string: endpoint), components.user != nil || components.password != nil
+            else { return endpoint }
+            components.user = "***"
+            components.password = nil
+            return components.string ?? "***"
+        }
     }
 
     /// What the emitter has done so far.
@@ -153,7 +162,8 @@ public final class SnowplowEmitter: EventSink, Service {
     private func drain(client: HTTPClient) async {
         let deadline = ContinuousClock.now + configuration.shutdownTimeout
         while ContinuousClock.now < deadline, let batch = takeBatch() {
-            await send(batch, client: client, retrying: false)
+            await send(
+                batch, client: client, retrying: false, timeout: min(configuration.requestTimeout, deadline - .now))
         }
         let left = state.withLockedValue { state in
             defer { state.queue.removeAll() }
@@ -166,7 +176,8 @@ public final class SnowplowEmitter: EventSink, Service {
         }
     }
 
-    private var isStopping: Bool { state.withLockedValue { $0.stopping } }
+    /// Graceful shutdown, or the task was cancelled (a service group cancelling its services).
+    private var isStopping: Bool { Task.isCancelled || state.withLockedValue { $0.stopping } }
 
     private func takeBatch() -> [SnowplowEventRecord]? {
         state.withLockedValue { state in
@@ -213,46 +224,57 @@ public final class SnowplowEmitter: EventSink, Service {
         case sent, retryable(String), refused(String)
     }
 
-    private func send(_ batch: [SnowplowEventRecord], client: HTTPClient, retrying: Bool) async {
+    private func send(
+        _ batch: [SnowplowEventRecord], client: HTTPClient, retrying: Bool, timeout: Duration? = nil
+    ) async {
         var attempt = 0
         while true {
-            let outcome = await post(batch, client: client)
+            let outcome = await post(batch, client: client, timeout: timeout ?? configuration.requestTimeout)
             switch outcome {
             case .sent:
                 state.withLockedValue { $0.statistics.sent += batch.count }
                 metrics.sent.increment(by: batch.count)
                 return
             case .refused(let reason):
-                giveUp(batch, reason: reason)
+                giveUp(batch, reason: reason, always: !retrying)
                 return
             case .retryable(let reason):
                 guard retrying, attempt < configuration.retryDelays.count, !isStopping else {
-                    giveUp(batch, reason: reason)
+                    giveUp(batch, reason: reason, always: !retrying)
                     return
                 }
                 logFailure(reason, willRetry: true)
-                try? await Task.sleep(for: configuration.retryDelays[attempt])
+                await sleepUnlessStopping(configuration.retryDelays[attempt])
                 attempt += 1
                 state.withLockedValue { $0.statistics.retries += 1 }
             }
         }
     }
 
-    private func giveUp(_ batch: [SnowplowEventRecord], reason: String) {
+    /// `always`: log even within the once-a-minute limit (records given up at shutdown).
+    private func giveUp(_ batch: [SnowplowEventRecord], reason: String, always: Bool = false) {
         state.withLockedValue { $0.statistics.failed += batch.count }
         metrics.failed.increment(by: batch.count)
-        logFailure(reason, willRetry: false, records: batch.count)
+        logFailure(reason, willRetry: false, records: batch.count, always: always)
     }
 
-    private func post(_ batch: [SnowplowEventRecord], client: HTTPClient) async -> Outcome {
+    /// Waits `delay`, in short steps, so that a shutdown ends the wait at once.
+    private func sleepUnlessStopping(_ delay: Duration) async {
+        let end = ContinuousClock.now + delay
+        while !isStopping, ContinuousClock.now < end {
+            try? await Task.sleep(for: min(.milliseconds(50), end - .now))
+        }
+    }
+
+    private func post(_ batch: [SnowplowEventRecord], client: HTTPClient, timeout: Duration) async -> Outcome {
         var request = HTTPClientRequest(url: configuration.endpoint)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
         let body = SnowplowEventRecord.envelope(batch, sentAt: Date()).serialized()
         request.body = .bytes(ByteBuffer(string: body))
         do {
-            let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.inSeconds * 1e9))
-            let response = try await client.execute(request, timeout: timeout)
+            let response = try await client.execute(
+                request, timeout: .nanoseconds(Int64(max(0, timeout.inSeconds) * 1e9)))
             _ = try? await response.body.collect(upTo: 1 << 16)
             let code = Int(response.status.code)
             if (200..<300).contains(code) { return .sent }
@@ -264,15 +286,15 @@ public final class SnowplowEmitter: EventSink, Service {
     }
 
     /// Logs the first failure, then at most one a minute, so an outage doesn't flood the app's logs.
-    private func logFailure(_ reason: String, willRetry: Bool, records: Int = 0) {
+    private func logFailure(_ reason: String, willRetry: Bool, records: Int = 0, always: Bool = false) {
         let now = ContinuousClock.now
         let shouldLog = state.withLockedValue { state in
-            if let last = state.lastFailureLog, now - last < .seconds(60) { return false }
+            if !always, let last = state.lastFailureLog, now - last < .seconds(60) { return false }
             state.lastFailureLog = now
             return true
         }
         guard shouldLog else { return }
-        var metadata: Logger.Metadata = ["collector": "\(configuration.endpoint)", "reason": "\(reason)"]
+        var metadata: Logger.Metadata = ["collector": "\(configuration.redactedEndpoint)", "reason": "\(reason)"]
         if !willRetry { metadata["records"] = "\(records)" }
         logger.warning(willRetry ? "event records not sent, will retry" : "event records given up", metadata: metadata)
     }

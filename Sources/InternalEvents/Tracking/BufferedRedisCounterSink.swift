@@ -108,7 +108,9 @@ public final class BufferedRedisCounterSink: EventSink, Service {
         let cost = CounterAggregate.worstCaseBytes(of: event, rules: rules.count)
         let weekMonday = ISOWeek.mondayDay(containing: event.timestamp)
         let (accepted, wake) = state.withLockedValue { state -> (Bool, Bool) in
-            if state.stopped || state.aggregate.bytes + state.pendingBytes + cost > configuration.maximumBufferedBytes {
+            // Once stopping, nothing new is taken: the final flush must be final.
+            if state.stopping || state.aggregate.bytes + state.pendingBytes + cost > configuration.maximumBufferedBytes
+            {
                 state.statistics.dropped += 1
                 return (false, false)
             }
@@ -229,15 +231,17 @@ public final class BufferedRedisCounterSink: EventSink, Service {
     }
 
     /// Once stopping, a flush that can't reach Redis gives up: what is left is dropped and logged.
+    /// What is dropped is logged: the writes waiting for a retry and the buffer not yet cut into writes.
     fileprivate func abandonIfStopping(pendingWrites: Int) -> Bool {
-        let abandon = state.withLockedValue { state -> Bool in
-            guard state.stopping else { return false }
+        let (abandon, unsentBytes) = state.withLockedValue { state -> (Bool, Int) in
+            guard state.stopping else { return (false, 0) }
             state.stopped = true
-            return true
+            return (true, state.aggregate.bytes)
         }
-        if abandon && pendingWrites > 0 {
+        if abandon && (pendingWrites > 0 || unsentBytes > 0) {
             logger.error(
-                "stopping with Redis unreachable: counter writes dropped", metadata: ["writes": "\(pendingWrites)"])
+                "stopping with Redis unreachable: counter writes dropped",
+                metadata: ["writes": "\(pendingWrites)", "unflushed_buffer_bytes": "\(unsentBytes)"])
         }
         return abandon
     }
@@ -368,27 +372,50 @@ private final class Flusher: @unchecked Sendable {
     }
 
     /// Sends one chunk in `MULTI`/`EXEC` with its marker, unless the marker shows an earlier attempt applied it.
+    ///
+    /// The marker lives a week, so even a long outage can't make a lost answer count twice, and is deleted as soon
+    /// as `EXEC`'s answer arrives, so markers don't pile up. A chunk Redis refuses for good (a command error when
+    /// queued, not a state like `-READONLY` or `-OOM` that passes) is logged and dropped rather than blocking every
+    /// later chunk.
     private func send(_ chunk: Chunk) throws(RedisError) {
         let connection = try connected()
         if chunk.outcomeUnknown, try connection.send(.exists([chunk.marker])).int() == 1 {
+            _ = try? connection.send(.del([chunk.marker]))
             return
         }
         var commands: [RedisCommand] = [.multi]
         for write in chunk.writes { commands += write.commands }
-        commands.append(RedisCommand("SET", keys: [chunk.marker], arguments: ["1", "EX", "3600"]))
+        commands.append(RedisCommand("SET", keys: [chunk.marker], arguments: ["1", "EX", "604800"]))
         commands.append(.exec)
         let replies = try connection.pipeline(commands)
         switch replies[replies.count - 1] {
         case .array(let results):
+            _ = try? connection.send(.del([chunk.marker]))
             // Runtime errors inside EXEC (a key of another type) can't be fixed by retrying: report them.
             for case .error(let message) in results {
                 sink.log.error("Redis refused a counter write", metadata: ["error": "\(message)"])
             }
         case .error(let message):
-            throw RedisError(code: .serverError, message: message)
+            let queued = replies.dropFirst().dropLast().compactMap { reply -> String? in
+                if case .error(let text) = reply { return text }
+                return nil
+            }
+            if let permanent = queued.first(where: { !Self.isTransient($0) }) {
+                sink.log.error(
+                    "Redis refused a chunk of counter writes for good; dropping it",
+                    metadata: ["error": "\(permanent)", "writes": "\(chunk.writes.count)"])
+                return
+            }
+            throw RedisError(code: .serverError, message: queued.first ?? message)
         default:
             throw RedisError(code: .unexpectedReply, message: "EXEC answered \(replies[replies.count - 1])")
         }
+    }
+
+    /// Refusals that pass with the server's state: a replica promoted, memory freed, a load finished.
+    static func isTransient(_ error: String) -> Bool {
+        ["READONLY", "OOM", "LOADING", "MASTERDOWN", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS", "NOAUTH"]
+            .contains { error.hasPrefix($0) }
     }
 
     private func connected() throws(RedisError) -> RedisConnection {

@@ -39,19 +39,31 @@ public struct RawUsageDataStore: Sendable {
                 """
             ).run()
         case .postgres:
-            try await database.sql.raw(
-                """
-                CREATE TABLE IF NOT EXISTS raw_usage_data (
-                    id BIGSERIAL PRIMARY KEY,
-                    recorded_at TIMESTAMPTZ NOT NULL UNIQUE,
-                    payload TEXT NOT NULL,
-                    created_at TIMESTAMPTZ NOT NULL,
-                    sent_at TIMESTAMPTZ,
-                    usage_data_id BIGINT
-                )
-                """
-            ).run()
+            // Two processes creating the table at once can make PostgreSQL's `IF NOT EXISTS` fail on its catalog's
+            // unique index; the table then exists, which is all this needs.
+            do {
+                try await createPostgresTable()
+            } catch {
+                let exists = try await database.sql.raw("SELECT to_regclass('raw_usage_data') IS NOT NULL AS found")
+                    .first()?.decode(column: "found", as: Bool.self)
+                if exists != true { throw error }
+            }
         }
+    }
+
+    private func createPostgresTable() async throws {
+        try await database.sql.raw(
+            """
+            CREATE TABLE IF NOT EXISTS raw_usage_data (
+                id BIGSERIAL PRIMARY KEY,
+                recorded_at TIMESTAMPTZ NOT NULL UNIQUE,
+                payload TEXT NOT NULL,
+                created_at TIMESTAMPTZ NOT NULL,
+                sent_at TIMESTAMPTZ,
+                usage_data_id BIGINT
+            )
+            """
+        ).run()
     }
 
     /// Stores a ping unless one with the same `recorded_at` exists; returns whether a row was added.
@@ -61,6 +73,23 @@ public struct RawUsageDataStore: Sendable {
         let rows = try await database.sql.raw(
             """
             INSERT INTO raw_usage_data (recorded_at, payload, created_at) VALUES (\(time(recordedAt)), \(bind: payload), \(time(createdAt)))
+            ON CONFLICT (recorded_at) DO NOTHING RETURNING id
+            """
+        ).all()
+        return !rows.isEmpty
+    }
+
+    /// Stores a ping unless any ping was stored at or after `since` (the week's ping already exists); returns whether
+    /// a row was added. The check and the insert are one statement, so two workers can't both pass the check.
+    @discardableResult
+    public func insert(
+        recordedAt: Date, payload: String, unlessStoredSince since: Date, createdAt: Date = Date()
+    ) async throws -> Bool {
+        let rows = try await database.sql.raw(
+            """
+            INSERT INTO raw_usage_data (recorded_at, payload, created_at)
+            SELECT \(time(recordedAt)), \(bind: payload), \(time(createdAt))
+            WHERE NOT EXISTS (SELECT 1 FROM raw_usage_data WHERE recorded_at >= \(time(since)))
             ON CONFLICT (recorded_at) DO NOTHING RETURNING id
             """
         ).all()

@@ -164,40 +164,57 @@ public final class ServicePingWorker: Service {
         do {
             let acquired = try await builder.pool.send(
                 RedisCommand("SET", keys: [key], arguments: [token, "NX", "EX", configuration.lockSeconds]))
-            guard acquired == .status("OK") else { return .lockedByAnotherWorker }
+            switch acquired {
+            case .status("OK"): break
+            case .null: return .lockedByAnotherWorker
+            default: return .failed("Redis lock: the server answered \(acquired)")
+            }
         } catch {
             return .failed("Redis lock: \(error)")
         }
+        // The build and the lease's renewal run side by side; whichever ends first decides (a lost lease stops the
+        // build, which then stores nothing).
         let outcome = await withTaskGroup(of: Outcome?.self) { group in
-            group.addTask {
-                await self.renewLease(key, token: token)
-                return nil
-            }
+            group.addTask { await self.renewLease(key, token: token) }
             group.addTask { await self.buildStoreAndSubmit() }
-            var outcome: Outcome = .failed("stopped")
-            for await result in group {
+            var decided: Outcome?
+            for await result in group where decided == nil {
                 if let result {
-                    outcome = result
+                    decided = result
                     group.cancelAll()
                 }
             }
-            return outcome
+            return decided ?? .failed("stopped")
         }
         _ = try? await builder.pool.send(Self.release(key, token: token))
         return outcome
     }
 
-    /// Extends the lease every third of its lifetime while this worker owns it, until cancelled.
-    private func renewLease(_ key: String, token: String) async {
+    /// Extends the lease every third of its lifetime while this worker owns it. Returns `nil` when cancelled (the
+    /// build ended), or a failure once the lease is lost: another worker owns it, or renewals failed for a whole
+    /// lifetime, so it has expired.
+    private func renewLease(_ key: String, token: String) async -> Outcome? {
         let interval = Duration.milliseconds(max(100, configuration.lockSeconds * 1_000 / 3))
+        var lastRenewed = ContinuousClock.now
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: interval)
             } catch {
-                return
+                return nil
             }
-            _ = try? await builder.pool.send(Self.renew(key, token: token, seconds: configuration.lockSeconds))
+            switch try? await builder.pool.send(Self.renew(key, token: token, seconds: configuration.lockSeconds)) {
+            case .integer(1)?:
+                lastRenewed = .now
+            case .integer(0)?:
+                return .failed("lost the service ping lease to another worker; nothing stored")
+            default:
+                if ContinuousClock.now - lastRenewed >= .seconds(configuration.lockSeconds) {
+                    return .failed(
+                        "could not renew the service ping lease for \(configuration.lockSeconds) s; nothing stored")
+                }
+            }
         }
+        return nil
     }
 
     /// The body of a run, under the lock.
@@ -241,9 +258,11 @@ public final class ServicePingWorker: Service {
         while true {
             do {
                 let existing = try await withStore { store -> Date? in
-                    if let existing = try await store.newest(since: since) { return existing.recordedAt }
-                    _ = try await store.insert(recordedAt: report.recordedAt, payload: payload)
-                    return nil
+                    if try await store.insert(recordedAt: report.recordedAt, payload: payload, unlessStoredSince: since)
+                    {
+                        return nil
+                    }
+                    return try await store.newest(since: since)?.recordedAt ?? report.recordedAt
                 }
                 if let existing { return .alreadyStored(recordedAt: existing) }
                 if attempt > 1 {
@@ -268,7 +287,8 @@ public final class ServicePingWorker: Service {
 
     /// Sends every stored ping the collector hasn't accepted yet, oldest first; stops at the first failure.
     public func submitPending(metadata: [Date: String] = [:]) async -> Outcome {
-        guard configuration.submissionEnabled, let collector = configuration.collectorURL else {
+        guard configuration.submissionEnabled else { return .alreadyStored(recordedAt: clock.now()) }
+        guard let collector = configuration.collectorURL else {
             return .failed("submission is enabled without a collector URL")
         }
         let client = ServicePingSubmitter.makeClient()

@@ -111,7 +111,10 @@ struct ServeCommand: AsyncParsableCommand {
                 eventTokens: Self.list(tokens, environment: "TALLY_API_TOKENS"),
                 adminTokens: Self.list(adminTokens, environment: "TALLY_ADMIN_TOKENS")),
             api: .init(maximumBodyBytes: maxBodyBytes))
-        let records = resolvedEventRecordsURL.map { "event records to \($0)" } ?? "event records off"
+        let records =
+            resolvedEventRecordsURL.map {
+                "event records to \(SnowplowEmitter.Configuration(collectorURL: $0).redactedEndpoint)"
+            } ?? "event records off"
         let mode = development ? "development" : "production"
         let app = buildTallyServer(configuration, dependencies: dependencies, logger: logger) { [host] port in
             StandardError.print(
