@@ -162,8 +162,7 @@ public final class RedisConnectionPool: Sendable {
                     continuation.resume(
                         throwing: RedisError(code: .poolClosed, message: "the connection pool is closed"))
                 case .wait(let id):
-                    let (seconds, attoseconds) = configuration.waitTimeout.components
-                    let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+                    let nanoseconds = Int(configuration.waitTimeout.inNanoseconds)
                     DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [weak self] in
                         self?.expireWaiter(id)
                     }

@@ -1,3 +1,4 @@
+import Hiredis
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -73,12 +74,11 @@ public func buildTallyServer(
     _ configuration: TallyServerConfiguration, dependencies: TallyServerDependencies,
     logger: Logger = Logger(label: "tally.server"), onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let idle = configuration.idleTimeout.components
     return Application(
         router: buildTallyRouter(configuration, dependencies: dependencies, logger: logger),
         server: .http1(
             configuration: .init(
-                idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
+                idleTimeout: .nanoseconds(configuration.idleTimeout.inNanoseconds))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tally"),
         services: dependencies.services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

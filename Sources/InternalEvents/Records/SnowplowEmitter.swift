@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Hiredis
 import Logging
 import Metrics
 import NIOConcurrencyHelpers
@@ -136,7 +137,7 @@ public final class SnowplowEmitter: EventSink, Service {
     /// Sends batches until graceful shutdown, then sends what is left.
     public func run() async throws {
         var clientConfiguration = HTTPClient.Configuration()
-        let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.inSeconds * 1e9))
+        let timeout = TimeAmount.nanoseconds(configuration.requestTimeout.inNanoseconds)
         clientConfiguration.timeout = .init(connect: timeout, read: timeout)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         await withGracefulShutdownHandler {
@@ -274,7 +275,7 @@ public final class SnowplowEmitter: EventSink, Service {
         request.body = .bytes(ByteBuffer(string: body))
         do {
             let response = try await client.execute(
-                request, timeout: .nanoseconds(Int64(max(0, timeout.inSeconds) * 1e9)))
+                request, timeout: .nanoseconds(max(0, timeout.inNanoseconds)))
             _ = try? await response.body.collect(upTo: 1 << 16)
             let code = Int(response.status.code)
             if (200..<300).contains(code) { return .sent }

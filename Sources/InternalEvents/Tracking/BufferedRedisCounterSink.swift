@@ -169,8 +169,7 @@ public final class BufferedRedisCounterSink: EventSink, Service {
     // MARK: The flush thread's side
 
     fileprivate func waitForWork() -> Bool {
-        let (seconds, attoseconds) = configuration.flushInterval.components
-        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        let nanoseconds = Int(configuration.flushInterval.inNanoseconds)
         _ = wakeup.wait(timeout: .now() + .nanoseconds(nanoseconds))
         return state.withLockedValue { !$0.stopped }
     }
@@ -190,9 +189,8 @@ public final class BufferedRedisCounterSink: EventSink, Service {
 
     /// Waits `delay` after a failed flush; wakes early only to stop or for an explicit `flush()`.
     fileprivate func pauseAfterFailure(_ delay: Duration) {
-        let (seconds, attoseconds) = delay.components
         let deadline =
-            DispatchTime.now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+            DispatchTime.now() + .nanoseconds(Int(delay.inNanoseconds))
         while DispatchTime.now() < deadline {
             _ = wakeup.wait(timeout: deadline)
             if state.withLockedValue({ $0.stopping || !$0.waiters.isEmpty }) { return }

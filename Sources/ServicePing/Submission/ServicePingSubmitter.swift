@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Hiredis
 import Logging
 import NIOCore
 import NIOFoundationCompat

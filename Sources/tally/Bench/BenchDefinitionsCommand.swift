@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Hiredis
 import InternalEvents
 import Yams
 

@@ -115,7 +115,7 @@ struct RedisCheck {
     }
 
     static func format(_ duration: Duration) -> String {
-        let microseconds = Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
+        let microseconds = duration.inSeconds * 1e6
         return microseconds < 1000 ? "\(Int(microseconds)) µs" : "\(Int(microseconds / 1000)) ms"
     }
 }
