@@ -32,6 +32,12 @@ public struct CounterKeyScheme: Sendable, Hashable {
         return "{\(Self.slot(of: rule))}_\(path)"
     }
 
+    /// The weekly HyperLogLog of a legacy (pre-internal-events) unique event, `{hll_counters}_<event>-<week>`, the
+    /// event name passed through the path aliases: what `RedisHLLMetric` reads and `increment_unique_users` writes.
+    public func legacyUniqueKey(event: String, weekSuffix: String) -> String {
+        "\(prefix){hll_counters}_\(aliases.rulePaths[event] ?? event)-\(weekSuffix)"
+    }
+
     /// The full key a rule writes (and a metric reads) for `week`; `week` is ignored for all-time rules.
     public func key(for rule: EventSelectionRule, week: ISOWeek) -> String {
         key(base: baseKey(for: rule), rule: rule, weekSuffix: week.description)

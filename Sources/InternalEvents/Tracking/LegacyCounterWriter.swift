@@ -13,8 +13,8 @@ import Hiredis
 public struct LegacyCounterWriter: Sendable {
     /// Counter name (`<prefix>_<event>`) → key without the scheme's prefix.
     public let counterKeys: [String: String]
-    /// Legacy unique events → the path part of their weekly keys (after `hll_redis_key_overrides.yml`).
-    public let uniqueEventPaths: [String: String]
+    /// Legacy unique events that `redis_hll` metrics declare.
+    public let uniqueEvents: Set<String>
     public let scheme: CounterKeyScheme
     public let pool: RedisConnectionPool
     public let clock: any WallClock
@@ -24,19 +24,19 @@ public struct LegacyCounterWriter: Sendable {
         clock: any WallClock = SystemWallClock()
     ) {
         var counters: [String: String] = [:]
-        var uniques: [String: String] = [:]
+        var uniques: Set<String> = []
         for metric in catalog.metrics {
             switch metric.dataSource {
             case .redis:
                 if let name = metric.legacyCounterName, let key = metric.legacyCounterKey { counters[name] = key }
             case .redisHLL:
-                for event in metric.optionEvents { uniques[event] = scheme.aliases.rulePaths[event] ?? event }
+                uniques.formUnion(metric.optionEvents)
             default:
                 continue
             }
         }
         counterKeys = counters
-        uniqueEventPaths = uniques
+        uniqueEvents = uniques
         self.scheme = scheme
         self.pool = pool
         self.clock = clock
@@ -46,7 +46,7 @@ public struct LegacyCounterWriter: Sendable {
     /// - Throws: `.unknownEvent` when no `redis` metric declares `name`; `.sinkFailed` when Redis failed.
     public func increment(_ name: String) async throws(TrackingError) {
         guard let key = counterKeys[name] else {
-            throw TrackingError(code: .unknownEvent, event: name, message: "Unknown event: \(name)")
+            throw TrackingError(code: .unknownEvent, event: name, message: "Unknown event: \(name)", field: "event")
         }
         try await write(.increment(key: scheme.prefix + key, by: 1, weekly: false), event: name)
     }
@@ -54,11 +54,10 @@ public struct LegacyCounterWriter: Sendable {
     /// Adds `user` to this week's HyperLogLog of a declared legacy unique event.
     /// - Throws: `.unknownEvent` when no `redis_hll` metric lists `name`; `.sinkFailed` when Redis failed.
     public func addUniqueUser(_ name: String, user: UserID) async throws(TrackingError) {
-        guard let path = uniqueEventPaths[name] else {
-            throw TrackingError(code: .unknownEvent, event: name, message: "Unknown event: \(name)")
+        guard uniqueEvents.contains(name) else {
+            throw TrackingError(code: .unknownEvent, event: name, message: "Unknown event: \(name)", field: "event")
         }
-        let week = ISOWeek(containing: clock.now())
-        let key = "\(scheme.prefix){hll_counters}_\(path)-\(week)"
+        let key = scheme.legacyUniqueKey(event: name, weekSuffix: ISOWeek(containing: clock.now()).description)
         try await write(.addUnique(key: key, members: [user.description]), event: name)
     }
 

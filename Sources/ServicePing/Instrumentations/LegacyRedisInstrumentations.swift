@@ -13,8 +13,7 @@ enum LegacyRedisInstrumentations {
         }
         let weeks = context.week.completeWeeks(for: metric.timeFrame)
         let keys = events.flatMap { event in
-            let path = context.scheme.aliases.rulePaths[event] ?? event
-            return weeks.map { "\(context.scheme.prefix){hll_counters}_\(path)-\($0)" }
+            weeks.map { context.scheme.legacyUniqueKey(event: event, weekSuffix: $0.description) }
         }
         return .redis(RedisCounterReads.unique(keys))
     }
