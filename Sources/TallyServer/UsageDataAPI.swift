@@ -201,7 +201,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
                     properties: event.additionalProperties)
             } catch {
                 let prefix = batch ? "events[\(index)]." : ""
-                throw APIError(.unprocessableContent, error.message, field: prefix + Self.field(of: error))
+                throw APIError(.unprocessableContent, error.message, field: prefix + (error.field ?? "event"))
             }
         }
     }
@@ -222,18 +222,8 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
     private func handleLegacy(_ error: TrackingError) throws(APIError) {
         logger.warning("Redis tracking event failed", metadata: ["event": "\(error.event)", "error": "\(error)"])
         guard tracker.mode == .strict else { return }
-        if error.code == .unknownEvent { throw APIError(.unprocessableContent, error.message, field: "event") }
+        if error.code == .unknownEvent { throw APIError(.unprocessableContent, error.message, field: error.field) }
         throw APIError(.serviceUnavailable, "counter store unavailable: \(error.message)")
-    }
-
-    private static func field(of error: TrackingError) -> String {
-        switch error.code {
-        case .unknownEvent: "event"
-        case .invalidProperty, .undeclaredProperty: "additional_properties"
-        case .invalidIdentifier:
-            ["user", "project", "namespace"].first { error.message.hasPrefix($0) }.map { "\($0)_id" } ?? "event"
-        default: "event"
-        }
     }
 
     /// Whether the browser asked not to be tracked (`DNT: 1` or Global Privacy Control `Sec-GPC: 1`).

@@ -5,7 +5,7 @@ extension Tracker {
         properties: [String: PropertyValue]
     ) throws(TrackingError) -> TrackedEvent {
         guard let definition = catalog.events[event] else {
-            throw TrackingError(code: .unknownEvent, event: event, message: "Unknown event: \(event)")
+            throw TrackingError(code: .unknownEvent, event: event, message: "Unknown event: \(event)", field: "event")
         }
         if let user { try check(.user, user.rawValue, of: definition) }
         if let project { try check(.project, project.rawValue, of: definition) }
@@ -16,18 +16,21 @@ extension Tracker {
             case "label", "property":
                 guard case .string = value else {
                     throw TrackingError(
-                        code: .invalidProperty, event: event, message: "\(name) must be a string, got \(value)")
+                        code: .invalidProperty, event: event, message: "\(name) must be a string, got \(value)",
+                        field: "additional_properties")
                 }
             case "value":
                 guard value.isNumber else {
                     throw TrackingError(
-                        code: .invalidProperty, event: event, message: "value must be a number, got \"\(value)\"")
+                        code: .invalidProperty, event: event, message: "value must be a number, got \"\(value)\"",
+                        field: "additional_properties")
                 }
             default:
                 guard definition.declares(name) else {
                     throw TrackingError(
                         code: .undeclaredProperty, event: event,
-                        message: "custom property \(name) is not declared in \(definition.source.file)")
+                        message: "custom property \(name) is not declared in \(definition.source.file)",
+                        field: "additional_properties")
                 }
             }
             // Undeclared base properties are ignored, as GitLab does: they never reach counters or filters.
@@ -47,12 +50,13 @@ extension Tracker {
             let declared = definition.identifiers.map(\.rawValue).joined(separator: ", ")
             throw TrackingError(
                 code: .invalidIdentifier, event: definition.action,
-                message: "\(identifier.rawValue) is not an identifier of \(definition.action) (declared: \(declared))")
+                message: "\(identifier.rawValue) is not an identifier of \(definition.action) (declared: \(declared))",
+                field: "\(identifier.rawValue)_id")
         }
         if value <= 0 {
             throw TrackingError(
                 code: .invalidIdentifier, event: definition.action,
-                message: "\(identifier.rawValue) id must be positive, got \(value)")
+                message: "\(identifier.rawValue) id must be positive, got \(value)", field: "\(identifier.rawValue)_id")
         }
     }
 }

@@ -18,11 +18,14 @@ public struct TrackingError: Error, Sendable, Hashable, CustomStringConvertible 
     public var code: Code
     public var event: String
     public var message: String
+    /// The input at fault, as an HTTP caller names it (`event`, `project_id`, `additional_properties`), when known.
+    public var field: String?
 
-    public init(code: Code, event: String, message: String) {
+    public init(code: Code, event: String, message: String, field: String? = nil) {
         self.code = code
         self.event = event
         self.message = message
+        self.field = field
     }
 
     public var description: String { "\(event): \(message)" }
