@@ -56,3 +56,23 @@ extension TestEnvironment {
         return try await condition()
     }
 }
+
+extension TestEnvironment {
+    /// Runs a command found on `PATH` (`["psql", …]`, `["python3", "-c", …]`) to its end; returns its exit status
+    /// and what it printed on standard output and standard error together.
+    @discardableResult
+    public static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Read to the end before waiting, so a child that prints a lot never blocks on a full pipe.
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+}

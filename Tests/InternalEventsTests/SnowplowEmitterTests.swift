@@ -215,14 +215,8 @@ struct SnowplowEmitterTests {
                                           value=3, context=context))
             emitter.flush()
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, String(collector.port)]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let python = try TestEnvironment.run(["python3", "-c", script, String(collector.port)])
+        #expect(python.status == 0, "\(python.output)")
         #expect(await TestEnvironment.waitUntil { collector.requests.count == 2 })
         let requests = collector.requests
         #expect(requests[0].path == requests[1].path)
@@ -239,14 +233,7 @@ struct SnowplowEmitterTests {
     }
 
     static var pythonTrackerInstalled: Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import snowplow_tracker"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
+        (try? TestEnvironment.run(["python3", "-c", "import snowplow_tracker"]))?.status == 0
     }
 
     /// The single event of a `payload_data` envelope, checked to be one.

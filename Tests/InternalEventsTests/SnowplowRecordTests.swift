@@ -84,15 +84,7 @@ struct SnowplowRecordTests {
                 jsonschema.validate(contexts["data"], load("/com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0"))
             print("valid")
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, schemas.path, envelopePath]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let output = try TestEnvironment.run(["python3", "-c", script, schemas.path, envelopePath]).output
         #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "valid", "\(output)")
     }
 

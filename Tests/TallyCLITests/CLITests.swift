@@ -331,18 +331,11 @@ struct WorkerCLITests {
     }
 
     func countRows(_ path: String) throws -> Int {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
+        let output = try TestEnvironment.run([
             "python3", "-c",
             "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from raw_usage_data').fetchone()[0])",
             path,
-        ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        ]).output
         return Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 }
@@ -362,16 +355,12 @@ struct DatabaseMetricCLITests {
                 .replacingOccurrences(of: "events:\n- name: test_event\n", with: "")
                 + "options:\n  table: notes\n  conditions:\n    state: active\n")
         let database = folder.url.appendingPathComponent("app.sqlite").path
-        let create = Process()
-        create.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        create.arguments = [
+        let create = try TestEnvironment.run([
             "python3", "-c",
             "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table notes (id integer primary key, state text, created_at text)'); c.executemany('insert into notes (state) values (?)', [('active',),('active',),('blocked',),('active',)]); c.commit()",
             database,
-        ]
-        try create.run()
-        create.waitUntilExit()
-        #expect(create.terminationStatus == 0)
+        ])
+        #expect(create.status == 0)
         let output = try TallyBinary.run(
             ["metric", "counts.active_notes"],
             environment: [
@@ -565,17 +554,8 @@ struct WorkerSignalTests {
     }
 
     func psqlOutput(_ server: PostgresServer, _ sql: String, database: String? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
+        try TestEnvironment.run([
             "psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", database ?? server.url, "-c", sql,
-        ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return output.trimmingCharacters(in: .whitespacesAndNewlines)
+        ]).output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -16,6 +16,20 @@ struct RedisBenchmarkTool {
         executable = found
     }
 
+    /// Runs a benchmark tool to its end; returns its exit status and its standard output and error together.
+    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
     /// The full path of an executable on `PATH`, or `nil`.
     static func find(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
@@ -39,18 +53,10 @@ struct RedisBenchmarkTool {
 
     /// Runs `redis-benchmark … --csv` and returns the requests per second of its first result row.
     func requestsPerSecond(_ configuration: RedisConfiguration, arguments: [String]) throws -> Double {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = Self.connectionArguments(configuration) + arguments + ["--csv"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = Pipe()
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "redis-benchmark exited with \(process.terminationStatus): \(text.prefix(200))")
+        let (status, text) = try Self.run(
+            executable, Self.connectionArguments(configuration) + arguments + ["--csv"])
+        guard status == 0 else {
+            throw Failure(description: "redis-benchmark exited with \(status): \(text.prefix(200))")
         }
         // CSV: a header line `"test","rps",…`, then `"INCR","123456.78",…`.
         for line in text.split(separator: "\n") where !line.hasPrefix("\"test\"") {

@@ -36,19 +36,10 @@ struct WrkResult {
             end
             """.utf8
         ).write(to: script)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: wrk)
-        process.arguments = [
-            "-t", String(threads), "-c", String(connections), "-d", "\(duration)s", "-s", script.path, url,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "wrk exited with \(process.terminationStatus): \(text.prefix(300))")
+        let (status, text) = try RedisBenchmarkTool.run(
+            wrk, ["-t", String(threads), "-c", String(connections), "-d", "\(duration)s", "-s", script.path, url])
+        guard status == 0 else {
+            throw Failure(description: "wrk exited with \(status): \(text.prefix(300))")
         }
         guard
             let summary = text.firstMatch(of: /TALLY requests=(\d+) errors=(\d+) p50us=(\d+) p99us=(\d+)/),
