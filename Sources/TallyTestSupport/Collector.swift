@@ -1,4 +1,5 @@
 import Foundation
+import Hiredis
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
@@ -89,7 +90,7 @@ public final class Collector: Sendable {
     private var logURL: URL { directory.appendingPathComponent("requests.jsonl") }
 
     private func launch(python: String, mode: Mode, failingFirst: Int, delay: Duration) throws -> Bool {
-        let delaySeconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+        let delaySeconds = delay.inSeconds
         let child = Process()
         child.executableURL = URL(fileURLWithPath: python)
         child.arguments = [
