@@ -298,11 +298,12 @@ private final class Flusher: @unchecked Sendable {
                 let writes = aggregate.writes(planner: sink.planner)
                 let size = sink.configuration.writesPerTransaction
                 for start in stride(from: 0, to: writes.count, by: size) {
-                    let slice = Array(writes[start..<min(start + size, writes.count)])
+                    let end = min(start + size, writes.count)
+                    // The chunks share the bytes the buffer's bound already counted for the aggregate, so turning
+                    // the aggregate into chunks never moves the total past the bound.
+                    let bytes = aggregate.bytes * end / writes.count - aggregate.bytes * start / writes.count
                     pending.append(
-                        Chunk(
-                            writes: slice, bytes: CounterAggregate.estimatedBytes(of: slice), marker: newMarker(),
-                            oldest: oldest))
+                        Chunk(writes: Array(writes[start..<end]), bytes: bytes, marker: newMarker(), oldest: oldest))
                 }
             }
             _ = sendPending(flushed: &flushed, failures: &failures)

@@ -89,15 +89,4 @@ struct CounterAggregate: Sendable {
         for (slot, members) in textMembers { writes.append(.addUnique(key: key(slot), members: members.sorted())) }
         return writes
     }
-
-    /// Bytes a list of writes holds while waiting for a retry.
-    static func estimatedBytes(of writes: [CounterWrite]) -> Int {
-        writes.reduce(0) { total, write in
-            switch write {
-            case .increment(let key, _, _), .incrementFloat(let key, _, _): total + key.utf8.count + bytesPerCounter
-            case .addUnique(let key, let members):
-                total + key.utf8.count + bytesPerCounter + members.reduce(0) { $0 + $1.utf8.count + 32 }
-            }
-        }
-    }
 }
