@@ -537,7 +537,7 @@ struct WorkerSignalTests {
             kill(second.processIdentifier, SIGKILL)
             second.waitUntilExit()
         }
-        let stored = await TestEnvironment.waitUntil(limit: .seconds(60)) {
+        let stored = await TestEnvironment.waitUntil {
             (try? ping.storedPings(self, postgres)) == "1"
         }
         let log = (try? String(contentsOf: secondLog, encoding: .utf8)) ?? ""
