@@ -1,5 +1,4 @@
 import Dispatch
-import NIOConcurrencyHelpers
 
 /// A bounded, thread-safe pool of `RedisConnection`s with an async API.
 ///
@@ -45,7 +44,7 @@ public final class RedisConnectionPool: Sendable {
     /// The pool limits.
     public let configuration: Configuration
 
-    private let state = NIOLockedValueBox(State())
+    private let state = LockedValueBox(State())
 
     private struct State {
         var idle: [PooledConnection] = []
