@@ -23,10 +23,46 @@ extension RedisCommand {
         RedisCommand("MGET", keys: keys)
     }
 
-    /// `SET key value`.
-    public static func set(_ key: some RedisArgumentConvertible, _ value: some RedisArgumentConvertible) -> RedisCommand
-    {
-        RedisCommand("SET", keys: [key], arguments: [value])
+    /// `SET key value [NX | XX] [EX seconds | PX milliseconds | KEEPTTL]`.
+    ///
+    /// With a `condition` the reply is `OK` when the key was set and nil when the condition kept it from being set;
+    /// without one it is always `OK`. Without an `expiration` the key loses any TTL it had.
+    public static func set(
+        _ key: some RedisArgumentConvertible, _ value: some RedisArgumentConvertible,
+        condition: SetCondition? = nil, expiration: Expiration? = nil
+    ) -> RedisCommand {
+        var options: [any RedisArgumentConvertible] = [value]
+        if let condition { options.append(condition.rawValue) }
+        switch expiration {
+        case .seconds(let seconds): options += ["EX", seconds]
+        case .milliseconds(let milliseconds): options += ["PX", milliseconds]
+        case .keepTTL: options.append("KEEPTTL")
+        case nil: break
+        }
+        return RedisCommand("SET", keys: [key], arguments: options)
+    }
+
+    /// When `SET` may write the key.
+    public enum SetCondition: String, Sendable, Hashable {
+        /// `NX`: only if the key does not exist (a lock, a value created once).
+        case ifNotExists = "NX"
+        /// `XX`: only if the key exists.
+        case ifExists = "XX"
+    }
+
+    /// The TTL `SET` gives the key.
+    public enum Expiration: Sendable, Hashable {
+        /// `EX seconds`; Redis refuses zero or less (`ERR invalid expire time`).
+        case seconds(Int)
+        /// `PX milliseconds`; Redis refuses zero or less.
+        case milliseconds(Int)
+        /// `KEEPTTL`: keep the TTL the key already has (Redis 6).
+        case keepTTL
+    }
+
+    /// `GETDEL key`: the value (or nil), and the key deleted (Redis 6.2).
+    public static func getdel(_ key: some RedisArgumentConvertible) -> RedisCommand {
+        RedisCommand("GETDEL", keys: [key])
     }
 
     /// `DEL key…`.
@@ -54,19 +90,47 @@ extension RedisCommand {
         RedisCommand("INCRBYFLOAT", keys: [key], arguments: [increment])
     }
 
-    /// `EXPIRE key seconds`.
-    public static func expire(_ key: some RedisArgumentConvertible, seconds: Int) -> RedisCommand {
-        RedisCommand("EXPIRE", keys: [key], arguments: [seconds])
+    /// `EXPIRE key seconds [NX | XX | GT | LT]`: 1 when the TTL was set, 0 when the key is missing or the
+    /// condition kept it from being set.
+    public static func expire(
+        _ key: some RedisArgumentConvertible, seconds: Int, condition: ExpireCondition? = nil
+    ) -> RedisCommand {
+        RedisCommand("EXPIRE", keys: [key], arguments: condition.map { [seconds, $0.rawValue] } ?? [seconds])
     }
 
     /// `EXPIRE key seconds NX`: sets a TTL only where the key has none (Redis 7).
     public static func expireIfUnset(_ key: some RedisArgumentConvertible, seconds: Int) -> RedisCommand {
-        RedisCommand("EXPIRE", keys: [key], arguments: [seconds, "NX"])
+        expire(key, seconds: seconds, condition: .ifNoTTL)
     }
 
-    /// `TTL key`.
+    /// `PEXPIRE key milliseconds [NX | XX | GT | LT]`; replies as `expire`.
+    public static func pexpire(
+        _ key: some RedisArgumentConvertible, milliseconds: Int, condition: ExpireCondition? = nil
+    ) -> RedisCommand {
+        RedisCommand(
+            "PEXPIRE", keys: [key], arguments: condition.map { [milliseconds, $0.rawValue] } ?? [milliseconds])
+    }
+
+    /// When `EXPIRE` and `PEXPIRE` may change the TTL (Redis 7).
+    public enum ExpireCondition: String, Sendable, Hashable {
+        /// `NX`: only if the key has no TTL.
+        case ifNoTTL = "NX"
+        /// `XX`: only if the key has a TTL.
+        case ifHasTTL = "XX"
+        /// `GT`: only if the new TTL is longer than the current one (no TTL counts as infinite).
+        case ifLonger = "GT"
+        /// `LT`: only if the new TTL is shorter than the current one (no TTL counts as infinite).
+        case ifShorter = "LT"
+    }
+
+    /// `TTL key`: seconds left, -1 without a TTL, -2 for a missing key.
     public static func ttl(_ key: some RedisArgumentConvertible) -> RedisCommand {
         RedisCommand("TTL", keys: [key])
+    }
+
+    /// `PTTL key`: milliseconds left, -1 without a TTL, -2 for a missing key.
+    public static func pttl(_ key: some RedisArgumentConvertible) -> RedisCommand {
+        RedisCommand("PTTL", keys: [key])
     }
 
     /// `PFADD key member…`.
