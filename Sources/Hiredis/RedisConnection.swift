@@ -32,7 +32,7 @@ public final class RedisConnection {
 
     /// Connects, then sends `AUTH` and `SELECT` as configured.
     /// - Throws: `RedisError` `.connectionRefused`, `.timeout`, `.io` when the server can't be reached;
-    ///   `.serverError` when `AUTH` or `SELECT` is refused.
+    ///   `.authenticationFailed` when `AUTH` is refused, `.serverError` (or another server code) when `SELECT` is.
     public init(configuration: RedisConfiguration) throws(RedisError) {
         self.configuration = configuration
         let connectTimeout = Self.makeTimeval(configuration.connectTimeout)
@@ -97,8 +97,10 @@ public final class RedisConnection {
     }
 
     /// Runs the commands atomically in `MULTI` … `EXEC`, in one round trip, and returns `EXEC`'s replies.
-    /// - Throws: `.serverError` if the server refused to queue a command (`EXECABORT`) or aborted the transaction;
-    ///   connection errors as `pipeline(_:)`.
+    /// - Throws: when the server refused to queue a command (so `EXEC` answered `EXECABORT` and nothing ran), that
+    ///   command's classified error (`.readOnly`, `.serverOutOfMemory`, `.serverError`, …, so `isTransient` tells
+    ///   whether to retry), with `EXEC`'s line added to the message; `.execAbort` if `EXEC` refused without a
+    ///   refused command; `.serverError` when a watched key changed; connection errors as `pipeline(_:)`.
     public func transaction(_ commands: [RedisCommand]) throws(RedisError) -> [RedisReply] {
         let replies = try pipeline([.multi] + commands + [.exec])
         try replies[0].checked()
@@ -106,9 +108,11 @@ public final class RedisConnection {
         case .array(let results):
             return results
         case .error(let text):
-            let firstQueueError = replies.dropFirst().dropLast().first { if case .error = $0 { true } else { false } }
-            let detail = firstQueueError.map { " (first refused command: \($0))" } ?? ""
-            throw RedisError(code: .serverError, message: text + detail)
+            guard var refused = replies.dropFirst().dropLast().lazy.compactMap(\.serverError).first else {
+                throw RedisError(serverReply: text)
+            }
+            refused.message += " (\(text))"
+            throw refused
         case .null:
             throw RedisError(code: .serverError, message: "transaction aborted: a watched key changed")
         case let other:

@@ -12,7 +12,9 @@ extension RedisReply {
     }
 
     /// The integer of an integer reply.
-    /// - Throws: `RedisError` `.serverError` for an error reply, `.unexpectedReply` for any other type.
+    ///
+    /// This and the other accessors throw an error reply's classified error (`RedisReply.serverError`, its message
+    /// saying what was expected) and `.unexpectedReply` for a reply of any other type.
     public func int() throws(RedisError) -> Int64 {
         switch self {
         case .integer(let value): return value
@@ -69,16 +71,18 @@ extension RedisReply {
         return value
     }
 
-    /// The reply itself, or a thrown `.serverError` if the server answered with an error.
+    /// The reply itself, or, for an error reply, its classified error thrown (`.serverError`, `.wrongType`,
+    /// `.readOnly`, …; see `RedisError.init(serverReply:)`).
     @discardableResult
     public func checked() throws(RedisError) -> RedisReply {
-        if case .error(let text) = self { throw RedisError(code: .serverError, message: text) }
+        if let error = serverError { throw error }
         return self
     }
 
     private func mismatch(expected: String) -> RedisError {
-        if case .error(let text) = self {
-            return RedisError(code: .serverError, message: "\(text) (expected \(expected) reply, got error reply)")
+        if var error = serverError {
+            error.message += " (expected \(expected) reply, got error reply)"
+            return error
         }
         return RedisError(code: .unexpectedReply, message: "expected \(expected) reply, got \(typeName) reply")
     }

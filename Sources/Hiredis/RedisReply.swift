@@ -9,7 +9,7 @@ public enum RedisReply: Sendable, Hashable {
     /// `+<text>`, for example `OK` or `QUEUED`.
     case status(String)
     /// `-<text>`: the server refused this command. In a pipeline it is that command's value and does not
-    /// affect the others.
+    /// affect the others. Ask `serverError` what kind of refusal it is rather than matching the text.
     case error(String)
     /// `$<n>`: a binary-safe bulk string.
     case bulk([UInt8])

@@ -85,11 +85,11 @@ struct FailureTests {
             redisError { () throws(RedisError) in
                 try RedisConnection(configuration: RedisConfiguration(url: "redis://:wrong@127.0.0.1:\(server.port)"))
             })
-        #expect(refused.code == .serverError)
-        #expect(
-            refused.message.contains("WRONGPASS") || refused.message.contains("invalid password"), "\(refused.message)")
+        #expect(refused.code == .authenticationFailed, "\(refused)")
+        #expect(refused.serverCodeWord == "WRONGPASS")
         let anonymous = try RedisConnection(configuration: server.configuration())
-        let noAuth = try anonymous.send(.ping)
-        #expect(noAuth.isError && "\(noAuth)".contains("NOAUTH"), "\(noAuth)")
+        let noAuth = try anonymous.send(.ping).serverError
+        #expect(noAuth?.code == .authenticationFailed, "\(String(describing: noAuth))")
+        #expect(noAuth?.serverCodeWord == "NOAUTH")
     }
 }

@@ -66,7 +66,9 @@ struct PipelineTests {
             _ = try connection.transaction([.incr(key), RedisCommand("NO_SUCH_COMMAND")])
             Issue.record("EXECABORT was not reported")
         } catch {
+            // The refused command's error (ERR unknown command), with EXEC's EXECABORT line in the message.
             #expect(error.code == .serverError)
+            #expect(error.serverCodeWord == "ERR")
             #expect(error.message.contains("EXECABORT"))
             #expect(error.message.contains("unknown command"))
         }
