@@ -67,5 +67,6 @@ struct RedisCommandBuilderTests {
         #expect(evalSHA.keys == [Array("k".utf8)])
         #expect(RedisCommand.scriptLoad("return 1").description == "SCRIPT LOAD \"return 1\"")
         #expect(RedisCommand.scriptLoad("return 1").keys.isEmpty)
+        #expect(RedisScript("return 1").eval(keys: ["k"]) == .eval("return 1", keys: ["k"]))
     }
 }
