@@ -20,7 +20,11 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var database: Int
     /// Longest wait for the TCP or socket connection to be established.
     public var connectTimeout: Duration
-    /// Longest wait for a reply (and for the socket to accept a write). After a timeout the connection is dropped.
+    /// Longest time one call may take in total: a `send`, a whole `pipeline` or `transaction`, from the first write
+    /// to the last byte of the last reply, however many replies and however slowly the bytes arrive (each blocking
+    /// read or write may only wait for what is left). Past it the call throws `.timeout` and the connection is
+    /// broken (the pool drops it). Connecting is bounded by `connectTimeout`, and `AUTH` and `SELECT` after it by
+    /// this, each on its own.
     public var commandTimeout: Duration
 
     /// The default server, `redis://127.0.0.1:6379`.

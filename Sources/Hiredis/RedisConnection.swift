@@ -11,8 +11,9 @@ import CHiredis
 /// **Thread safety:** not `Sendable`. A hiredis context must be used by one thread at a time; `RedisConnectionPool`
 /// hands a connection to exactly one caller at a time, on that connection's own serial queue.
 ///
-/// **Blocking:** every call blocks the calling thread until the server answers or `commandTimeout` passes. Never
-/// call it from Swift's cooperative thread pool; use `RedisConnectionPool`'s async API there.
+/// **Blocking:** every call blocks the calling thread until the server answers or `commandTimeout` passes; the
+/// timeout bounds the whole call (every write and read of a pipeline together), not each read. Never call it from
+/// Swift's cooperative thread pool; use `RedisConnectionPool`'s async API there.
 ///
 /// **After an error** that breaks the connection (I/O, EOF, protocol, timeout) `isBroken` is true and every further
 /// call throws at once: hiredis leaves such a context unusable. Open a new connection.
@@ -30,7 +31,7 @@ public final class RedisConnection {
     /// Owned: created by `redisConnect*`, freed exactly once in `deinit` with `redisFree`.
     private let context: UnsafeMutablePointer<redisContext>
 
-    /// Connects, then sends `AUTH` and `SELECT` as configured.
+    /// Connects, then sends `AUTH` and `SELECT` as configured (each bounded by `commandTimeout`).
     /// - Throws: `RedisError` `.connectionRefused`, `.timeout`, `.io` when the server can't be reached;
     ///   `.authenticationFailed` when `AUTH` is refused, `.serverError` (or another server code) when `SELECT` is.
     public init(configuration: RedisConfiguration) throws(RedisError) {
@@ -54,9 +55,6 @@ public final class RedisConnection {
             throw error
         }
         context = opened
-        if redisSetTimeout(context, Self.makeTimeval(configuration.commandTimeout)) != REDIS_OK {
-            throw takeContextError(errno: tally_errno(), whileDoing: "setting the command timeout")
-        }
         if let password = configuration.password {
             try send(.auth(username: configuration.username, password: password)).checked()
         }
@@ -69,34 +67,42 @@ public final class RedisConnection {
         redisFree(context)
     }
 
-    /// Sends one command and waits for its reply.
+    /// Sends one command and waits for its reply, for at most `commandTimeout` in all.
     ///
     /// A server error reply (`-ERR …`) is returned as `.error`, not thrown; use `checked()` to throw it.
-    /// - Throws: `RedisError` when the connection fails; the connection is then broken.
+    /// - Throws: `RedisError` when the connection fails, `.timeout` when the reply is not complete within
+    ///   `commandTimeout`; the connection is then broken.
     public func send(_ command: RedisCommand) throws(RedisError) -> RedisReply {
         try ensureUsable()
+        let deadline = ContinuousClock.now + configuration.commandTimeout
         try append(CollectionOfOne(command))
-        return try readReply(answered: 0, of: 1)
+        try flush(commands: 1, until: deadline)
+        return try readReply(answered: 0, of: 1, until: deadline)
     }
 
-    /// Sends all commands in one write and reads their replies, in order: one round trip.
+    /// Sends all commands in one write and reads their replies, in order: one round trip, for at most
+    /// `commandTimeout` in all (not per reply).
     ///
     /// A server error in one reply is that reply's value and does not affect the others. `MULTI`/`EXEC` may appear
     /// inside; their replies (`QUEUED`, the `EXEC` array) come back like any other.
-    /// - Throws: `RedisError` when the connection fails before every reply arrived; the connection is then broken.
+    /// - Throws: `RedisError` when the connection fails before every reply arrived, `.timeout` when they are not
+    ///   all in within `commandTimeout`; the connection is then broken.
     public func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisReply] {
         try ensureUsable()
         if commands.isEmpty { return [] }
+        let deadline = ContinuousClock.now + configuration.commandTimeout
         try append(commands)
+        try flush(commands: commands.count, until: deadline)
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)
         for index in commands.indices {
-            replies.append(try readReply(answered: index, of: commands.count))
+            replies.append(try readReply(answered: index, of: commands.count, until: deadline))
         }
         return replies
     }
 
-    /// Runs the commands atomically in `MULTI` … `EXEC`, in one round trip, and returns `EXEC`'s replies.
+    /// Runs the commands atomically in `MULTI` … `EXEC`, in one round trip (at most `commandTimeout` in all), and
+    /// returns `EXEC`'s replies.
     /// - Throws: when the server refused to queue a command (so `EXEC` answered `EXECABORT` and nothing ran), that
     ///   command's classified error (`.readOnly`, `.serverOutOfMemory`, `.serverError`, …, so `isTransient` tells
     ///   whether to retry), with `EXEC`'s line added to the message; `.execAbort` if `EXEC` refused without a
@@ -157,12 +163,40 @@ public final class RedisConnection {
         }
     }
 
-    /// Reads the next reply: flushes pending writes first, then blocks until a whole reply is parsed.
-    private func readReply(answered: Int, of total: Int) throws(RedisError) -> RedisReply {
+    /// Writes hiredis' output buffer to the socket, blocking until it is all sent or `deadline` passes.
+    ///
+    /// What `redisGetReply` does before its first read, with each write's wait limited to the time left.
+    private func flush(commands count: Int, until deadline: ContinuousClock.Instant) throws(RedisError) {
+        var done: Int32 = 0
+        repeat {
+            try limitNextWait(SO_SNDTIMEO, until: deadline) { "sending \(count) command(s)" }
+            // One write(2) of what is left in the buffer.
+            if redisBufferWrite(context, &done) != REDIS_OK {
+                throw takeContextError(errno: tally_errno(), whileDoing: "sending \(count) command(s)")
+            }
+        } while done == 0
+    }
+
+    /// Reads the next reply, blocking until a whole reply is parsed or `deadline` passes.
+    ///
+    /// `redisGetReply`'s read loop, with each read's wait limited to the time left: a server that sends a reply one
+    /// byte at a time can't stretch the call past the deadline.
+    private func readReply(
+        answered: Int, of total: Int, until deadline: ContinuousClock.Instant
+    ) throws(RedisError) -> RedisReply {
+        func action() -> String { "reading a reply" + (total > 1 ? " after \(answered) of \(total) replies" : "") }
         var raw: UnsafeMutableRawPointer?
-        if redisGetReply(context, &raw) != REDIS_OK {
-            let progress = total > 1 ? " after \(answered) of \(total) replies" : ""
-            throw takeContextError(errno: tally_errno(), whileDoing: "reading a reply\(progress)")
+        while true {
+            // A whole reply may already be in hiredis' input buffer (a pipeline's replies arrive together).
+            if redisGetReplyFromReader(context, &raw) != REDIS_OK {
+                throw takeContextError(errno: tally_errno(), whileDoing: action())
+            }
+            if raw != nil { break }
+            try limitNextWait(SO_RCVTIMEO, until: deadline, action)
+            // One read(2): returns when some bytes arrived, the server closed, or the time left passed (EAGAIN).
+            if redisBufferRead(context) != REDIS_OK {
+                throw takeContextError(errno: tally_errno(), whileDoing: action())
+            }
         }
         guard let raw else {
             isBroken = true
@@ -209,6 +243,27 @@ public final class RedisConnection {
     private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> [UInt8] {
         guard let pointer, length > 0 else { return [] }
         return Array(UnsafeRawBufferPointer(start: pointer, count: length))
+    }
+
+    /// Sets the socket's send or receive timeout (`SO_SNDTIMEO` / `SO_RCVTIMEO`) to the time left before
+    /// `deadline`, so the next blocking write or read returns by then.
+    /// - Throws: `.timeout` when no time is left, `.io` when the option can't be set; the connection is then broken.
+    private func limitNextWait(
+        _ option: Int32, until deadline: ContinuousClock.Instant, _ action: () -> String
+    ) throws(RedisError) {
+        let remaining = deadline - ContinuousClock.now
+        // A socket timeout of zero means "wait forever": under a microsecond left counts as none.
+        guard remaining >= .microseconds(1) else {
+            isBroken = true
+            throw RedisError(
+                code: .timeout, message: "the command timeout of \(configuration.commandTimeout) passed (\(action()))")
+        }
+        var limit = Self.makeTimeval(remaining)
+        if setsockopt(context.pointee.fd, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size)) != 0 {
+            let text = String(cString: strerror(tally_errno()))
+            isBroken = true
+            throw RedisError(code: .io, message: "setting the socket timeout failed: \(text) (\(action()))")
+        }
     }
 
     /// Turns the context's error into a `RedisError` and marks the connection broken when hiredis does.

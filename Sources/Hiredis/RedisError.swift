@@ -49,7 +49,8 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let eof = Code(base: .eof)
         /// The bytes from the server are not valid RESP.
         public static let protocolError = Code(base: .protocolError)
-        /// Connecting, or waiting for a reply, took longer than the configured timeout.
+        /// Connecting took longer than `connectTimeout`, or a call (`send`, `pipeline`, `transaction`) took longer
+        /// than `commandTimeout` in total.
         public static let timeout = Code(base: .timeout)
         /// Nothing accepts connections at the configured address.
         public static let connectionRefused = Code(base: .connectionRefused)
