@@ -9,6 +9,10 @@ import Dispatch
 /// connection's socket shows the server closed it (a restart). They are dropped and replaced by a new connection on
 /// next use; a failed reconnect is reported to that caller and tried again by the next one.
 ///
+/// **Waiting** for a free connection is bounded by `Configuration.waitTimeout` (`.poolTimeout`) and ends at once,
+/// with `.cancelled`, when the waiting task is cancelled. Once a caller holds a connection, its commands run to
+/// their end (bounded by `commandTimeout`); cancellation doesn't interrupt blocking I/O.
+///
 /// Commands are not retried: a write whose reply was lost may or may not have happened.
 public final class RedisConnectionPool: Sendable {
     /// Pool limits.
@@ -49,11 +53,22 @@ public final class RedisConnectionPool: Sendable {
     private struct State {
         var idle: [PooledConnection] = []
         var slots = 0
-        var waiters: [(id: Int, continuation: CheckedContinuation<PooledConnection, any Error>)] = []
+        /// Callers waiting for a slot, oldest first. Whoever removes an entry (check-in, the wait timer,
+        /// cancellation, `close()`) resumes its continuation, once, after leaving the lock.
+        var waiters: [Waiter] = []
         var nextWaiterID = 0
         var closed = false
         var opened = 0
         var dropped = 0
+    }
+
+    /// A caller waiting for a slot.
+    private struct Waiter {
+        let id: Int
+        let continuation: CheckedContinuation<PooledConnection, any Error>
+        /// Expires the wait after `waitTimeout`; cancelled when the waiter is removed otherwise, so no timer
+        /// outlives its wait. It holds the pool weakly: a pending timer doesn't keep the pool alive.
+        let timer: DispatchWorkItem
     }
 
     public init(redis: RedisConfiguration, configuration: Configuration = .init()) {
@@ -64,6 +79,8 @@ public final class RedisConnectionPool: Sendable {
     /// Runs `body` with a connection of the pool, on that connection's own thread, and returns its result.
     ///
     /// `body` must not keep the connection. If it leaves the connection broken, the pool replaces it.
+    /// - Throws: `.cancelled` if the task is cancelled before it got a connection, `.poolTimeout`, `.poolClosed`,
+    ///   a connection error while (re)connecting, or what `body` throws.
     public func withConnection<Result: Sendable>(
         _ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> Result
     ) async throws(RedisError) -> Result {
@@ -101,6 +118,7 @@ public final class RedisConnectionPool: Sendable {
             return (state.waiters, state.idle)
         }
         for waiter in waiters {
+            waiter.timer.cancel()
             waiter.continuation.resume(
                 throwing: RedisError(code: .poolClosed, message: "the connection pool was closed"))
         }
@@ -124,48 +142,32 @@ public final class RedisConnectionPool: Sendable {
         case closed
     }
 
+    private static let cancelledError = RedisError(
+        code: .cancelled, message: "the task was cancelled while it waited for a pooled connection")
+
+    /// A free slot, or a wait for one that ends when a slot is checked in, the wait times out, the task is
+    /// cancelled or the pool is closed, whichever comes first.
     private func checkOut() async throws(RedisError) -> PooledConnection {
+        if Task.isCancelled { throw Self.cancelledError }
         // Fast path without a continuation: an idle slot, or room for a new one.
-        let immediate: Grant? = state.withLockedValue { state in
-            if state.closed { return .closed }
-            if let slot = state.idle.popLast() { return .slot(slot) }
-            if state.slots < configuration.maximumConnections {
-                state.slots += 1
-                return .slot(PooledConnection(pool: self, number: state.slots))
-            }
-            return nil
+        let immediate: Grant = state.withLockedValue { state in
+            if let grant = takeSlot(&state) { return grant }
+            defer { state.nextWaiterID += 1 }
+            return .wait(state.nextWaiterID)
         }
+        let id: Int
         switch immediate {
         case .slot(let slot): return slot
         case .closed: throw RedisError(code: .poolClosed, message: "the connection pool is closed")
-        default: break
+        case .wait(let waiterID): id = waiterID
         }
         do {
-            return try await withCheckedThrowingContinuation { continuation in
-                let grant: Grant = state.withLockedValue { state in
-                    if state.closed { return .closed }
-                    if let slot = state.idle.popLast() { return .slot(slot) }
-                    if state.slots < configuration.maximumConnections {
-                        state.slots += 1
-                        return .slot(PooledConnection(pool: self, number: state.slots))
-                    }
-                    let id = state.nextWaiterID
-                    state.nextWaiterID += 1
-                    state.waiters.append((id, continuation))
-                    return .wait(id)
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    wait(id: id, continuation: continuation)
                 }
-                switch grant {
-                case .slot(let slot):
-                    continuation.resume(returning: slot)
-                case .closed:
-                    continuation.resume(
-                        throwing: RedisError(code: .poolClosed, message: "the connection pool is closed"))
-                case .wait(let id):
-                    let nanoseconds = Int(configuration.waitTimeout.inNanoseconds)
-                    DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [weak self] in
-                        self?.expireWaiter(id)
-                    }
-                }
+            } onCancel: {
+                removeWaiter(id, throwing: Self.cancelledError)
             }
         } catch let error as RedisError {
             throw error
@@ -174,28 +176,75 @@ public final class RedisConnectionPool: Sendable {
         }
     }
 
-    private func expireWaiter(_ id: Int) {
-        let continuation = state.withLockedValue { state -> CheckedContinuation<PooledConnection, any Error>? in
-            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-            return state.waiters.remove(at: index).continuation
+    /// An idle slot or a new one, `.closed`, or `nil` when every slot is in use. Called with the lock held.
+    private func takeSlot(_ state: inout State) -> Grant? {
+        if state.closed { return .closed }
+        if let slot = state.idle.popLast() { return .slot(slot) }
+        if state.slots < configuration.maximumConnections {
+            state.slots += 1
+            return .slot(PooledConnection(pool: self, number: state.slots))
         }
-        continuation?.resume(
-            throwing: RedisError(
-                code: .poolTimeout,
-                message:
-                    "no connection free within \(configuration.waitTimeout) (pool of \(configuration.maximumConnections))"
-            ))
+        return nil
+    }
+
+    /// Registers waiter `id`, unless a slot came free, the pool closed or the task was cancelled meanwhile; then
+    /// resumes `continuation` at once instead.
+    private func wait(id: Int, continuation: CheckedContinuation<PooledConnection, any Error>) {
+        let timer = DispatchWorkItem { [weak self] in
+            guard let self else { return }
+            removeWaiter(id, throwing: waitTimeoutError)
+        }
+        let grant: Grant? = state.withLockedValue { state in
+            // Checked under the lock: a cancellation that came before this point set the flag before its handler
+            // ran, and that handler found no waiter to remove; one that comes after will find this entry.
+            if Task.isCancelled { return nil }
+            if let grant = takeSlot(&state) { return grant }
+            state.waiters.append(Waiter(id: id, continuation: continuation, timer: timer))
+            return .wait(id)
+        }
+        switch grant {
+        case .slot(let slot):
+            continuation.resume(returning: slot)
+        case .closed:
+            continuation.resume(throwing: RedisError(code: .poolClosed, message: "the connection pool is closed"))
+        case nil:
+            continuation.resume(throwing: Self.cancelledError)
+        case .wait:
+            let nanoseconds = Int(configuration.waitTimeout.inNanoseconds)
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds), execute: timer)
+        }
+    }
+
+    private var waitTimeoutError: RedisError {
+        RedisError(
+            code: .poolTimeout,
+            message:
+                "no connection free within \(configuration.waitTimeout) (pool of \(configuration.maximumConnections))"
+        )
+    }
+
+    /// Ends waiter `id` with `error` if it still waits (the timer or the cancellation handler); does nothing if it
+    /// was served, expired or cancelled already, so a continuation is resumed once.
+    private func removeWaiter(_ id: Int, throwing error: RedisError) {
+        let removed = state.withLockedValue { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        guard let removed else { return }
+        removed.timer.cancel()
+        removed.continuation.resume(throwing: error)
     }
 
     private func checkIn(_ slot: PooledConnection) {
-        let handOff = state.withLockedValue { state -> CheckedContinuation<PooledConnection, any Error>? in
+        let handOff = state.withLockedValue { state -> Waiter? in
             if state.closed { return nil }
-            if !state.waiters.isEmpty { return state.waiters.removeFirst().continuation }
+            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
             state.idle.append(slot)
             return nil
         }
         if let handOff {
-            handOff.resume(returning: slot)
+            handOff.timer.cancel()
+            handOff.continuation.resume(returning: slot)
         } else if state.withLockedValue({ $0.closed }) {
             slot.queue.async { slot.discard() }
         }

@@ -18,6 +18,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
             case unexpectedReply = "unexpected reply"
             case poolClosed = "pool closed"
             case poolTimeout = "pool timeout"
+            case cancelled = "cancelled"
             case invalidConfiguration = "invalid configuration"
             case outOfMemory = "out of memory"
             // The server's error replies, by the first word of the line.
@@ -60,6 +61,8 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let poolClosed = Code(base: .poolClosed)
         /// No pooled connection became free within the pool's wait limit.
         public static let poolTimeout = Code(base: .poolTimeout)
+        /// The calling task was cancelled while it waited for a pooled connection (or before it asked for one).
+        public static let cancelled = Code(base: .cancelled)
         /// A URL or setting could not be used.
         public static let invalidConfiguration = Code(base: .invalidConfiguration)
         /// hiredis (this process) could not allocate memory. The server's `-OOM` is `serverOutOfMemory`.

@@ -152,4 +152,106 @@ struct ConnectionPoolTests {
         #expect(numbers.value.allSatisfy { $0 != nil }, "\(numbers.value)")
         #expect(Set(numbers.value.compactMap { $0 }).isSubset(of: [1, 2, 3]), "one queue per pooled connection")
     }
+
+    @Test func cancellingAWaiterEndsItsWaitAtOnce() async throws {
+        // The wait limit is far away: only the cancellation can end the wait below.
+        let pool = RedisConnectionPool(
+            redis: try RedisServer.shared().configuration(),
+            configuration: .init(maximumConnections: 1, waitTimeout: .seconds(120)))
+        defer { pool.close() }
+        let holding = Locked(false)
+        let release = DispatchSemaphore(value: 0)
+        // The body blocks the connection's own queue, not the cooperative pool.
+        let holder = Task {
+            try await pool.withConnection { connection throws(RedisError) in
+                _ = try connection.send(.ping)
+                holding.withLock { $0 = true }
+                release.wait()
+            }
+        }
+        #expect(await TestEnvironment.waitUntil { holding.value }, "the first caller never got the connection")
+        let waiter = Task { await redisError { () async throws(RedisError) in try await pool.send(.ping) } }
+        #expect(await TestEnvironment.waitUntil { pool.statistics.waiting == 1 }, "the second caller never waited")
+        waiter.cancel()
+        let error = await waiter.value
+        // Checked while the first caller still holds the only connection: the waiter did not wait for it.
+        #expect(error?.code == .cancelled, "\(String(describing: error))")
+        #expect(pool.statistics.waiting == 0, "the cancelled waiter's entry is gone")
+        release.signal()
+        try await holder.value
+        #expect(try await pool.send(.ping) == .status("PONG"))
+        #expect(pool.statistics.slots == 1)
+        #expect(pool.statistics.idle == 1)
+    }
+
+    @Test func aCallerCancelledBeforehandGetsNoConnection() async throws {
+        let pool = RedisConnectionPool(
+            redis: try RedisServer.shared().configuration(), configuration: .init(maximumConnections: 1))
+        defer { pool.close() }
+        let attempt = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await redisError { () async throws(RedisError) in try await pool.send(.ping) }
+        }
+        #expect(await attempt.value?.code == .cancelled)
+        #expect(pool.statistics.slots == 0, "no connection is opened for a cancelled caller")
+        #expect(try await pool.send(.ping) == .status("PONG"))
+    }
+
+    @Test func cancellationsRacingCheckInsLeaveNoWaiterBehind() async throws {
+        // Cancellations land before, during and after registration and hand-offs; a continuation resumed twice
+        // would trap, one never resumed would hang the group.
+        let pool = RedisConnectionPool(
+            redis: try RedisServer.shared().configuration(),
+            configuration: .init(maximumConnections: 2, waitTimeout: .seconds(120)))
+        defer { pool.close() }
+        let outcomes = Locked<[String]>([])
+        await withTaskGroup(of: Void.self) { group in
+            for round in 0..<20 {
+                var tasks: [Task<Void, Never>] = []
+                for _ in 0..<10 {
+                    let task = Task {
+                        let error = await redisError { () async throws(RedisError) in try await pool.send(.ping) }
+                        outcomes.withLock { $0.append(error.map { "\($0.code)" } ?? "ok") }
+                    }
+                    tasks.append(task)
+                }
+                for (index, task) in tasks.enumerated() where (index + round) % 2 == 0 { task.cancel() }
+                for task in tasks { group.addTask { await task.value } }
+            }
+            await group.waitForAll()
+        }
+        #expect(outcomes.value.count == 200)
+        #expect(Set(outcomes.value).isSubset(of: ["ok", "cancelled"]), "\(Set(outcomes.value))")
+        #expect(pool.statistics.waiting == 0)
+        #expect(try await pool.send(.ping) == .status("PONG"))
+    }
+
+    @Test func aPendingWaitTimerDoesNotKeepThePoolAlive() async throws {
+        weak var released: RedisConnectionPool?
+        do {
+            // A waiter served long before its hour-long wait limit: its timer must neither fire later nor hold
+            // the pool.
+            let pool = RedisConnectionPool(
+                redis: try RedisServer.shared().configuration(),
+                configuration: .init(maximumConnections: 1, waitTimeout: .seconds(3_600)))
+            released = pool
+            let holding = Locked(false)
+            let release = DispatchSemaphore(value: 0)
+            let holder = Task {
+                try await pool.withConnection { connection throws(RedisError) in
+                    _ = try connection.send(.ping)
+                    holding.withLock { $0 = true }
+                    release.wait()
+                }
+            }
+            #expect(await TestEnvironment.waitUntil { holding.value })
+            let waiter = Task { try await pool.send(.ping) }
+            #expect(await TestEnvironment.waitUntil { pool.statistics.waiting == 1 })
+            release.signal()
+            try await holder.value
+            #expect(try await waiter.value == .status("PONG"))
+            pool.close()
+        }
+        #expect(await TestEnvironment.waitUntil(limit: .seconds(60)) { released == nil }, "the pool was not freed")
+    }
 }

@@ -90,7 +90,7 @@ struct ServerErrorClassificationTests {
     }
 
     @Test func clientSideErrorsAreNeitherServerErrorsNorTransient() {
-        for code in [RedisError.Code.timeout, .eof, .io, .connectionRefused, .poolTimeout, .outOfMemory] {
+        for code in [RedisError.Code.timeout, .eof, .io, .connectionRefused, .poolTimeout, .cancelled, .outOfMemory] {
             let error = RedisError(code: code, message: "x")
             #expect(!error.isServerError, "\(code)")
             #expect(!error.isTransient, "\(code)")
