@@ -12,7 +12,7 @@ public enum InstanceIdentity {
         let key = prefix + Self.key
         let candidate = UUID().uuidString.lowercased()
         let replies = try await pool.pipeline([
-            RedisCommand("SET", keys: [key], arguments: [candidate, "NX"]), .get(key),
+            .set(key, candidate, condition: .ifNotExists), .get(key),
         ])
         guard let uuid = try replies[1].checked().optionalString() else {
             throw RedisError(code: .unexpectedReply, message: "\(key) vanished right after it was set")

@@ -163,7 +163,7 @@ public final class ServicePingWorker: Service {
         let key = builder.scheme.prefix + Self.lockKey
         do {
             let acquired = try await builder.pool.send(
-                RedisCommand("SET", keys: [key], arguments: [token, "NX", "EX", configuration.lockSeconds]))
+                .set(key, token, condition: .ifNotExists, expiration: .seconds(configuration.lockSeconds)))
             switch acquired {
             case .status("OK"): break
             case .null: return .lockedByAnotherWorker
@@ -331,20 +331,13 @@ public final class ServicePingWorker: Service {
     static func renew(_ key: String, token: String, seconds: Int) -> RedisCommand {
         let script =
             "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) else return 0 end"
-        return RedisCommand(
-            arguments: [
-                Array("EVAL".utf8), Array(script.utf8), Array("1".utf8), Array(key.utf8), Array(token.utf8),
-                Array(String(seconds).utf8),
-            ],
-            keyPositions: [3])
+        return .eval(script, keys: [key], arguments: [token, seconds])
     }
 
     /// Deletes the lock only if this worker still owns it.
     static func release(_ key: String, token: String) -> RedisCommand {
         let script = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
-        return RedisCommand(
-            arguments: [Array("EVAL".utf8), Array(script.utf8), Array("1".utf8), Array(key.utf8), Array(token.utf8)],
-            keyPositions: [3])
+        return .eval(script, keys: [key], arguments: [token])
     }
 
 }
