@@ -3,8 +3,14 @@ import PackageDescription
 
 /// Tally: GitLab-style internal analytics for Swift server apps.
 ///
-/// Layering (each target may import only the ones above it in this list):
-/// `CHiredis` → `Hiredis` → `InternalEvents` → `ServicePing` → `TallyServer` → `tally`.
+/// Targets by job, each linking only what it uses (DESIGN.md §2):
+/// - `CHiredis` → `Hiredis` → `InternalEvents`: what an app that only counts links (with Yams, swift-log,
+///   swift-metrics and swift-service-lifecycle). No SwiftNIO, no HTTP, TLS or SQL stack.
+/// - `EventRecords` (Snowplow records, emitter, pseudonymizer: AsyncHTTPClient, swift-crypto).
+/// - `ServicePing` (instrumentations, payload, worker: the SQL drivers and AsyncHTTPClient).
+/// - `TallyServer` (GitLab's usage_data routes on Hummingbird; no SQL driver, no TLS).
+/// - `TallyTesting` (a recording tracker and Swift Testing helpers for app authors).
+/// - `tally`, the command line, links everything.
 /// `TallyTestSupport` starts real servers for the test suites and is never linked into products.
 let package = Package(
     name: "Tally",
@@ -12,8 +18,10 @@ let package = Package(
     products: [
         .library(name: "Hiredis", targets: ["Hiredis"]),
         .library(name: "InternalEvents", targets: ["InternalEvents"]),
+        .library(name: "EventRecords", targets: ["EventRecords"]),
         .library(name: "ServicePing", targets: ["ServicePing"]),
         .library(name: "TallyServer", targets: ["TallyServer"]),
+        .library(name: "TallyTesting", targets: ["TallyTesting"]),
         .executable(name: "tally", targets: ["tally"]),
     ],
     dependencies: [
@@ -29,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -36,10 +45,7 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]
         ),
-        .target(
-            name: "Hiredis",
-            dependencies: ["CHiredis", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
-        ),
+        .target(name: "Hiredis", dependencies: ["CHiredis"]),
         .target(
             name: "InternalEvents",
             dependencies: [
@@ -48,11 +54,20 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "EventRecords",
+            dependencies: [
+                "Hiredis",
+                "InternalEvents",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .target(
@@ -76,12 +91,17 @@ let package = Package(
             dependencies: [
                 "Hiredis",
                 "InternalEvents",
-                "ServicePing",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        .target(
+            name: "TallyTesting",
+            dependencies: ["InternalEvents"]
         ),
         .executableTarget(
             name: "tally",
@@ -89,8 +109,10 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 "Hiredis",
                 "InternalEvents",
+                "EventRecords",
                 "ServicePing",
                 "TallyServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,8 +121,9 @@ let package = Package(
         .target(
             name: "TallyTestSupport",
             dependencies: [
-                "Hiredis", .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "Hiredis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(
@@ -110,22 +133,33 @@ let package = Package(
         .testTarget(
             name: "InternalEventsTests",
             dependencies: [
-                "InternalEvents", "TallyTestSupport",
+                "InternalEvents", "Hiredis", "TallyTestSupport", "TallyTesting",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "EventRecordsTests",
+            dependencies: [
+                "EventRecords", "InternalEvents", "Hiredis", "TallyTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "ServicePingTests",
             dependencies: [
-                "ServicePing", "Hiredis", "TallyTestSupport",
+                "ServicePing", "InternalEvents", "Hiredis", "TallyTestSupport",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "TallyServerTests",
             dependencies: [
-                "TallyServer", "InternalEvents", "ServicePing", "Hiredis", "TallyTestSupport",
+                "TallyServer", "InternalEvents", "EventRecords", "ServicePing", "Hiredis", "TallyTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,5 +1,6 @@
 import Foundation
 import Hiredis
+import InternalEvents
 
 /// The instance's UUID: generated once per install and kept in Redis beside the counters (`SET … NX`), so every
 /// worker and every ping of an install reports the same one.

@@ -1,37 +1,35 @@
-import Crypto
-import Foundation
 import HTTPTypes
 import Hummingbird
 
 /// `tally serve`'s callers: bearer tokens from configuration, each either an event token (a backend that posts
 /// events and names their users with `user_id`) or an admin token (which may also read the stored Service Ping).
 ///
-/// Tokens are compared in constant time (SHA-256 digests, every configured token checked), are never logged, and
-/// `description` hides them.
+/// Tokens are compared in constant time (every byte of every configured token checked, whatever matched), are
+/// never logged, and `description` hides them.
 public struct AccessTokens: Sendable, CustomStringConvertible {
-    private let eventDigests: [SHA256Digest]
-    private let adminDigests: [SHA256Digest]
+    private let eventTokens: [[UInt8]]
+    private let adminTokens: [[UInt8]]
 
     /// - Parameters:
     ///   - eventTokens: tokens that may post events.
     ///   - adminTokens: tokens that may also read `service_ping`.
     public init(eventTokens: [String], adminTokens: [String] = []) {
-        eventDigests = eventTokens.filter { !$0.isEmpty }.map { SHA256.hash(data: Data($0.utf8)) }
-        adminDigests = adminTokens.filter { !$0.isEmpty }.map { SHA256.hash(data: Data($0.utf8)) }
+        self.eventTokens = eventTokens.filter { !$0.isEmpty }.map { Array($0.utf8) }
+        self.adminTokens = adminTokens.filter { !$0.isEmpty }.map { Array($0.utf8) }
     }
 
-    public var isEmpty: Bool { eventDigests.isEmpty && adminDigests.isEmpty }
+    public var isEmpty: Bool { eventTokens.isEmpty && adminTokens.isEmpty }
 
     public var description: String {
-        "AccessTokens(event: \(eventDigests.count), admin: \(adminDigests.count))"
+        "AccessTokens(event: \(eventTokens.count), admin: \(adminTokens.count))"
     }
 
     /// The caller a request's `Authorization: Bearer …` (or GitLab's `PRIVATE-TOKEN`) header identifies, if any.
     public func caller(for request: Request) -> TallyCaller? {
         guard let token = Self.token(in: request.headers) else { return nil }
-        let digest = SHA256.hash(data: Data(token.utf8))
-        let isAdmin = Self.matchesAny(digest, adminDigests)
-        let isEvent = Self.matchesAny(digest, eventDigests)
+        let given = Array(token.utf8)
+        let isAdmin = Self.matchesAny(given, adminTokens)
+        let isEvent = Self.matchesAny(given, eventTokens)
         guard isAdmin || isEvent else { return nil }
         return TallyCaller(user: nil, isAdmin: isAdmin, actsForUsers: true)
     }
@@ -50,13 +48,17 @@ public struct AccessTokens: Sendable, CustomStringConvertible {
         return nil
     }
 
-    /// Checks every digest, without an early exit, so the time taken says nothing about which bytes matched.
-    private static func matchesAny(_ digest: SHA256Digest, _ candidates: [SHA256Digest]) -> Bool {
+    /// Checks every candidate over the longer of the two lengths, without an early exit, so the time taken says
+    /// nothing about which bytes matched (only about the length of the token the caller sent).
+    static func matchesAny(_ given: [UInt8], _ candidates: [[UInt8]]) -> Bool {
         var found: UInt8 = 0
-        let given = Array(digest)
         for candidate in candidates {
-            var difference: UInt8 = 0
-            for (left, right) in zip(given, candidate) { difference |= left ^ right }
+            var difference: UInt8 = given.count == candidate.count ? 0 : 1
+            for index in 0..<max(given.count, candidate.count) {
+                let left = index < given.count ? given[index] : 0
+                let right = index < candidate.count ? candidate[index] : 0
+                difference |= left ^ right
+            }
             found |= difference == 0 ? 1 : 0
         }
         return found != 0

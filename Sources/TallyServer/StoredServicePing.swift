@@ -1,7 +1,7 @@
-import Foundation
-import ServicePing
-
 /// Where `GET service_ping` finds the payload: the newest ping stored in the last 7 days, or none.
+///
+/// `tally serve` reads ServicePing's `raw_usage_data` table (`RawUsageDataStore.newestPayload(in:clock:)`); an app
+/// that mounts the routes passes whatever storage its worker writes to, so this module needs no SQL driver.
 public struct StoredServicePing: Sendable {
     private let read: @Sendable () async throws -> String?
 
@@ -13,18 +13,5 @@ public struct StoredServicePing: Sendable {
     /// The newest payload, as stored JSON text, or `nil` when none was stored in the last 7 days.
     public func newestPayload() async throws -> String? {
         try await read()
-    }
-
-    /// The `raw_usage_data` table the worker writes to (DESIGN.md §5), read through a connection per call.
-    public static func database(
-        _ configuration: DatabaseConfiguration, clock: any WallClock = SystemWallClock()
-    ) -> StoredServicePing {
-        StoredServicePing {
-            try await AppDatabase.withDatabase(configuration) { database in
-                let store = RawUsageDataStore(database)
-                try await store.migrate()
-                return try await store.newest(since: clock.now().addingTimeInterval(-7 * 86_400))?.payload
-            }
-        }
     }
 }

@@ -1,5 +1,6 @@
 import Hiredis
 import Hummingbird
+import InternalEvents
 import Logging
 import ServiceLifecycle
 

@@ -13,7 +13,7 @@ import Logging
 ///
 /// Requests are checked before anything is counted: malformed JSON, a field of the wrong type, or a body past the
 /// limit is a 400/413 naming the field, and nothing of that request reaches a counter. Unknown events are 422 when
-/// the tracker is strict (development, tests) and a silent 200 in production, as GitLab answers. Only defined events
+/// `configuration.strictValidation` is on (development, tests) and a silent 200 in production, as GitLab answers. Only defined events
 /// write counters, so no request can make Redis grow with new keys.
 ///
 /// `DNT: 1` and `Sec-GPC: 1` requests still update counters but never become event records.
@@ -25,8 +25,14 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
     public struct Configuration: Sendable, Hashable {
         /// Largest request body accepted (default 64 KB); larger bodies get 413.
         public var maximumBodyBytes: Int
-        public init(maximumBodyBytes: Int = 64 * 1024) {
+        /// Development mode: unknown events, undeclared identifiers and wrong property types get 422 (a whole
+        /// `track_events` batch is checked before any of it counts), and events are tracked with
+        /// `trackStrictly`. Off (production): GitLab's silent 200, and `track`, which never waits.
+        public var strictValidation: Bool
+
+        public init(maximumBodyBytes: Int = 64 * 1024, strictValidation: Bool = false) {
             self.maximumBodyBytes = maximumBodyBytes
+            self.strictValidation = strictValidation
         }
     }
 
@@ -42,7 +48,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
     private let logger: Logger
 
     /// - Parameters:
-    ///   - tracker: where `track_event(s)` go (its mode decides 422 versus 200 for unknown events).
+    ///   - tracker: where `track_event(s)` go.
     ///   - legacyCounters: the legacy `increment_*` writes; without it those endpoints answer 404 Not Found.
     ///   - servicePing: where `service_ping` reads the stored payload; without it the endpoint answers `{}`.
     public init(
@@ -193,7 +199,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
     /// In strict mode every event of a request is validated before any is tracked, so a request that is refused
     /// counts nothing. In production, invalid events are skipped and counted by the tracker, as GitLab does.
     private func check(_ events: [(EventParameters, UserID?)], batch: Bool) throws(APIError) {
-        guard tracker.mode == .strict else { return }
+        guard configuration.strictValidation else { return }
         for (index, (event, user)) in events.enumerated() {
             do {
                 _ = try tracker.validate(
@@ -206,11 +212,18 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
         }
     }
 
-    /// Tracks one checked event. Only a strict tracker throws here, and only when a sink failed (validation
-    /// passed in `check`): that is a 503 in development; production never sees it.
+    /// Tracks one checked event. In production `track` never throws or waits; in development `trackStrictly`
+    /// throws only when a sink failed (validation passed in `check`), which is a 503.
     private func track(_ event: EventParameters, user: UserID?, recordAllowed: Bool) async throws(APIError) {
+        guard configuration.strictValidation else {
+            tracker.track(
+                event.event, user: user, project: event.project, namespace: event.namespace,
+                additionalProperties: event.additionalProperties,
+                sendEventRecord: event.sendToSnowplow && recordAllowed)
+            return
+        }
         do {
-            try await tracker.track(
+            try await tracker.trackStrictly(
                 event.event, user: user, project: event.project, namespace: event.namespace,
                 additionalProperties: event.additionalProperties,
                 sendEventRecord: event.sendToSnowplow && recordAllowed)
@@ -221,7 +234,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
 
     private func handleLegacy(_ error: TrackingError) throws(APIError) {
         logger.warning("Redis tracking event failed", metadata: ["event": "\(error.event)", "error": "\(error)"])
-        guard tracker.mode == .strict else { return }
+        guard configuration.strictValidation else { return }
         if error.code == .unknownEvent { throw APIError(.unprocessableContent, error.message, field: error.field) }
         throw APIError(.serviceUnavailable, "counter store unavailable: \(error.message)")
     }

@@ -1,6 +1,5 @@
 import Foundation
 import Hiredis
-import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
     import Glibc
@@ -30,7 +29,7 @@ public final class Collector: Sendable {
 
     public let port: Int
     public let directory: URL
-    private let process: NIOLockedValueBox<Process?>
+    private let process: LockedValueBox<Process?>
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
@@ -82,7 +81,7 @@ public final class Collector: Sendable {
     private init(port: Int, directory: URL) {
         self.port = port
         self.directory = directory
-        process = NIOLockedValueBox(nil)
+        process = LockedValueBox(nil)
     }
 
     deinit { stop() }

@@ -1,11 +1,11 @@
-import NIOConcurrencyHelpers
+import Hiredis
 
 /// A value shared between test tasks, behind a lock.
 public final class Locked<Value: Sendable>: Sendable {
-    private let storage: NIOLockedValueBox<Value>
+    private let storage: LockedValueBox<Value>
 
     public init(_ value: Value) {
-        storage = NIOLockedValueBox(value)
+        storage = LockedValueBox(value)
     }
 
     /// Runs `body` with exclusive access to the value.

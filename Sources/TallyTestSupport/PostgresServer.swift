@@ -1,5 +1,5 @@
 import Foundation
-import NIOConcurrencyHelpers
+import Hiredis
 
 #if canImport(Glibc)
     import Glibc
@@ -15,7 +15,7 @@ public final class PostgresServer: Sendable {
     public let directory: URL
     private let binaries: String
     private let user: String?
-    private let server = NIOLockedValueBox<Process?>(nil)
+    private let server = LockedValueBox<Process?>(nil)
 
     /// `postgres://tally@127.0.0.1:<port>/tally`.
     public var url: String { "postgres://tally@127.0.0.1:\(port)/tally?sslmode=disable" }

@@ -1,6 +1,5 @@
 import Foundation
 import Hiredis
-import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
     import Glibc
@@ -28,7 +27,7 @@ public final class RedisServer: Sendable {
     public let directory: URL
 
     private let executable: String
-    private let process: NIOLockedValueBox<Process?>
+    private let process: LockedValueBox<Process?>
 
     /// `redis://127.0.0.1:<port>`.
     public var url: String { "redis://127.0.0.1:\(port)" }
@@ -92,7 +91,7 @@ public final class RedisServer: Sendable {
         self.port = port
         self.directory = directory
         self.socketPath = directory.appendingPathComponent("redis.sock").path
-        self.process = NIOLockedValueBox(nil)
+        self.process = LockedValueBox(nil)
     }
 
     deinit {

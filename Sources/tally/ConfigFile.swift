@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InternalEvents
 import Yams
 
 /// Settings from the YAML file named by `TALLY_CONFIG`. Flags win over environment variables, which win over the

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hiredis
+import InternalEvents
 
 /// The Redis server a command talks to: `--redis-url`, else `TALLY_REDIS_URL`, else the default.
 struct RedisOptions: ParsableArguments {

@@ -47,7 +47,7 @@ struct BufferedTrackingTests {
             for task in 0..<16 {
                 group.addTask {
                     for index in 0..<perTask {
-                        try await tracker.track("click", user: UserID(Int64(task * perTask + index + 1)))
+                        try await tracker.trackStrictly("click", user: UserID(Int64(task * perTask + index + 1)))
                         if index % 1000 == 999 { await Task.yield() }
                     }
                 }
@@ -61,7 +61,7 @@ struct BufferedTrackingTests {
         let server = try RedisServer.shared()
         let prefix = TestEnvironment.uniqueKeyPrefix("buffered")
         let sink = sink(server.configuration(), prefix: prefix)
-        let tracker = Tracker(catalog: catalog, sinks: [sink], mode: .strict, clock: clock)
+        let tracker = Tracker(catalog: catalog, sinks: [sink], clock: clock)
         try await trackConcurrently(tracker, perTask: 10_000)
         await sink.shutdown()
         let (total, weekly, users) = try counts(server.configuration(), prefix: prefix)
@@ -82,7 +82,7 @@ struct BufferedTrackingTests {
         defer { pool.close() }
         let planner = CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme(prefix: prefix))
         let tracker = Tracker(
-            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)], mode: .strict, clock: clock
+            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)], clock: clock
         )
         try await trackConcurrently(tracker, perTask: 500)
         let (total, weekly, users) = try counts(server.configuration(), prefix: prefix)
@@ -97,29 +97,31 @@ struct BufferedTrackingTests {
         defer { server.stop() }
         let redis = server.configuration(commandTimeout: .milliseconds(500))
         let sink = sink(redis, prefix: "")
-        let tracker = Tracker(catalog: catalog, sinks: [sink], mode: .strict, clock: clock)
+        let tracker = Tracker(catalog: catalog, sinks: [sink], clock: clock)
         let longest = Locked(Duration.zero)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for task in 0..<8 {
-                group.addTask {
-                    var slowest = Duration.zero
-                    for index in 0..<125_000 {
-                        let start = ContinuousClock.now
-                        try await tracker.track("click", user: UserID(Int64(task * 125_000 + index + 1)))
-                        slowest = max(slowest, .now - start)
-                        if index % 1000 == 999 { await Task.yield() }
+        try await TestEnvironment.withRunning([sink]) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<8 {
+                    group.addTask {
+                        var slowest = Duration.zero
+                        for index in 0..<125_000 {
+                            let start = ContinuousClock.now
+                            try await tracker.trackStrictly("click", user: UserID(Int64(task * 125_000 + index + 1)))
+                            slowest = max(slowest, .now - start)
+                            if index % 1000 == 999 { await Task.yield() }
+                        }
+                        longest.withLock { $0 = max($0, slowest) }
                     }
-                    longest.withLock { $0 = max($0, slowest) }
                 }
+                group.addTask {
+                    // Mid-run by count, not by time.
+                    while sink.statistics.buffered < 100_000 { try await Task.sleep(for: .milliseconds(2)) }
+                    server.kill()
+                    try await Task.sleep(for: .seconds(2))
+                    try server.relaunch()
+                }
+                try await group.waitForAll()
             }
-            group.addTask {
-                // Mid-run by count, not by time.
-                while sink.statistics.buffered < 100_000 { try await Task.sleep(for: .milliseconds(2)) }
-                server.kill()
-                try await Task.sleep(for: .seconds(2))
-                try server.relaunch()
-            }
-            try await group.waitForAll()
         }
         await sink.shutdown()
         let (total, weekly, users) = try counts(redis, prefix: "")
@@ -142,7 +144,7 @@ struct BufferedTrackingTests {
         defer { server.stop() }
         let redis = server.configuration(commandTimeout: .milliseconds(500))
         let sink = sink(redis, prefix: "")
-        let tracker = Tracker(catalog: catalog, sinks: [sink], mode: .strict, clock: clock)
+        let tracker = Tracker(catalog: catalog, sinks: [sink], clock: clock)
         let pool = RedisConnectionPool(redis: redis, configuration: .init(maximumConnections: 2))
         defer { pool.close() }
         let directTracker = Tracker(
@@ -150,8 +152,8 @@ struct BufferedTrackingTests {
             sinks: [
                 DirectRedisCounterSink(
                     pool: pool, planner: CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme(prefix: "d:")))
-            ], mode: .strict, clock: clock)
-        try await directTracker.track("click", user: 1)  // a connection, warmed up before the outage
+            ], clock: clock)
+        try await directTracker.trackStrictly("click", user: 1)  // a connection, warmed up before the outage
 
         let stop = Locked(false)
         let tracked = Locked(0)
@@ -159,45 +161,48 @@ struct BufferedTrackingTests {
         var duringOutage = 0
         var directFailures: [String] = []
         var directLongest = Duration.zero
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for task in 0..<8 {
-                group.addTask {
-                    var index = 0
-                    var slowest = Duration.zero
-                    while !stop.withLock({ $0 }) {
-                        let start = ContinuousClock.now
-                        // 50,000 users per task: the buffer holds each once, whatever the run's length.
-                        try await tracker.track("click", user: UserID(Int64(task * 50_000 + index % 50_000 + 1)))
-                        slowest = max(slowest, .now - start)
-                        index += 1
-                        tracked.withLock { $0 += 1 }
-                        if index % 100 == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        try await TestEnvironment.withRunning([sink]) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<8 {
+                    group.addTask {
+                        var index = 0
+                        var slowest = Duration.zero
+                        while !stop.withLock({ $0 }) {
+                            let start = ContinuousClock.now
+                            // 50,000 users per task: the buffer holds each once, whatever the run's length.
+                            try await tracker.trackStrictly(
+                                "click", user: UserID(Int64(task * 50_000 + index % 50_000 + 1)))
+                            slowest = max(slowest, .now - start)
+                            index += 1
+                            tracked.withLock { $0 += 1 }
+                            if index % 100 == 0 { try await Task.sleep(for: .milliseconds(1)) }
+                        }
+                        longest.withLock { $0 = max($0, slowest) }
                     }
-                    longest.withLock { $0 = max($0, slowest) }
                 }
-            }
-            while tracked.withLock({ $0 }) < 10_000 { try await Task.sleep(for: .milliseconds(2)) }
-            server.pause()
-            let atPause = tracked.withLock { $0 }
-            for user in 2...4 {
-                let start = ContinuousClock.now
-                do {
-                    try await directTracker.track("click", user: UserID(Int64(user)))
-                    directFailures.append("no error")
-                } catch let error as TrackingError {
-                    directFailures.append(error.code.description)
+                while tracked.withLock({ $0 }) < 10_000 { try await Task.sleep(for: .milliseconds(2)) }
+                server.pause()
+                let atPause = tracked.withLock { $0 }
+                for user in 2...4 {
+                    let start = ContinuousClock.now
+                    do {
+                        try await directTracker.trackStrictly("click", user: UserID(Int64(user)))
+                        directFailures.append("no error")
+                    } catch let error as TrackingError {
+                        directFailures.append(error.code.description)
+                    }
+                    directLongest = max(directLongest, .now - start)
                 }
-                directLongest = max(directLongest, .now - start)
+                try await Task.sleep(for: .seconds(10))
+                duringOutage = tracked.withLock { $0 } - atPause
+                server.resume()
+                // Tracking goes on after the resume, then stops; the sink's shutdown flushes the rest.
+                while tracked.withLock({ $0 }) < atPause + duringOutage + 10_000 {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                stop.withLock { $0 = true }
+                try await group.waitForAll()
             }
-            try await Task.sleep(for: .seconds(10))
-            duringOutage = tracked.withLock { $0 } - atPause
-            server.resume()
-            // Tracking goes on after the resume, then stops; the sink's shutdown flushes the rest.
-            while tracked.withLock({ $0 }) < atPause + duringOutage + 10_000 {
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            stop.withLock { $0 = true }
-            try await group.waitForAll()
         }
         await sink.shutdown()
         let events = tracked.withLock { $0 }
@@ -211,7 +216,7 @@ struct BufferedTrackingTests {
         #expect(total == Int64(events), "every buffered event counted after the outage")
         #expect(sink.statistics.dropped == 0)
         #expect(directTracker.statistics.sinkFailures == 3)
-        try await directTracker.track("click", user: 5)  // and direct mode works again
+        try await directTracker.trackStrictly("click", user: 5)  // and direct mode works again
     }
 
     @Test func aFullBufferDropsAndCounts() async throws {
@@ -220,9 +225,9 @@ struct BufferedTrackingTests {
         server.stop()  // nothing listens: every flush fails
         let sink = sink(
             redis, prefix: "", configuration: .init(flushInterval: .milliseconds(20), maximumBufferedBytes: 20_000))
-        let tracker = Tracker(catalog: catalog, sinks: [sink], mode: .production, clock: clock)
+        let tracker = Tracker(catalog: catalog, sinks: [sink], clock: clock)
         for user in 1...2_000 {
-            try await tracker.track("click", user: UserID(Int64(user)))
+            tracker.track("click", user: UserID(Int64(user)))
         }
         let statistics = sink.statistics
         #expect(statistics.buffered + statistics.dropped == 2_000)

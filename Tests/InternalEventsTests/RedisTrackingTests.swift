@@ -51,7 +51,7 @@ struct RedisTrackingTests {
     func directTracker(pool: RedisConnectionPool, clock: any WallClock) -> Tracker {
         let planner = CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme(prefix: prefix))
         return Tracker(
-            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)], mode: .strict, clock: clock
+            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)], clock: clock
         )
     }
 
@@ -63,13 +63,13 @@ struct RedisTrackingTests {
         let pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
         defer { pool.close() }
         let tracker = directTracker(pool: pool, clock: clock)
-        try await tracker.track(
+        try await tracker.trackStrictly(
             "export_report", user: 42, project: 7,
             additionalProperties: ["label": .string("csv"), "value": .integer(120), "kind": .string("big")])
-        try await tracker.track(
+        try await tracker.trackStrictly(
             "export_report", user: 43, project: 7,
             additionalProperties: ["label": .string("pdf"), "value": .double(0.5)])
-        try await tracker.track("export_report", user: 42)
+        try await tracker.trackStrictly("export_report", user: 42)
 
         let p = prefix
         #expect(try await send(pool, .get(p + "{event_counters}_export_report")).optionalIntegerString() == 3)
@@ -104,12 +104,12 @@ struct RedisTrackingTests {
         let pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
         defer { pool.close() }
         let tracker = directTracker(pool: pool, clock: clock)
-        try await tracker.track("export_report", user: 1)
+        try await tracker.trackStrictly("export_report", user: 1)
         let total = prefix + "{event_counters}_export_report-2025-07"
         let unique = prefix + "{hll_counters}_export_report-user-2025-07"
         _ = try await send(pool, .expire(total, seconds: 100))
         _ = try await send(pool, .expire(unique, seconds: 100))
-        try await tracker.track("export_report", user: 2)
+        try await tracker.trackStrictly("export_report", user: 2)
         #expect(
             try await send(pool, .ttl(total)).int() <= 100, "GitLab sets a weekly total's TTL only when it has none")
         #expect(try await send(pool, .ttl(unique)).int() > 3_628_700, "GitLab refreshes an HLL's TTL on every write")
@@ -121,7 +121,7 @@ struct RedisTrackingTests {
         defer { pool.close() }
         let tracker = directTracker(
             pool: pool, clock: FixedWallClock(TestEnvironment.day(day).addingTimeInterval(86_000)))
-        try await tracker.track("export_report", user: 5)
+        try await tracker.trackStrictly("export_report", user: 5)
         #expect(
             try await send(pool, .get(prefix + "{event_counters}_export_report-\(week)")).optionalIntegerString() == 1)
         #expect(try await send(pool, .pfcount([prefix + "{hll_counters}_export_report-user-\(week)"])).int() == 1)
@@ -133,13 +133,13 @@ struct RedisTrackingTests {
         let tracker = directTracker(pool: pool, clock: clock)
         let key = prefix + "{hll_counters}_export_report-filter:[kind:big,label:csv]-user-2025-07"
         // kind missing; label in another case; kind different: none counts.
-        try await tracker.track("export_report", user: 1, additionalProperties: ["label": .string("csv")])
-        try await tracker.track(
+        try await tracker.trackStrictly("export_report", user: 1, additionalProperties: ["label": .string("csv")])
+        try await tracker.trackStrictly(
             "export_report", user: 2, additionalProperties: ["label": .string("CSV"), "kind": .string("big")])
-        try await tracker.track(
+        try await tracker.trackStrictly(
             "export_report", user: 3, additionalProperties: ["label": .string("csv"), "kind": .string("small")])
         #expect(try await send(pool, .exists([key])).int() == 0)
-        try await tracker.track(
+        try await tracker.trackStrictly(
             "export_report", user: 4, additionalProperties: ["label": .string("csv"), "kind": .string("big")])
         #expect(try await send(pool, .pfcount([key])).int() == 1)
     }
@@ -153,8 +153,8 @@ struct RedisTrackingTests {
             DefinitionFolder.metric("m.colour", timeFrame: "7d", events: "- name: e\n  filter:\n    colour: red"))
         let catalog = try DefinitionLoader().load(from: [local.url])
         let recorder = RecordingEventSink()
-        let tracker = Tracker(catalog: catalog, sinks: [recorder], mode: .production, clock: clock)
-        try await tracker.track("e", user: 1, additionalProperties: ["colour": .string("red")])
+        let tracker = Tracker(catalog: catalog, sinks: [recorder], clock: clock)
+        tracker.track("e", user: 1, additionalProperties: ["colour": .string("red")])
         #expect(recorder.events.isEmpty, "an undeclared custom property is rejected")
         let planner = CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme())
         let event = TrackedEvent(name: "e", user: 1, timestamp: clock.now(), rules: catalog.rules(forEvent: "e"))

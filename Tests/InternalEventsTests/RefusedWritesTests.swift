@@ -36,25 +36,28 @@ struct RefusedWritesTests {
         let pool = RedisConnectionPool(redis: redis, configuration: .init(maximumConnections: 1))
         defer { pool.close() }
         let bufferedTracker = Tracker(
-            catalog: catalog, sinks: [buffered], mode: .production, clock: clock, logger: log.logger("tracker"))
+            catalog: catalog, sinks: [buffered], clock: clock, logger: log.logger("tracker"))
         let directTracker = Tracker(
-            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)], mode: .production,
+            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)],
             clock: clock, logger: log.logger("tracker"))
 
-        for user in 1...2_000 { try await bufferedTracker.track("click", user: UserID(Int64(user))) }
-        for user in 1...20 { try await directTracker.track("click", user: UserID(Int64(user))) }
-        #expect(await TestEnvironment.waitUntil { buffered.statistics.flushFailures > 0 })
-        // Past the 64 KiB bound: dropped and counted, never thrown.
-        for user in 2_001...6_000 { try await bufferedTracker.track("click", user: UserID(Int64(user))) }
-        let during = buffered.statistics
-        #expect(during.dropped > 0, "\(during)")
-        #expect(directTracker.statistics.sinkFailures == 20)
-        #expect(log.text.contains(refusal), "the refusal is logged: \(log.text.prefix(600))")
-        #expect(log.messages.filter { $0.contains("flush failed") }.count == 1, "logged once, not per attempt")
-        let counted = try await pool.send(.get("{event_counters}_click")).optionalIntegerString() ?? 0
+        let (during, counted) = try await TestEnvironment.withRunning([buffered]) {
+            for user in 1...2_000 { bufferedTracker.track("click", user: UserID(Int64(user))) }
+            for user in 1...20 { try? await directTracker.trackStrictly("click", user: UserID(Int64(user))) }
+            #expect(await TestEnvironment.waitUntil { buffered.statistics.flushFailures > 0 })
+            // Past the 64 KiB bound: dropped and counted, never thrown.
+            for user in 2_001...6_000 { bufferedTracker.track("click", user: UserID(Int64(user))) }
+            let during = buffered.statistics
+            #expect(during.dropped > 0, "\(during)")
+            #expect(directTracker.statistics.sinkFailures == 20)
+            #expect(log.text.contains(refusal), "the refusal is logged: \(log.text.prefix(600))")
+            #expect(log.messages.filter { $0.contains("flush failed") }.count == 1, "logged once, not per attempt")
+            let counted = try await pool.send(.get("{event_counters}_click")).optionalIntegerString() ?? 0
 
-        try await restore()
-        await buffered.shutdown()
+            try await restore()
+            await buffered.shutdown()
+            return (during, counted)
+        }
         let after = try await pool.send(.get("{event_counters}_click")).optionalIntegerString() ?? 0
         print(
             "RELIABILITY scenario=3 refusal=\(refusal) sent=6000 counted_during=\(counted) counted_after=\(after) dropped=\(buffered.statistics.dropped) flush_failures=\(during.flushFailures) direct_failures=\(directTracker.statistics.sinkFailures)"

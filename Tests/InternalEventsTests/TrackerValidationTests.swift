@@ -22,10 +22,8 @@ struct TrackerValidationTests {
         catalog = try DefinitionLoader().load(from: [folder.url])
     }
 
-    func tracker(_ mode: Tracker.Mode, sink: RecordingEventSink) -> Tracker {
-        Tracker(
-            catalog: catalog, sinks: [sink], mode: mode,
-            clock: FixedWallClock(Date(timeIntervalSince1970: 1_739_361_600)))
+    func tracker(sink: RecordingEventSink) -> Tracker {
+        Tracker(catalog: catalog, sinks: [sink], clock: FixedWallClock(Date(timeIntervalSince1970: 1_739_361_600)))
     }
 
     static let bad: [(String, UserID?, ProjectID?, NamespaceID?, [String: PropertyValue], TrackingError.Code, String)] =
@@ -43,14 +41,14 @@ struct TrackerValidationTests {
         ]
 
     @Test(arguments: bad)
-    func strictModeThrows(
+    func trackStrictlyThrows(
         event: String, user: UserID?, project: ProjectID?, namespace: NamespaceID?, properties: [String: PropertyValue],
         code: TrackingError.Code, message: String
     ) async {
         let sink = RecordingEventSink()
-        let tracker = tracker(.strict, sink: sink)
+        let tracker = tracker(sink: sink)
         do {
-            try await tracker.track(
+            try await tracker.trackStrictly(
                 event, user: user, project: project, namespace: namespace, additionalProperties: properties)
             Issue.record("accepted")
         } catch {
@@ -62,13 +60,13 @@ struct TrackerValidationTests {
     }
 
     @Test(arguments: bad)
-    func productionModeCountsAndGoesOn(
+    func trackCountsAndGoesOn(
         event: String, user: UserID?, project: ProjectID?, namespace: NamespaceID?, properties: [String: PropertyValue],
         code: TrackingError.Code, message: String
-    ) async throws {
+    ) {
         let sink = RecordingEventSink()
-        let tracker = tracker(.production, sink: sink)
-        try await tracker.track(
+        let tracker = tracker(sink: sink)
+        tracker.track(
             event, user: user, project: project, namespace: namespace, additionalProperties: properties)
         #expect(sink.events.isEmpty)
         #expect(tracker.statistics == (accepted: 0, rejected: 1, sinkFailures: 0))
@@ -76,11 +74,11 @@ struct TrackerValidationTests {
 
     @Test func validEventsReachSinksWithDeclaredPropertiesOnly() async throws {
         let sink = RecordingEventSink()
-        let tracker = tracker(.strict, sink: sink)
-        try await tracker.track(
+        let tracker = tracker(sink: sink)
+        try await tracker.trackStrictly(
             "create_note", user: 42, project: 7,
             additionalProperties: ["label": .string("x"), "size": .integer(3), "property": .string("undeclared base")])
-        try await tracker.track("bare", user: 1, project: 2, namespace: 3)
+        tracker.track("bare", user: 1, project: 2, namespace: 3)
         let events = sink.events
         #expect(events.count == 2)
         #expect(
@@ -92,14 +90,17 @@ struct TrackerValidationTests {
         #expect(tracker.statistics.accepted == 2)
     }
 
-    @Test func failingSinksNeverThrowInProduction() async throws {
+    @Test func aFailingSinkThrowsOnlyFromTrackStrictlyAndTheOthersStillGetTheEvent() async throws {
         struct Broken: EventSink {
+            func enqueue(_ event: TrackedEvent) {}
             func record(_ event: TrackedEvent) async throws { throw CancellationError() }
         }
-        let production = Tracker(catalog: catalog, sinks: [Broken()], mode: .production)
-        try await production.track("bare")
-        #expect(production.statistics.sinkFailures == 1)
-        let strict = Tracker(catalog: catalog, sinks: [Broken()], mode: .strict)
-        await #expect(throws: TrackingError.self) { try await strict.track("bare") }
+        let sink = RecordingEventSink()
+        let tracker = Tracker(catalog: catalog, sinks: [Broken(), sink])
+        tracker.track("bare")
+        #expect(tracker.statistics.sinkFailures == 0, "track hands over without waiting: nothing can fail there")
+        await #expect(throws: TrackingError.self) { try await tracker.trackStrictly("bare") }
+        #expect(tracker.statistics.sinkFailures == 1)
+        #expect(sink.events.count == 2, "the sink after the broken one got both events")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import InternalEvents
 import SQLKit
 import ServicePing
 import TallyTestSupport

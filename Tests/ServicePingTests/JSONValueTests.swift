@@ -1,4 +1,5 @@
 import Foundation
+import InternalEvents
 import ServicePing
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hiredis
+import InternalEvents
 import ServicePing
 import TallyTestSupport
 import Testing
@@ -57,10 +58,10 @@ struct ServicePingBuilderTests {
     ) async throws {
         clock.set(TestEnvironment.day(day).addingTimeInterval(3_600))
         for index in 0..<opens {
-            try await tracker.track(
+            try await tracker.trackStrictly(
                 "open_app", user: UserID(firstUser + Int64(index)), additionalProperties: ["value": .double(1.5)])
         }
-        if let webUser { try await tracker.track("open_web", user: UserID(webUser)) }
+        if let webUser { try await tracker.trackStrictly("open_web", user: UserID(webUser)) }
     }
 
     func builtPing(
@@ -73,7 +74,7 @@ struct ServicePingBuilderTests {
         let clock = FixedWallClock(Date())
         let scheme = CounterKeyScheme(prefix: prefix)
         let sink = DirectRedisCounterSink(pool: pool, planner: CounterWritePlanner(catalog: catalog, scheme: scheme))
-        let tracker = Tracker(catalog: catalog, sinks: [sink], mode: .strict, clock: clock)
+        let tracker = Tracker(catalog: catalog, sinks: [sink], clock: clock)
         // Weeks 03 (outside 28d), 04, 06, 07, and 08 (the ping's own week, never read).
         try await track(tracker, clock: clock, day: "2025-01-13", opens: 1, firstUser: 900)
         try await track(tracker, clock: clock, day: "2025-01-20", opens: 2, firstUser: 1, webUser: 500)

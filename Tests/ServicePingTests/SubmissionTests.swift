@@ -1,4 +1,5 @@
 import Foundation
+import InternalEvents
 import NIOCore
 import ServicePing
 import TallyTestSupport

@@ -1,8 +1,11 @@
+import EventRecords
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import InternalEvents
 import Logging
+import ServicePing
 import TallyServer
 import TallyTestSupport
 import Testing

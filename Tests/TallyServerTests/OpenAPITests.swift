@@ -1,5 +1,8 @@
+import EventRecords
 import Foundation
 import Hummingbird
+import InternalEvents
+import ServicePing
 import TallyServer
 import TallyTestSupport
 import Testing

@@ -1,10 +1,13 @@
+import EventRecords
 import Foundation
 import HTTPTypes
 import Hiredis
 import Hummingbird
 import HummingbirdTesting
+import InternalEvents
 import NIOCore
 import ServiceLifecycle
+import ServicePing
 import TallyServer
 import TallyTestSupport
 import Testing
@@ -18,6 +21,7 @@ final class ServerFixture: Sendable {
     let folder: DefinitionFolder
     let catalog: DefinitionCatalog
     let pool: RedisConnectionPool
+    let counters: DirectRedisCounterSink
     let prefix: String
     let recorder = RecordingEventSink()
     let scheme: CounterKeyScheme
@@ -86,46 +90,48 @@ final class ServerFixture: Sendable {
         prefix = TestEnvironment.uniqueKeyPrefix(label)
         scheme = CounterKeyScheme(prefix: prefix)
         pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
+        counters = DirectRedisCounterSink(pool: pool, planner: CounterWritePlanner(catalog: catalog, scheme: scheme))
     }
 
     deinit { pool.close() }
 
-    /// A tracker writing straight to Redis (so a test can read counters as soon as the response is back), plus a
-    /// recorder; `extraSinks` add an event-record emitter.
-    func tracker(mode: Tracker.Mode, extraSinks: [any EventSink] = []) -> Tracker {
-        let planner = CounterWritePlanner(catalog: catalog, scheme: scheme)
-        return Tracker(
-            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner), recorder] + extraSinks,
-            mode: mode, clock: clock)
+    /// A tracker writing to Redis in direct mode, plus a recorder; `extraSinks` add an event-record emitter. The
+    /// read helpers below send what it queued first, so a test reads counters as soon as the response is back.
+    func tracker(extraSinks: [any EventSink] = []) -> Tracker {
+        Tracker(catalog: catalog, sinks: [counters, recorder] + extraSinks, clock: clock)
     }
 
+    /// The standalone server; `strict` is development mode (422s).
     func application(
-        mode: Tracker.Mode = .production, extraSinks: [any EventSink] = [], servicePing: StoredServicePing? = nil,
+        strict: Bool = false, extraSinks: [any EventSink] = [], servicePing: StoredServicePing? = nil,
         maximumBodyBytes: Int = 64 * 1024, port: Int = 0, services: [any Service] = []
     ) throws -> some ApplicationProtocol {
         let dependencies = TallyServerDependencies(
-            tracker: tracker(mode: mode, extraSinks: extraSinks),
+            tracker: tracker(extraSinks: extraSinks),
             legacyCounters: LegacyCounterWriter(catalog: catalog, scheme: scheme, pool: pool, clock: clock),
             servicePing: servicePing, metricDefinitions: try MetricDefinitionsDocument(catalog: catalog),
             services: services)
         let configuration = TallyServerConfiguration(
             port: port, tokens: AccessTokens(eventTokens: [Self.eventToken], adminTokens: [Self.adminToken]),
-            api: .init(maximumBodyBytes: maximumBodyBytes))
+            api: .init(maximumBodyBytes: maximumBodyBytes, strictValidation: strict))
         return buildTallyServer(configuration, dependencies: dependencies)
     }
 
     /// Every key under this fixture's prefix, sorted.
     func keys() async throws -> [String] {
+        await counters.flush()
         let reply = try await pool.send(RedisCommand("KEYS", arguments: ["\(prefix)*"]))
         return try reply.array().map { try $0.string() }.sorted()
     }
 
     func integer(_ key: String) async throws -> Int64? {
-        try await pool.send(.get(prefix + key)).optionalIntegerString()
+        await counters.flush()
+        return try await pool.send(.get(prefix + key)).optionalIntegerString()
     }
 
     func uniqueCount(_ key: String) async throws -> Int64 {
-        try await pool.send(.pfcount([prefix + key])).int()
+        await counters.flush()
+        return try await pool.send(.pfcount([prefix + key])).int()
     }
 }
 

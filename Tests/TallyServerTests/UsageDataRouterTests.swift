@@ -1,7 +1,10 @@
+import EventRecords
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import InternalEvents
+import ServicePing
 import TallyServer
 import TallyTestSupport
 import Testing
@@ -92,12 +95,17 @@ struct UsageDataRouterTests {
             _ = try await store.insert(recordedAt: now.addingTimeInterval(-3 * 86_400), payload: #"{"new":true}"#)
         }
         let fixture = try await ServerFixture()
-        let recent = StoredServicePing.database(database, clock: FixedWallClock(now))
+        let recent = StoredServicePing {
+            try await RawUsageDataStore.newestPayload(in: database, clock: FixedWallClock(now))
+        }
         try await fixture.application(servicePing: recent).test(.router) { client async throws in
             let response = try await client.get("service_ping", token: ServerFixture.adminToken)
             #expect(response.text == #"{"new":true}"#)
         }
-        let later = StoredServicePing.database(database, clock: FixedWallClock(now.addingTimeInterval(8 * 86_400)))
+        let later = StoredServicePing {
+            try await RawUsageDataStore.newestPayload(
+                in: database, clock: FixedWallClock(now.addingTimeInterval(8 * 86_400)))
+        }
         try await fixture.application(servicePing: later).test(.router) { client async throws in
             let response = try await client.get("service_ping", token: ServerFixture.adminToken)
             #expect(response.text == "{}")
@@ -201,13 +209,13 @@ struct UsageDataRouterTests {
     @Test("unknown events: silent 200 in production, 422 in development; no key either way")
     func unknownEvents() async throws {
         let fixture = try await ServerFixture()
-        try await fixture.application(mode: .production).test(.router) { client async throws in
+        try await fixture.application().test(.router) { client async throws in
             #expect(try await client.post("track_event", #"{"event": "no_such_event"}"#).status == .ok)
             #expect(try await client.post("increment_counter", #"{"event": "no_such_counter"}"#).status == .ok)
             #expect(
                 try await client.post("increment_unique_users", #"{"event": "no_such", "user_id": 1}"#).status == .ok)
         }
-        try await fixture.application(mode: .strict).test(.router) { client async throws in
+        try await fixture.application(strict: true).test(.router) { client async throws in
             let response = try await client.post("track_event", #"{"event": "no_such_event"}"#)
             #expect(response.status == .unprocessableContent)
             #expect(response.errorField == "event")
@@ -223,7 +231,7 @@ struct UsageDataRouterTests {
     @Test("development mode checks a whole batch before counting any of it")
     func strictBatch() async throws {
         let fixture = try await ServerFixture()
-        try await fixture.application(mode: .strict).test(.router) { client async throws in
+        try await fixture.application(strict: true).test(.router) { client async throws in
             let response = try await client.post(
                 "track_events",
                 #"{"events": [{"event": "view_page", "user_id": 1}, {"event": "view_page", "project_id": 4}]}"#)
@@ -263,7 +271,7 @@ struct UsageDataRouterTests {
         let fixture = try await ServerFixture()
         let router = Router(context: BasicRequestContext.self)
         let api = UsageDataAPI<BasicRequestContext>(
-            tracker: fixture.tracker(mode: .production),
+            tracker: fixture.tracker(),
             metricDefinitions: try MetricDefinitionsDocument(catalog: fixture.catalog)
         ) { request, _ in
             // The host app's own auth: here a header its session middleware would have checked.

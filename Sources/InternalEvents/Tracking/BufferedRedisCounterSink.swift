@@ -1,23 +1,27 @@
-import Dispatch
 import Foundation
 import Hiredis
 import Logging
 import Metrics
-import NIOConcurrencyHelpers
 import ServiceLifecycle
 
-/// Buffered mode, the default for servers: `record` adds the event's writes to an in-memory aggregate and returns in
-/// microseconds; a background thread sends the aggregate to Redis every `flushInterval`, or sooner when it grows
-/// past `flushThresholdBytes`.
+/// Buffered mode, the default for servers: `enqueue` adds the event's writes to an in-memory aggregate and returns
+/// in microseconds; `run()` sends the aggregate to Redis every `flushInterval`, or sooner when it grows past
+/// `flushThresholdBytes`.
 ///
-/// **Nothing promised is lost, nothing is counted twice.** Each flush goes out in `MULTI`/`EXEC` chunks that also
-/// set a marker key; when a connection breaks before the answer arrives, the marker tells after reconnecting
-/// whether the chunk was applied. Chunks that failed are kept and retried. While Redis is unreachable the buffer
-/// grows up to `maximumBufferedBytes`; events beyond it are dropped and counted, never thrown into the app.
+/// **Nothing promised is lost, nothing is counted twice.** Each flush goes out in chunks; a chunk is one Lua script
+/// that first sets the chunk's marker key (`SET … NX`) and applies the writes only if it could, so the check and the
+/// write are one atomic step: a chunk retried after a lost answer, or an abandoned request the server runs late,
+/// is applied exactly once. Chunks that failed are kept and retried. While Redis is unreachable the buffer grows up
+/// to `maximumBufferedBytes`; events beyond it are dropped and counted, never thrown into the app.
 ///
-/// **Threads:** `record` only takes a short lock. Redis I/O happens on the sink's own thread, never on Swift's
-/// cooperative pool. Run the sink as a swift-service-lifecycle `Service` (or call `shutdown()`) so that the last
-/// events are flushed when the app stops.
+/// **Lifecycle:** the init starts nothing. Run the sink as a swift-service-lifecycle `Service` (in the app's
+/// `ServiceGroup`): `run()` flushes until graceful shutdown or cancellation, then flushes one last time and returns.
+/// A sink that is never run holds its events in memory (bounded) and says so: a warning when the first event
+/// arrives, `statistics.isRunning`, and an error at deinit naming what was never stored. `flush()` and
+/// `shutdown()` work with or without `run()`.
+///
+/// **Threads:** `enqueue` only takes a short lock. A flush borrows one connection of the pool and does its blocking
+/// I/O on that connection's own thread, never on Swift's cooperative pool; `run()`'s loop only waits there.
 public final class BufferedRedisCounterSink: EventSink, Service {
     /// Buffering limits.
     public struct Configuration: Sendable, Hashable {
@@ -27,7 +31,7 @@ public final class BufferedRedisCounterSink: EventSink, Service {
         public var flushThresholdBytes: Int
         /// Most bytes held (new aggregate plus chunks waiting for a retry); events beyond it are dropped.
         public var maximumBufferedBytes: Int
-        /// Writes per `MULTI`/`EXEC` chunk.
+        /// Writes per chunk (one script run).
         public var writesPerTransaction: Int
 
         public init(
@@ -46,7 +50,7 @@ public final class BufferedRedisCounterSink: EventSink, Service {
     public struct Statistics: Sendable, Hashable {
         /// Events accepted into the buffer.
         public var buffered: Int
-        /// Events dropped because the buffer was full.
+        /// Events dropped because the buffer was full or the sink had stopped.
         public var dropped: Int
         /// Counter writes Redis confirmed.
         public var flushedWrites: Int
@@ -56,105 +60,191 @@ public final class BufferedRedisCounterSink: EventSink, Service {
         public var bufferedBytes: Int
         /// Age of the oldest event not yet in Redis, in seconds (0 when everything is flushed).
         public var flushLag: Double
+        /// Whether `run()` is running (false before it started and after it returned).
+        public var isRunning: Bool
+        /// Events accepted while `run()` was not running (before it started, or with no service running it).
+        public var bufferedWhileNotRunning: Int
     }
 
-    public let redis: RedisConfiguration
+    /// Where the flushes go: one connection of it for the length of a flush.
+    public let pool: RedisConnectionPool
     public let planner: CounterWritePlanner
     public let configuration: Configuration
     private let logger: Logger
-    private let state = NIOLockedValueBox(State())
-    private let wakeup = DispatchSemaphore(value: 0)
+    private let state = LockedValueBox(State())
+    private let wakeup = WakeupSignal()
+    /// One flush cycle at a time: the loop's, `flush()`'s and `shutdown()`'s.
+    private let cycles = SerialGate()
+    private let flusher: Flusher
     private let metrics = SinkMetrics()
+
+    private enum Lifecycle {
+        case idle
+        case running
+        case finished
+    }
 
     private struct State {
         var aggregate = CounterAggregate()
         var oldestUnflushed: ContinuousClock.Instant?
         var pendingBytes = 0
         var wakeRequested = false
-        var requestedGeneration = 0
-        var completedGeneration = 0
-        var waiters: [(generation: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var lifecycle = Lifecycle.idle
+        var stopRequested = false
+        var warnedNotRunning = false
         var stopping = false
         var stopped = false
         var statistics = Statistics(
-            buffered: 0, dropped: 0, flushedWrites: 0, flushFailures: 0, bufferedBytes: 0, flushLag: 0)
+            buffered: 0, dropped: 0, flushedWrites: 0, flushFailures: 0, bufferedBytes: 0, flushLag: 0,
+            isRunning: false, bufferedWhileNotRunning: 0)
     }
 
-    /// Creates the sink and starts its flush thread.
+    /// Creates the sink over the app's pool (a flush borrows one connection of it). Nothing starts until `run()`
+    /// (or a `flush()`).
     public init(
-        redis: RedisConfiguration, planner: CounterWritePlanner, configuration: Configuration = .init(),
+        pool: RedisConnectionPool, planner: CounterWritePlanner, configuration: Configuration = .init(),
         logger: Logger = Logger(label: "tally.buffer")
     ) {
-        self.redis = redis
+        self.pool = pool
         self.planner = planner
         self.configuration = configuration
         self.logger = logger
-        let flusher = Flusher(sink: self)
-        let thread = Thread { flusher.run() }
-        thread.name = "tally.buffer.flush"
-        thread.start()
+        self.flusher = Flusher(planner: planner, configuration: configuration, logger: logger)
+    }
+
+    /// Creates the sink with a pool of one connection of its own.
+    public convenience init(
+        redis: RedisConfiguration, planner: CounterWritePlanner, configuration: Configuration = .init(),
+        logger: Logger = Logger(label: "tally.buffer")
+    ) {
+        self.init(
+            pool: RedisConnectionPool(redis: redis, configuration: .init(maximumConnections: 1)), planner: planner,
+            configuration: configuration, logger: logger)
+    }
+
+    deinit {
+        let (events, bytes) = state.withLockedValue { ($0.aggregate.isEmpty ? 0 : 1, $0.aggregate.bytes) }
+        if events > 0 || flusher.pendingWrites > 0 {
+            logger.error(
+                "counter sink released with counters never stored in Redis: run it in a ServiceGroup or call shutdown()",
+                metadata: ["unflushed_buffer_bytes": "\(bytes)", "pending_writes": "\(flusher.pendingWrites)"])
+        }
     }
 
     // MARK: Recording
 
-    public func record(_ event: TrackedEvent) async throws {
+    public func enqueue(_ event: TrackedEvent) {
         recordNow(event)
     }
 
-    /// Adds an event to the buffer without suspending; returns `false` if it was dropped because the buffer is full.
+    /// Adds an event to the buffer without suspending; returns `false` if it was dropped because the buffer is full
+    /// or the sink has stopped.
     @discardableResult
     public func recordNow(_ event: TrackedEvent) -> Bool {
         let rules = planner.plannedRules(for: event.name)
         let cost = CounterAggregate.worstCaseBytes(of: event, rules: rules.count)
         let weekMonday = ISOWeek.mondayDay(containing: event.timestamp)
-        let (accepted, wake) = state.withLockedValue { state -> (Bool, Bool) in
+        let (accepted, wake, warn) = state.withLockedValue { state -> (Bool, Bool, Bool) in
             // Once stopping, nothing new is taken: the final flush must be final.
             if state.stopping || state.aggregate.bytes + state.pendingBytes + cost > configuration.maximumBufferedBytes
             {
                 state.statistics.dropped += 1
-                return (false, false)
+                return (false, false, false)
             }
             state.aggregate.add(event, rules: rules, weekMonday: weekMonday)
             state.statistics.buffered += 1
+            var warn = false
+            if state.lifecycle != .running {
+                state.statistics.bufferedWhileNotRunning += 1
+                warn = !state.warnedNotRunning
+                state.warnedNotRunning = true
+            }
             if state.oldestUnflushed == nil { state.oldestUnflushed = .now }
             if state.aggregate.bytes >= configuration.flushThresholdBytes && !state.wakeRequested {
                 state.wakeRequested = true
-                return (true, true)
+                return (true, true, warn)
             }
-            return (true, false)
+            return (true, false, warn)
         }
         if accepted { metrics.buffered.increment() } else { metrics.dropped.increment() }
         if wake { wakeup.signal() }
+        if warn {
+            logger.warning(
+                "counters are buffered but the sink is not running: add it to your ServiceGroup (or call flush()); until then they stay in memory, up to maximumBufferedBytes"
+            )
+        }
         return accepted
     }
 
     // MARK: Flushing and shutdown
 
     /// Sends everything buffered so far and returns when that attempt ended (data of a failed attempt stays
-    /// buffered and is retried).
+    /// buffered and is retried). Works whether or not `run()` is running.
     public func flush() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLockedValue { state -> Bool in
-                if state.stopped { return true }
-                state.requestedGeneration += 1
-                state.waiters.append((state.requestedGeneration, continuation))
-                return false
-            }
-            if resumeNow { continuation.resume() } else { wakeup.signal() }
+        _ = await runCycle()
+    }
+
+    /// Flushes, then stops taking events: later ones are dropped and counted. What can't reach Redis by then is
+    /// dropped and logged. `run()` does this itself when it ends.
+    public func shutdown() async {
+        _ = await runCycle()
+        state.withLockedValue { $0.stopping = true }
+        _ = await runCycle()
+    }
+
+    /// Flushes every `flushInterval` (sooner past `flushThresholdBytes`) until graceful shutdown or cancellation,
+    /// then flushes a last time and returns (swift-service-lifecycle). After a failed flush it waits longer, doubling
+    /// up to 2 s, so an outage is not a busy loop. Running the same sink twice is an error, logged and returned.
+    public func run() async throws {
+        let starts = state.withLockedValue { state -> Bool in
+            guard state.lifecycle == .idle else { return false }
+            state.lifecycle = .running
+            state.statistics.isRunning = true
+            return true
+        }
+        guard starts else {
+            logger.error("BufferedRedisCounterSink.run() called on a sink that already ran; ignoring")
+            return
+        }
+        await withGracefulShutdownHandler {
+            await flushLoop()
+        } onGracefulShutdown: {
+            self.state.withLockedValue { $0.stopRequested = true }
+            self.wakeup.signal()
+        }
+        await shutdown()
+        state.withLockedValue { state in
+            state.lifecycle = .finished
+            state.statistics.isRunning = false
         }
     }
 
-    /// Flushes, then stops the flush thread. Later events are dropped and counted.
-    public func shutdown() async {
-        await flush()
-        state.withLockedValue { $0.stopping = true }
-        await flush()
+    private func flushLoop() async {
+        var delay = configuration.flushInterval
+        while !Task.isCancelled && !state.withLockedValue({ $0.stopRequested }) {
+            await wakeup.wait(upTo: delay)
+            if Task.isCancelled || state.withLockedValue({ $0.stopRequested }) { return }
+            if await runCycle() {
+                delay = configuration.flushInterval
+            } else {
+                delay = min(max(delay * 2, configuration.flushInterval, .milliseconds(50)), .seconds(2))
+            }
+        }
     }
 
-    /// Runs until graceful shutdown, then flushes and stops (swift-service-lifecycle).
-    public func run() async throws {
-        try? await gracefulShutdown()
-        await shutdown()
+    /// One flush cycle on a pooled connection (its blocking I/O on that connection's own thread); returns whether
+    /// it succeeded.
+    private func runCycle() async -> Bool {
+        await cycles.run {
+            if state.withLockedValue({ $0.stopped }) { return true }
+            do throws(RedisError) {
+                return try await pool.withConnection { connection in
+                    self.flusher.cycle(sink: self, connection: connection)
+                }
+            } catch {
+                return flusher.cycleWithoutConnection(sink: self, error: error)
+            }
+        }
     }
 
     public var statistics: Statistics {
@@ -166,16 +256,10 @@ public final class BufferedRedisCounterSink: EventSink, Service {
         }
     }
 
-    // MARK: The flush thread's side
+    // MARK: The flush queue's side
 
-    fileprivate func waitForWork() -> Bool {
-        let nanoseconds = Int(configuration.flushInterval.inNanoseconds)
-        _ = wakeup.wait(timeout: .now() + .nanoseconds(nanoseconds))
-        return state.withLockedValue { !$0.stopped }
-    }
-
-    /// Takes the aggregate for a flush; returns the generation of flush requests it answers.
-    fileprivate func takeAggregate() -> (CounterAggregate, generation: Int, oldest: ContinuousClock.Instant?) {
+    /// Takes the aggregate for a flush.
+    fileprivate func takeAggregate() -> (CounterAggregate, oldest: ContinuousClock.Instant?) {
         state.withLockedValue { state in
             let taken = state.aggregate
             state.pendingBytes += taken.bytes
@@ -183,58 +267,37 @@ public final class BufferedRedisCounterSink: EventSink, Service {
             state.wakeRequested = false
             let oldest = state.oldestUnflushed
             state.oldestUnflushed = nil
-            return (taken, state.requestedGeneration, oldest)
+            return (taken, oldest)
         }
     }
 
-    /// Waits `delay` after a failed flush; wakes early only to stop or for an explicit `flush()`.
-    fileprivate func pauseAfterFailure(_ delay: Duration) {
-        let deadline =
-            DispatchTime.now() + .nanoseconds(Int(delay.inNanoseconds))
-        while DispatchTime.now() < deadline {
-            _ = wakeup.wait(timeout: deadline)
-            if state.withLockedValue({ $0.stopping || !$0.waiters.isEmpty }) { return }
-        }
-    }
-
-    /// The generation of flush requests a cycle answers when it leaves the aggregate where it is.
-    fileprivate func takeGeneration() -> Int {
-        state.withLockedValue { state in
-            state.wakeRequested = false
-            return state.requestedGeneration
-        }
-    }
-
-    /// Records the outcome of a flush cycle and wakes the `flush()` callers it answers.
+    /// Records the outcome of a flush cycle.
     fileprivate func finishCycle(
-        generation: Int, flushedWrites: Int, failures: Int, pendingBytes: Int, oldestPending: ContinuousClock.Instant?
+        flushedWrites: Int, failures: Int, pendingBytes: Int, oldestPending: ContinuousClock.Instant?
     ) {
-        let ready = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+        state.withLockedValue { state in
             state.statistics.flushedWrites += flushedWrites
             state.statistics.flushFailures += failures
             state.pendingBytes = pendingBytes
             if let oldestPending, state.oldestUnflushed.map({ oldestPending < $0 }) ?? true {
                 state.oldestUnflushed = oldestPending
             }
-            state.completedGeneration = max(state.completedGeneration, generation)
             if state.stopping && pendingBytes == 0 && state.aggregate.isEmpty { state.stopped = true }
-            let done = state.waiters.filter { $0.generation <= generation || state.stopped }
-            state.waiters.removeAll { $0.generation <= generation || state.stopped }
-            return done.map(\.continuation)
         }
         metrics.flushedWrites.increment(by: flushedWrites)
         if failures > 0 { metrics.flushFailures.increment(by: failures) }
         metrics.lag.record(statistics.flushLag)
-        for continuation in ready { continuation.resume() }
     }
 
-    /// Once stopping, a flush that can't reach Redis gives up: what is left is dropped and logged.
-    /// What is dropped is logged: the writes waiting for a retry and the buffer not yet cut into writes.
+    /// Once stopping, a flush that can't reach Redis gives up: what is left is dropped and logged, both the writes
+    /// waiting for a retry and the buffer not yet cut into writes.
     fileprivate func abandonIfStopping(pendingWrites: Int) -> Bool {
         let (abandon, unsentBytes) = state.withLockedValue { state -> (Bool, Int) in
             guard state.stopping else { return (false, 0) }
             state.stopped = true
-            return (true, state.aggregate.bytes)
+            let unsent = state.aggregate.bytes
+            state.aggregate = CounterAggregate()
+            return (true, unsent)
         }
         if abandon && (pendingWrites > 0 || unsentBytes > 0) {
             logger.error(
@@ -243,62 +306,90 @@ public final class BufferedRedisCounterSink: EventSink, Service {
         }
         return abandon
     }
-
-    fileprivate var log: Logger { logger }
 }
 
-/// The flush thread: owns the Redis connection and the chunks waiting for a retry.
+/// The flush side: owns the Redis connection and the chunks waiting for a retry.
 ///
-/// `@unchecked Sendable`: created on the caller's thread, then used only by the one flush thread it is given to.
+/// `@unchecked Sendable`: its mutable state is touched by one flush cycle at a time (the sink's `SerialGate` orders
+/// them, and its lock makes each cycle's writes visible to the next), and read once more in the sink's deinit,
+/// when no cycle can run any more.
 private final class Flusher: @unchecked Sendable {
     struct Chunk {
         var writes: [CounterWrite]
         var bytes: Int
         var marker: String
-        /// A previous attempt broke without an answer: the marker says whether it was applied.
+        /// An attempt broke without an answer: the request may still run later, so the marker is kept (a week)
+        /// instead of being deleted once an answer arrives.
         var outcomeUnknown = false
         var oldest: ContinuousClock.Instant?
     }
 
-    let sink: BufferedRedisCounterSink
-    var connection: RedisConnection?
+    let planner: CounterWritePlanner
+    let configuration: BufferedRedisCounterSink.Configuration
+    let logger: Logger
     var pending: [Chunk] = []
 
-    init(sink: BufferedRedisCounterSink) {
-        self.sink = sink
+    init(planner: CounterWritePlanner, configuration: BufferedRedisCounterSink.Configuration, logger: Logger) {
+        self.planner = planner
+        self.configuration = configuration
+        self.logger = logger
     }
 
-    /// Flushes until the sink stops; the stopping flush itself runs as the last cycle. After a failed cycle it
-    /// waits before the next one (doubling from the flush interval up to 2 s), so an outage is not a busy loop.
-    func run() {
-        var delay = Duration.zero
-        while sink.waitForWork() {
-            if cycle() {
-                delay = .zero
-            } else {
-                delay = min(max(delay * 2, sink.configuration.flushInterval, .milliseconds(50)), .seconds(2))
-                sink.pauseAfterFailure(delay)
+    var pendingWrites: Int { pending.reduce(0) { $0 + $1.writes.count } }
+
+    /// Most command arguments in one chunk: a script run of this size takes milliseconds, well within any
+    /// command timeout, however many unique members a long outage gathered.
+    static let argumentsPerChunk = 50_000
+    /// Most members of one unique write.
+    static let membersPerWrite = 10_000
+
+    /// The writes with every unique write of more than `membersPerWrite` members cut into several.
+    static func bounded(_ writes: [CounterWrite]) -> [CounterWrite] {
+        var result: [CounterWrite] = []
+        result.reserveCapacity(writes.count)
+        for write in writes {
+            guard case .addUnique(let key, let members) = write, members.count > membersPerWrite else {
+                result.append(write)
+                continue
+            }
+            for start in stride(from: 0, to: members.count, by: membersPerWrite) {
+                result.append(
+                    .addUnique(key: key, members: Array(members[start..<min(start + membersPerWrite, members.count)])))
             }
         }
+        return result
     }
 
     /// One flush: chunks of an earlier failed flush first; only when they are all in does the aggregate become new
     /// chunks. So during an outage new events keep adding up in the aggregate, one entry per counter and member,
     /// and the memory an outage costs grows with what is distinct, not with the number of flush attempts.
-    @discardableResult
-    func cycle() -> Bool {
+    func cycle(sink: BufferedRedisCounterSink, connection: RedisConnection) -> Bool {
         var flushed = 0
         var failures = 0
         defer { if failures == 0 { reportRecovery() } }
-        let generation: Int
-        if sendPending(flushed: &flushed, failures: &failures) {
-            let (aggregate, taken, oldest) = sink.takeAggregate()
-            generation = taken
+        if sendPending(connection, flushed: &flushed, failures: &failures) {
+            let (aggregate, oldest) = sink.takeAggregate()
             if !aggregate.isEmpty {
-                let writes = aggregate.writes(planner: sink.planner)
-                let size = sink.configuration.writesPerTransaction
-                for start in stride(from: 0, to: writes.count, by: size) {
-                    let end = min(start + size, writes.count)
+                let writes = Self.bounded(aggregate.writes(planner: planner))
+                // A chunk ends at `writesPerTransaction` writes or `argumentsPerChunk` arguments, whichever comes
+                // first, so that one script run stays short however many members the aggregate gathered.
+                var bounds: [(Int, Int)] = []
+                var start = 0
+                var arguments = 0
+                for (index, write) in writes.enumerated() {
+                    let size = write.argumentCount
+                    if index > start
+                        && (index - start == configuration.writesPerTransaction
+                            || arguments + size > Self.argumentsPerChunk)
+                    {
+                        bounds.append((start, index))
+                        start = index
+                        arguments = 0
+                    }
+                    arguments += size
+                }
+                bounds.append((start, writes.count))
+                for (start, end) in bounds {
                     // The chunks share the bytes the buffer's bound already counted for the aggregate, so turning
                     // the aggregate into chunks never moves the total past the bound.
                     let bytes = aggregate.bytes * end / writes.count - aggregate.bytes * start / writes.count
@@ -306,31 +397,38 @@ private final class Flusher: @unchecked Sendable {
                         Chunk(writes: Array(writes[start..<end]), bytes: bytes, marker: newMarker(), oldest: oldest))
                 }
             }
-            _ = sendPending(flushed: &flushed, failures: &failures)
-        } else {
-            generation = sink.takeGeneration()
+            _ = sendPending(connection, flushed: &flushed, failures: &failures)
         }
-        if !pending.isEmpty && sink.abandonIfStopping(pendingWrites: pending.reduce(0) { $0 + $1.writes.count }) {
+        return finish(sink: sink, flushed: flushed, failures: failures)
+    }
+
+    /// A cycle that got no connection (Redis unreachable, the pool closed): one failure.
+    func cycleWithoutConnection(sink: BufferedRedisCounterSink, error: RedisError) -> Bool {
+        reportFailure(error)
+        return finish(sink: sink, flushed: 0, failures: 1)
+    }
+
+    private func finish(sink: BufferedRedisCounterSink, flushed: Int, failures: Int) -> Bool {
+        if !pending.isEmpty && sink.abandonIfStopping(pendingWrites: pendingWrites) {
             pending.removeAll()
         }
         sink.finishCycle(
-            generation: generation, flushedWrites: flushed, failures: failures,
+            flushedWrites: flushed, failures: failures,
             pendingBytes: pending.reduce(0) { $0 + $1.bytes }, oldestPending: pending.compactMap(\.oldest).min())
         return failures == 0
     }
 
     /// Sends pending chunks in order until one fails; returns whether none is left.
-    private func sendPending(flushed: inout Int, failures: inout Int) -> Bool {
+    private func sendPending(_ connection: RedisConnection, flushed: inout Int, failures: inout Int) -> Bool {
         while let chunk = pending.first {
             do {
-                try send(chunk)
+                try send(chunk, on: connection)
                 flushed += chunk.writes.count
                 pending.removeFirst()
             } catch {
                 failures += 1
                 reportFailure(error)
                 if error.breaksConnection { pending[0].outcomeUnknown = true }
-                connection = nil
                 return false
             }
         }
@@ -345,13 +443,13 @@ private final class Flusher: @unchecked Sendable {
         let now = ContinuousClock.now
         guard var current = outage else {
             outage = (now, now, 1)
-            sink.log.warning("flush failed; keeping the counters and retrying", metadata: ["error": "\(error)"])
+            logger.warning("flush failed; keeping the counters and retrying", metadata: ["error": "\(error)"])
             return
         }
         current.attempts += 1
         if now - current.lastLogged >= .seconds(60) {
             current.lastLogged = now
-            sink.log.warning(
+            logger.warning(
                 "flush still failing; keeping the counters and retrying",
                 metadata: ["error": "\(error)", "attempts": "\(current.attempts)", "since": "\(now - current.since)"])
         }
@@ -361,53 +459,38 @@ private final class Flusher: @unchecked Sendable {
     private func reportRecovery() {
         guard let current = outage else { return }
         outage = nil
-        sink.log.notice(
+        logger.notice(
             "flushing again after an outage",
             metadata: ["attempts": "\(current.attempts)", "lasted": "\(ContinuousClock.now - current.since)"])
     }
 
     private func newMarker() -> String {
-        sink.planner.scheme.prefix + "tally:flush:" + UUID().uuidString
+        planner.scheme.prefix + "tally:flush:" + UUID().uuidString
     }
 
-    /// Sends one chunk in `MULTI`/`EXEC` with its marker, unless the marker shows an earlier attempt applied it.
+    /// Sends one chunk as one script run: the marker and the writes in one atomic step (`FlushChunkScript`).
     ///
-    /// The marker lives a week, so even a long outage can't make a lost answer count twice, and is deleted as soon
-    /// as `EXEC`'s answer arrives, so markers don't pile up. A chunk Redis refuses for good (a command error when
-    /// queued, not a state like `-READONLY` or `-OOM` that passes) is logged and dropped rather than blocking every
-    /// later chunk.
-    private func send(_ chunk: Chunk) throws(RedisError) {
-        let connection = try connected()
-        if chunk.outcomeUnknown, try connection.send(.exists([chunk.marker])).int() == 1 {
-            _ = try? connection.send(.del([chunk.marker]))
-            return
-        }
-        var commands: [RedisCommand] = [.multi]
-        for write in chunk.writes { commands += write.commands }
-        commands.append(RedisCommand("SET", keys: [chunk.marker], arguments: ["1", "EX", "604800"]))
-        commands.append(.exec)
-        let replies = try connection.pipeline(commands)
-        switch replies[replies.count - 1] {
+    /// The marker lives a week, so even a request the server runs long after its answer was lost finds it. Once
+    /// an answer arrives for a chunk that was never in doubt, the marker is deleted, so markers don't pile up. A
+    /// chunk Redis refuses for good (a script error, not a state like `-READONLY` or `-OOM` that passes) is logged
+    /// and dropped rather than blocking every later chunk; writes refused inside the script (a key of another
+    /// type) are logged.
+    private func send(_ chunk: Chunk, on connection: RedisConnection) throws(RedisError) {
+        let reply = try connection.send(FlushChunkScript.command(marker: chunk.marker, writes: chunk.writes))
+        switch reply {
         case .array(let results):
-            _ = try? connection.send(.del([chunk.marker]))
-            // Runtime errors inside EXEC (a key of another type) can't be fixed by retrying: report them.
-            for case .error(let message) in results {
-                sink.log.error("Redis refused a counter write", metadata: ["error": "\(message)"])
+            if !chunk.outcomeUnknown { _ = try? connection.send(.del([chunk.marker])) }
+            for case .error(let message) in results.dropFirst() {
+                logger.error("Redis refused a counter write", metadata: ["error": "\(message)"])
             }
         case .error(let message):
-            let queued = replies.dropFirst().dropLast().compactMap { reply -> String? in
-                if case .error(let text) = reply { return text }
-                return nil
-            }
-            if let permanent = queued.first(where: { !Self.isTransient($0) }) {
-                sink.log.error(
-                    "Redis refused a chunk of counter writes for good; dropping it",
-                    metadata: ["error": "\(permanent)", "writes": "\(chunk.writes.count)"])
-                return
-            }
-            throw RedisError(code: .serverError, message: queued.first ?? message)
+            let error = RedisError(code: .serverError, message: message)
+            if Self.isTransient(message) { throw error }
+            logger.error(
+                "Redis refused a chunk of counter writes for good; dropping it",
+                metadata: ["error": "\(message)", "writes": "\(chunk.writes.count)"])
         default:
-            throw RedisError(code: .unexpectedReply, message: "EXEC answered \(replies[replies.count - 1])")
+            throw RedisError(code: .unexpectedReply, message: "the flush script answered \(reply)")
         }
     }
 
@@ -415,13 +498,6 @@ private final class Flusher: @unchecked Sendable {
     static func isTransient(_ error: String) -> Bool {
         ["READONLY", "OOM", "LOADING", "MASTERDOWN", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS", "NOAUTH"]
             .contains { error.hasPrefix($0) }
-    }
-
-    private func connected() throws(RedisError) -> RedisConnection {
-        if let connection, connection.checkIdleHealth() { return connection }
-        let fresh = try RedisConnection(configuration: sink.redis)
-        connection = fresh
-        return fresh
     }
 }
 

@@ -16,6 +16,14 @@ public enum CounterWrite: Sendable, Hashable {
         }
     }
 
+    /// About how many command arguments the write sends: what bounds a flush chunk.
+    public var argumentCount: Int {
+        switch self {
+        case .increment, .incrementFloat: 6
+        case .addUnique(_, let members): members.count + 2 * (members.count / 300 + 1) + 3
+        }
+    }
+
     /// The Redis commands of this write, without `MULTI`/`EXEC` (see `RedisCounterCommands`).
     public var commands: [RedisCommand] {
         let ttl = CounterKeyScheme.weeklyTTLSeconds

@@ -64,8 +64,8 @@ public struct CounterWritePlanner: Sendable {
 }
 
 extension TrackedEvent {
-    /// The `value` property as a number, for sums.
-    var sumAmount: Double? {
+    /// The `value` property as a number, what `operator: sum(value)` rules add up.
+    public var sumAmount: Double? {
         switch properties["value"] {
         case .integer(let value): Double(value)
         case .double(let value): value

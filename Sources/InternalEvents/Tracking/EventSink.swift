@@ -1,29 +1,28 @@
-import NIOConcurrencyHelpers
-
 /// Where tracked events go: Redis counters, event records, a test recorder. The tracker is a facade over sinks,
 /// in the manner of swift-log's handlers.
+///
+/// Sinks that do I/O in the background (the buffered and direct Redis sinks, the event-record emitter) are also
+/// swift-service-lifecycle `Service`s: their work runs inside `run()`, never from an `init`.
 public protocol EventSink: Sendable {
-    /// Takes one validated event. Buffered sinks return at once; direct sinks return when stored.
-    /// - Throws: only when the event could not be stored (the tracker logs and counts it, and rethrows in strict mode).
+    /// Takes one validated event without waiting: adds it to a buffer or a bounded queue, or drops and counts it.
+    ///
+    /// `Tracker.track` calls it from any thread, synchronous code included: it must not block, suspend or throw.
+    func enqueue(_ event: TrackedEvent)
+
+    /// Stores one validated event and returns once it is stored (a sink that buffers returns once it holds it).
+    ///
+    /// `Tracker.trackStrictly` calls it. The default enqueues.
+    /// - Throws: only when the event could not be stored.
     func record(_ event: TrackedEvent) async throws
-    /// Stores everything buffered so far.
+
+    /// Stores everything held so far; returns when that attempt ended.
     func flush() async
 }
 
 extension EventSink {
-    public func flush() async {}
-}
-
-/// Keeps every event it receives, for tests and previews.
-public final class RecordingEventSink: EventSink {
-    private let storage = NIOLockedValueBox<[TrackedEvent]>([])
-
-    public init() {}
-
     public func record(_ event: TrackedEvent) async throws {
-        storage.withLockedValue { $0.append(event) }
+        enqueue(event)
     }
 
-    /// The events received so far, in order.
-    public var events: [TrackedEvent] { storage.withLockedValue { $0 } }
+    public func flush() async {}
 }

@@ -1,5 +1,5 @@
 import Foundation
-import NIOConcurrencyHelpers
+import Hiredis
 
 /// The source of "now" for tracking and pings. Injected, so tests and backfills pin time instead of sleeping.
 public protocol WallClock: Sendable {
@@ -15,10 +15,10 @@ public struct SystemWallClock: WallClock {
 
 /// A clock that says what it is told: for tests, `--at` and `TALLY_NOW`.
 public final class FixedWallClock: WallClock {
-    private let current: NIOLockedValueBox<Date>
+    private let current: LockedValueBox<Date>
 
     public init(_ date: Date) {
-        current = NIOLockedValueBox(date)
+        current = LockedValueBox(date)
     }
 
     public func now() -> Date { current.withLockedValue { $0 } }

@@ -1,4 +1,5 @@
 import Foundation
+import InternalEvents
 import Logging
 import PostgresKit
 import SQLKit

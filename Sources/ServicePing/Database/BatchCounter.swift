@@ -1,4 +1,5 @@
 import Foundation
+import InternalEvents
 import SQLKit
 
 /// GitLab's batch counter: counts over id ranges instead of one big scan, so that no single query runs long.

@@ -1,4 +1,5 @@
 import Foundation
+import InternalEvents
 import PostgresKit
 
 /// The app database: SQLite by default (a file), PostgreSQL by URL.

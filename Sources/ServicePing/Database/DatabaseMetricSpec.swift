@@ -1,4 +1,5 @@
 import Foundation
+import InternalEvents
 
 /// A row count declared in a `data_source: database` metric's `options` (Tally's YAML form of GitLab's Ruby
 /// `DatabaseMetric` classes):

@@ -1,4 +1,5 @@
 import Foundation
+import InternalEvents
 import SQLKit
 
 /// The `raw_usage_data` table: every ping built, once per `recorded_at`, with when and how it was submitted.

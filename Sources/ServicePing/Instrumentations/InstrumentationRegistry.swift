@@ -1,3 +1,5 @@
+import InternalEvents
+
 /// Chooses each metric's instrumentation: Tally's own for Redis counters, database row counts declared in
 /// `options.table` (see `DatabaseMetricSpec`) and system values, and the host app's for everything else, registered by
 /// GitLab's `instrumentation_class` name (GitLab's Ruby classes become Swift).

@@ -1,3 +1,5 @@
+import InternalEvents
+
 /// `data_source: internal_events`: totals, uniques and sums over the metric's selection rules, for the last complete
 /// week (7d), the last four (28d) or all time, as GitLab's `TotalCountMetric`, `UniqueCountMetric` and
 /// `TotalSumMetric` read them.

@@ -1,3 +1,5 @@
+import InternalEvents
+
 /// GitLab's legacy Redis metrics: `RedisHLLMetric` and `AggregatedMetric` (unions of weekly HLLs named after events)
 /// and `RedisMetric` (`GET USAGE_<PREFIX>_<EVENT>`).
 enum LegacyRedisInstrumentations {

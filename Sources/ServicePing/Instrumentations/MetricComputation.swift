@@ -1,5 +1,6 @@
 import Foundation
 import Hiredis
+import InternalEvents
 
 /// Why a metric has no value: it is reported as `fallback` (GitLab's -1, or -2 for estimates) with `message` in the
 /// ping's metadata.

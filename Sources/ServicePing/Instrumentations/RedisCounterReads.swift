@@ -1,4 +1,5 @@
 import Hiredis
+import InternalEvents
 
 /// The Redis reads of counter metrics: totals (sum of `GET`s), uniques (one `PFCOUNT` over every key), sums.
 enum RedisCounterReads {

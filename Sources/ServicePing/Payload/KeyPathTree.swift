@@ -1,3 +1,5 @@
+import InternalEvents
+
 /// Builds a nested object from dotted key paths, in the order values are added:
 /// `counts.notes` = 5 → `{"counts": {"notes": 5}}`.
 struct KeyPathTree {

@@ -1,5 +1,6 @@
 import Foundation
 import Hiredis
+import InternalEvents
 import Logging
 
 /// Builds a Service Ping from the metric definitions: every reported metric's value, GitLab's payload shape.

@@ -1,4 +1,5 @@
 import Foundation
+import InternalEvents
 
 /// One Service Ping: the payload and, for every metric, how long it took and why it failed.
 public struct ServicePingReport: Sendable {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import InternalEvents
 
 /// When an instance sends its weekly ping: GitLab's instance-specific time, derived from the instance UUID so that
 /// installs spread over the week. minute = SHA256hex(uuid + "minute") mod 60, hour = SHA256hex(uuid + "hour") mod 24,

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hiredis
+import InternalEvents
 import Logging
 import ServiceLifecycle
 

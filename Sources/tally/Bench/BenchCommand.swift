@@ -1,4 +1,5 @@
 import ArgumentParser
+import InternalEvents
 
 /// `tally bench …`: performance measured as ratios against a baseline in the same run.
 struct BenchCommand: AsyncParsableCommand {

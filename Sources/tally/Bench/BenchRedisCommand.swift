@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hiredis
+import InternalEvents
 
 /// `tally bench redis`: pipelined INCRs through `Hiredis` vs `redis-benchmark -P 64 -c 1 -t incr`.
 struct BenchRedisCommand: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import Foundation
+import InternalEvents
 
 /// A benchmark's figures: printed as one JSON object, keys sorted, on the last line with `--json`.
 protocol BenchResult: Encodable {}

@@ -1,3 +1,5 @@
+import InternalEvents
+
 /// Small helpers for benchmark figures.
 enum BenchStatistics {
     /// The median of the values (the mean of the middle two for an even count).

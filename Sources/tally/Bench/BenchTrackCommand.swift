@@ -57,11 +57,11 @@ struct BenchTrackCommand: AsyncParsableCommand {
         // (b) Direct mode.
         _ = try await pool.send(.del(keys))
         let directTracker = Tracker(
-            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)], mode: .strict,
-            clock: clock, logger: quiet)
+            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)], clock: clock,
+            logger: quiet)
         let directStart = ContinuousClock.now
         for index in 0..<roundTripEvents {
-            try await directTracker.track("bench_event", user: UserID(Int64(index % users + 1)))
+            try await directTracker.trackStrictly("bench_event", user: UserID(Int64(index % users + 1)))
         }
         let direct = Double(roundTripEvents) / (.now - directStart).inSeconds
         try await expectTotal(pool: pool, key: keys[0], equals: roundTripEvents, mode: "direct")
@@ -69,12 +69,12 @@ struct BenchTrackCommand: AsyncParsableCommand {
         // (c) Buffered mode.
         _ = try await pool.send(.del(keys))
         let sink = BufferedRedisCounterSink(redis: redisConfiguration, planner: planner, logger: quiet)
-        let bufferedTracker = Tracker(catalog: catalog, sinks: [sink], mode: .production, clock: clock, logger: quiet)
+        let bufferedTracker = Tracker(catalog: catalog, sinks: [sink], clock: clock, logger: quiet)
         var latencies = [Double](repeating: 0, count: bufferedEvents)
         let bufferedStart = ContinuousClock.now
         for index in 0..<bufferedEvents {
             let start = ContinuousClock.now
-            try await bufferedTracker.track("bench_event", user: UserID(Int64(index % users + 1)))
+            bufferedTracker.track("bench_event", user: UserID(Int64(index % users + 1)))
             latencies[index] = (.now - start).inSeconds
         }
         let acceptedSeconds = (.now - bufferedStart).inSeconds

@@ -1,5 +1,6 @@
 import Foundation
 import Hiredis
+import InternalEvents
 
 /// Runs Redis' own `redis-benchmark` against the same server, as the baseline.
 struct RedisBenchmarkTool {

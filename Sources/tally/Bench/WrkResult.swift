@@ -1,4 +1,5 @@
 import Foundation
+import InternalEvents
 
 /// One `wrk` run of keep-alive `track_event` POSTs, and what it reported.
 struct WrkResult {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import InternalEvents
 
 /// `tally definitions …`: GitLab-format event and metric definitions.
 struct DefinitionsCommand: AsyncParsableCommand {

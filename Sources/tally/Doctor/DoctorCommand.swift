@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InternalEvents
 
 /// `tally doctor`: checks what Tally needs and says what it found.
 struct DoctorCommand: AsyncParsableCommand {

@@ -1,3 +1,5 @@
+import InternalEvents
+
 /// What `tally doctor` found: one line per finding, grouped by subject.
 struct DoctorReport {
     enum Level: String {

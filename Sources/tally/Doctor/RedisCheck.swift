@@ -1,4 +1,5 @@
 import Hiredis
+import InternalEvents
 
 /// The Redis part of `tally doctor`: URL, connection, version, role, memory policy, round-trip time.
 struct RedisCheck {

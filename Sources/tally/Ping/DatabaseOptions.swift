@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InternalEvents
 import ServicePing
 
 /// The app database: `--database-url`, else `TALLY_DATABASE_URL`, else `sqlite://tally.sqlite`.

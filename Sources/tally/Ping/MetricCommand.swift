@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hiredis
+import InternalEvents
 import ServicePing
 
 /// `tally metric KEY_PATH`: one metric's value now, and the exact Redis reads behind it.

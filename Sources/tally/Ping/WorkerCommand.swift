@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hiredis
+import InternalEvents
 import Logging
 import ServiceLifecycle
 import ServicePing

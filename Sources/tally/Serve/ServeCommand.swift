@@ -1,8 +1,12 @@
 import ArgumentParser
+import EventRecords
 import Foundation
 import Hiredis
+import Hummingbird
+import InternalEvents
 import Logging
 import ServiceLifecycle
+import ServicePing
 import TallyServer
 
 /// `tally serve`: GitLab's usage-data HTTP API on its own, counters in buffered mode, until SIGTERM or SIGINT.
@@ -91,7 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
         defer { pool.close() }
         let scheme = CounterKeyScheme(aliases: catalog.legacyAliases)
         let counters = BufferedRedisCounterSink(
-            redis: redisConfiguration, planner: CounterWritePlanner(catalog: catalog, scheme: scheme), logger: logger)
+            pool: pool, planner: CounterWritePlanner(catalog: catalog, scheme: scheme), logger: logger)
         var sinks: [any EventSink] = [counters]
         var services: [any Service] = [counters]
         if let collector = resolvedEventRecordsURL {
@@ -99,18 +103,19 @@ struct ServeCommand: AsyncParsableCommand {
             sinks.append(emitter)
             services.append(emitter)
         }
-        let tracker = Tracker(
-            catalog: catalog, sinks: sinks, mode: development ? .strict : .production, logger: logger)
+        let tracker = Tracker(catalog: catalog, sinks: sinks, logger: logger)
         let dependencies = TallyServerDependencies(
             tracker: tracker, legacyCounters: LegacyCounterWriter(catalog: catalog, scheme: scheme, pool: pool),
-            servicePing: .database(try database.configuration()), metricDefinitions: metricDefinitions,
+            servicePing: StoredServicePing { [database = try database.configuration()] in
+                try await RawUsageDataStore.newestPayload(in: database)
+            }, metricDefinitions: metricDefinitions,
             services: services)
         let configuration = TallyServerConfiguration(
             host: host, port: port,
             tokens: AccessTokens(
                 eventTokens: Self.list(tokens, environment: "TALLY_API_TOKENS"),
                 adminTokens: Self.list(adminTokens, environment: "TALLY_ADMIN_TOKENS")),
-            api: .init(maximumBodyBytes: maxBodyBytes))
+            api: .init(maximumBodyBytes: maxBodyBytes, strictValidation: development))
         let records =
             resolvedEventRecordsURL.map {
                 "event records to \(SnowplowEmitter.Configuration(collectorURL: $0).redactedEndpoint)"

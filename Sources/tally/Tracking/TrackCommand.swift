@@ -24,11 +24,11 @@ struct TrackCommand: AsyncParsableCommand {
         let planner = CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme(aliases: catalog.legacyAliases))
         let recorder = RecordingEventSink()
         let tracker = Tracker(
-            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner), recorder], mode: .strict,
+            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner), recorder],
             clock: try clock.clock(), logger: Logger(label: "tally.track") { _ in SwiftLogNoOpLogHandler() })
         let properties = try event.typedProperties()
         do {
-            try await tracker.track(
+            try await tracker.trackStrictly(
                 event.event, user: event.user.map { UserID($0) }, project: event.project.map { ProjectID($0) },
                 namespace: event.namespace.map { NamespaceID($0) }, additionalProperties: properties)
         } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import InternalEvents
 
 /// A tracked event as a Snowplow structured event (tracker protocol, `payload_data` 1-0-4), the way GitLab sends
 /// internal events in SaaS mode: `e=se`, category/action/label/property/value, and a base64url `cx` holding the

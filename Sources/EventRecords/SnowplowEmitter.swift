@@ -1,9 +1,9 @@
 import AsyncHTTPClient
 import Foundation
 import Hiredis
+import InternalEvents
 import Logging
 import Metrics
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOFoundationCompat
 import ServiceLifecycle
@@ -12,7 +12,7 @@ import ServiceLifecycle
 /// with a `payload_data` 1-0-4 envelope of structured events (see `SnowplowEventRecord`).
 ///
 /// An `EventSink` for the tracker and a swift-service-lifecycle `Service`:
-/// - `record` only builds the record (pseudonymizing the user id) and queues it; it never waits for the network.
+/// - `enqueue` (and `record`) only builds the record (pseudonymizing the user id) and queues it; it never waits for the network.
 /// - The queue is bounded (`maximumQueuedRecords`); records beyond it are dropped and counted, never thrown.
 /// - `run()` sends batches of up to `batchSize` records, when a batch is full or every `flushInterval`. A batch
 ///   that fails (network error, timeout, 5xx, 408, 429) is retried after each of `retryDelays`, then counted as
@@ -85,7 +85,7 @@ public final class SnowplowEmitter: EventSink, Service {
     public let instance: SnowplowEventRecord.Instance
     private let pseudonymizer: Pseudonymizer
     private let logger: Logger
-    private let state = NIOLockedValueBox(State())
+    private let state = LockedValueBox(State())
     private let metrics = EmitterMetrics()
 
     private struct State {
@@ -114,7 +114,9 @@ public final class SnowplowEmitter: EventSink, Service {
         }
     }
 
-    public func record(_ event: TrackedEvent) async throws {
+    /// Builds the record and queues it; never waits for the network (records past the bound are dropped and
+    /// counted).
+    public func enqueue(_ event: TrackedEvent) {
         guard event.sendsEventRecord else {
             state.withLockedValue { $0.statistics.skipped += 1 }
             metrics.skipped.increment()

@@ -1,3 +1,4 @@
+import EventRecords
 import Foundation
 import InternalEvents
 import TallyTestSupport

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import InternalEvents
 
 /// GitLab's pseudonymized user id for event records: Base64(SHA-256(decimal user id + the first 32 characters of the
 /// instance secret)). The same user gets the same pseudonym on one instance; without the secret it can't be reversed.

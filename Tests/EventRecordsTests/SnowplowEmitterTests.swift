@@ -1,3 +1,4 @@
+import EventRecords
 import Foundation
 import InternalEvents
 import Logging
@@ -49,7 +50,7 @@ struct SnowplowEmitterTests {
             configuration: .init(services: [emitter], logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await body(Tracker(catalog: catalog, sinks: [emitter], mode: .strict))
+            try await body(Tracker(catalog: catalog, sinks: [emitter]))
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
@@ -61,7 +62,7 @@ struct SnowplowEmitterTests {
         let emitter = try emitter(collector.baseURL)
         try await running(emitter) { tracker in
             for index in 0..<3 {
-                try await tracker.track(
+                try await tracker.trackStrictly(
                     "export_report", user: Self.rawUser, project: 7,
                     additionalProperties: [
                         "label": .string("csv"), "value": .integer(Int64(index)), "kind": .string("k"),
@@ -104,7 +105,7 @@ struct SnowplowEmitterTests {
         let collector = try Collector.start(failingFirst: 2)
         let emitter = try emitter(collector.baseURL)
         try await running(emitter) { tracker in
-            try await tracker.track("export_report", user: 1)
+            try await tracker.trackStrictly("export_report", user: 1)
             #expect(await TestEnvironment.waitUntil { emitter.statistics.sent == 1 })
         }
         #expect(collector.requests.map(\.answeredWithError) == [true, true, false])
@@ -124,7 +125,7 @@ struct SnowplowEmitterTests {
             $0.requestTimeout = .milliseconds(500)
         }
         try await running(emitter) { tracker in
-            for _ in 0..<100 { try await tracker.track("export_report", user: 2) }
+            for _ in 0..<100 { try await tracker.trackStrictly("export_report", user: 2) }
             #expect(emitter.statistics.queued <= 10)
             #expect(await TestEnvironment.waitUntil { emitter.statistics.failed > 0 })
         }
@@ -149,7 +150,7 @@ struct SnowplowEmitterTests {
             $0.shutdownTimeout = .milliseconds(500)
         }
         try await running(emitter) { tracker in
-            for _ in 0..<50 { try await tracker.track("export_report", user: 2) }
+            for _ in 0..<50 { try await tracker.trackStrictly("export_report", user: 2) }
             #expect(emitter.statistics.queued <= 10)
             #expect(await TestEnvironment.waitUntil { emitter.statistics.failed >= 5 })
         }
@@ -170,7 +171,7 @@ struct SnowplowEmitterTests {
             $0.flushInterval = .seconds(3_600)
         }
         try await running(emitter) { tracker in
-            for _ in 0..<3 { try await tracker.track("export_report", user: 3) }
+            for _ in 0..<3 { try await tracker.trackStrictly("export_report", user: 3) }
             #expect(emitter.statistics.queued == 3)
         }
         #expect(emitter.statistics.sent == 3)
@@ -182,8 +183,8 @@ struct SnowplowEmitterTests {
         let collector = try Collector.start()
         let emitter = try emitter(collector.baseURL)
         try await running(emitter) { tracker in
-            try await tracker.track("export_report", user: 4, sendEventRecord: false)
-            try await tracker.track("export_report", user: 5)
+            try await tracker.trackStrictly("export_report", user: 4, sendEventRecord: false)
+            try await tracker.trackStrictly("export_report", user: 5)
             #expect(await TestEnvironment.waitUntil { emitter.statistics.sent == 1 })
         }
         #expect(emitter.statistics.skipped == 1)
@@ -199,7 +200,7 @@ struct SnowplowEmitterTests {
         let collector = try Collector.start()
         let emitter = try emitter(collector.baseURL) { $0.batchSize = 1 }
         try await running(emitter) { tracker in
-            try await tracker.track(
+            try await tracker.trackStrictly(
                 "export_report", user: 6,
                 additionalProperties: ["label": .string("csv"), "value": .integer(3)])
             #expect(await TestEnvironment.waitUntil { emitter.statistics.sent == 1 })

@@ -1,0 +1,79 @@
+import Foundation
+import Hiredis
+import Logging
+import ServiceLifecycle
+
+/// Tally in an app, set up from one `TallyConfiguration`: the definitions loaded, one Redis connection pool, one
+/// key scheme, the tracker, and the services to run in the app's `ServiceGroup`.
+///
+/// ```swift
+/// let tally = try Tally(configuration: .environment())
+/// tally.tracker.track("create_note", user: 42, project: 7)        // anywhere: sync, never throws, never waits
+/// try await ServiceGroup(services: tally.services + [app], gracefulShutdownSignals: [.sigterm],
+///                        logger: tally.logger).run()                // flushes the last events on SIGTERM
+/// ```
+///
+/// **Lifecycle:** the init loads files and builds values; it opens no connection and starts no thread or task.
+/// The counter sink's work runs in its `run()`, inside the app's `ServiceGroup`; on graceful shutdown it flushes
+/// and returns. `ServicePingWorker(tally:)` (module `ServicePing`) and `SnowplowEmitter` (module `EventRecords`)
+/// take the same value, so every part shares the pool and the key prefix.
+public struct Tally: Sendable {
+    public let configuration: TallyConfiguration
+    /// Every event and metric definition.
+    public let catalog: DefinitionCatalog
+    /// GitLab's key names, with the configured prefix and legacy aliases.
+    public let scheme: CounterKeyScheme
+    /// Events to counter writes.
+    public let planner: CounterWritePlanner
+    /// The one Redis connection pool of every part of Tally in the process.
+    public let pool: RedisConnectionPool
+    /// The counter sink (buffered or direct, as configured).
+    public let counters: any EventSink & Service
+    /// Validates events and hands them to the counters (and to the extra sinks given at init).
+    public let tracker: Tracker
+    /// What to add to the app's `ServiceGroup`: the counter sink, then the extra services given at init.
+    public let services: [any Service]
+    public let logger: Logger
+
+    /// Loads the definitions and builds the parts.
+    ///
+    /// - Parameters:
+    ///   - sinks: more event sinks that are also services (an event-record emitter), tracked and run with the
+    ///     counters.
+    ///   - clock: the tracker's clock (pin it in tests and backfills).
+    /// - Throws: `DefinitionLoadError` (every problem of every definition file, each naming file, line and field),
+    ///   or `RedisError` `.invalidConfiguration` for a Redis URL that can't be used.
+    public init(
+        configuration: TallyConfiguration, sinks: [any EventSink & Service] = [],
+        clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "tally")
+    ) throws {
+        let loader = DefinitionLoader(options: configuration.definitionOptions)
+        let catalog = try loader.load(from: configuration.definitions.map { URL(fileURLWithPath: $0) })
+        let redis = try RedisConfiguration(url: configuration.redisURL)
+        self.init(
+            configuration: configuration, catalog: catalog, redis: redis, sinks: sinks, clock: clock, logger: logger)
+    }
+
+    /// Builds the parts from definitions already loaded (tests, and apps that embed their definitions).
+    public init(
+        configuration: TallyConfiguration, catalog: DefinitionCatalog, redis: RedisConfiguration,
+        sinks: [any EventSink & Service] = [], clock: any WallClock = SystemWallClock(),
+        logger: Logger = Logger(label: "tally")
+    ) {
+        self.configuration = configuration
+        self.catalog = catalog
+        self.logger = logger
+        scheme = CounterKeyScheme(prefix: configuration.keyPrefix, aliases: catalog.legacyAliases)
+        planner = CounterWritePlanner(catalog: catalog, scheme: scheme)
+        pool = RedisConnectionPool(
+            redis: redis, configuration: .init(maximumConnections: max(1, configuration.maximumRedisConnections)))
+        switch configuration.counting {
+        case .buffered(let buffering):
+            counters = BufferedRedisCounterSink(pool: pool, planner: planner, configuration: buffering, logger: logger)
+        case .direct:
+            counters = DirectRedisCounterSink(pool: pool, planner: planner, logger: logger)
+        }
+        tracker = Tracker(catalog: catalog, sinks: [counters] + sinks, clock: clock, logger: logger)
+        services = [counters] + sinks
+    }
+}
