@@ -33,7 +33,8 @@ public final class RedisConnection {
 
     /// Connects, then sends `AUTH` and `SELECT` as configured (each bounded by `commandTimeout`).
     /// - Throws: `RedisError` `.connectionRefused`, `.timeout`, `.io` when the server can't be reached;
-    ///   `.authenticationFailed` when `AUTH` is refused, `.serverError` (or another server code) when `SELECT` is.
+    ///   `.authenticationFailed` when `AUTH` is refused (for any reason: its `serverCodeWord` tells which), the
+    ///   classified server error when `SELECT` is.
     public init(configuration: RedisConfiguration) throws(RedisError) {
         self.configuration = configuration
         let connectTimeout = Self.makeTimeval(configuration.connectTimeout)
@@ -55,8 +56,13 @@ public final class RedisConnection {
             throw error
         }
         context = opened
-        if let password = configuration.password {
-            try send(.auth(username: configuration.username, password: password)).checked()
+        if let password = configuration.password,
+            var refused = try send(.auth(username: configuration.username, password: password)).serverError
+        {
+            // A refused AUTH is an authentication failure whatever its word: WRONGPASS, but also `ERR AUTH <password>
+            // called without any password configured` (the server has none) and older servers' `ERR invalid password`.
+            refused.code = .authenticationFailed
+            throw refused
         }
         if configuration.database != 0 {
             try send(.select(configuration.database)).checked()

@@ -92,4 +92,17 @@ struct FailureTests {
         #expect(noAuth?.code == .authenticationFailed, "\(String(describing: noAuth))")
         #expect(noAuth?.serverCodeWord == "NOAUTH")
     }
+
+    @Test func aPasswordForAServerWithoutOneIsAnAuthenticationFailure() throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let refused = try #require(
+            redisError { () throws(RedisError) in
+                try RedisConnection(configuration: RedisConfiguration(url: "redis://:secret@127.0.0.1:\(server.port)"))
+            })
+        // Redis answers `ERR AUTH <password> called without any password configured …`: the word is ERR, but it
+        // is AUTH's refusal.
+        #expect(refused.code == .authenticationFailed, "\(refused)")
+        #expect(refused.serverCodeWord == "ERR")
+    }
 }
