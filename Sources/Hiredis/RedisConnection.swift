@@ -191,24 +191,25 @@ public final class RedisConnection {
         answered: Int, of total: Int, until deadline: ContinuousClock.Instant
     ) throws(RedisError) -> RedisReply {
         func action() -> String { "reading a reply" + (total > 1 ? " after \(answered) of \(total) replies" : "") }
-        var raw: UnsafeMutableRawPointer?
         while true {
+            var raw: UnsafeMutableRawPointer?
             // A whole reply may already be in hiredis' input buffer (a pipeline's replies arrive together).
             if redisGetReplyFromReader(context, &raw) != REDIS_OK {
                 throw takeContextError(errno: tally_errno(), whileDoing: action())
             }
-            if raw != nil { break }
+            if let raw { return take(raw) }
             try limitNextWait(SO_RCVTIMEO, until: deadline, action)
             // One read(2): returns when some bytes arrived, the server closed, or the time left passed (EAGAIN).
             if redisBufferRead(context) != REDIS_OK {
                 throw takeContextError(errno: tally_errno(), whileDoing: action())
             }
         }
-        guard let raw else {
-            isBroken = true
-            throw RedisError(code: .protocolError, message: "hiredis returned no reply and no error")
-        }
-        // Ownership: the root reply owns all nested replies; copy everything out, then free the root once.
+    }
+
+    /// Copies a root reply hiredis handed over into Swift, then frees it.
+    ///
+    /// Ownership: the root reply owns all nested replies; copy everything out, then free the root once.
+    private func take(_ raw: UnsafeMutableRawPointer) -> RedisReply {
         let reply = Self.copy(raw.assumingMemoryBound(to: redisReply.self))
         replyAccounting.received += 1
         freeReplyObject(raw)
