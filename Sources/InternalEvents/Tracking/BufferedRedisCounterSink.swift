@@ -212,7 +212,13 @@ public final class BufferedRedisCounterSink: EventSink, Service {
             self.state.withLockedValue { $0.stopRequested = true }
             self.wakeup.signal()
         }
-        await shutdown()
+        if Task.isCancelled {
+            // The last flush must run even when run() was cancelled (the pool refuses cancelled callers), so it
+            // runs in a task of its own that run() awaits: nothing outlives run().
+            await Task { await self.shutdown() }.value
+        } else {
+            await shutdown()
+        }
         state.withLockedValue { state in
             state.lifecycle = .finished
             state.statistics.isRunning = false
@@ -484,20 +490,14 @@ private final class Flusher: @unchecked Sendable {
                 logger.error("Redis refused a counter write", metadata: ["error": "\(message)"])
             }
         case .error(let message):
-            let error = RedisError(code: .serverError, message: message)
-            if Self.isTransient(message) { throw error }
+            let error = RedisError(serverReply: message)
+            if error.isTransient { throw error }
             logger.error(
                 "Redis refused a chunk of counter writes for good; dropping it",
                 metadata: ["error": "\(message)", "writes": "\(chunk.writes.count)"])
         default:
             throw RedisError(code: .unexpectedReply, message: "the flush script answered \(reply)")
         }
-    }
-
-    /// Refusals that pass with the server's state: a replica promoted, memory freed, a load finished.
-    static func isTransient(_ error: String) -> Bool {
-        ["READONLY", "OOM", "LOADING", "MASTERDOWN", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS", "NOAUTH"]
-            .contains { error.hasPrefix($0) }
     }
 }
 

@@ -100,7 +100,12 @@ public final class DirectRedisCounterSink: EventSink, Service {
             self.wakeup.signal()
         }
         state.withLockedValue { $0.stopping = true }
-        await sendQueued()
+        if Task.isCancelled {
+            // As the buffered sink: the last send runs even when run() was cancelled, awaited before run() returns.
+            await Task { await self.sendQueued() }.value
+        } else {
+            await sendQueued()
+        }
         state.withLockedValue { $0.running = false }
     }
 
@@ -147,13 +152,9 @@ public final class DirectRedisCounterSink: EventSink, Service {
         let commands = RedisCounterCommands.pipeline(for: planner.writes(for: event))
         if commands.isEmpty { return }
         let replies = try await pool.pipeline(commands)
-        if let refused = replies.first(where: \.isError) {
-            throw RedisError(code: .serverError, message: "\(refused)")
-        }
+        if let refused = replies.lazy.compactMap(\.serverError).first { throw refused }
         for case .array(let results) in replies {
-            if let refused = results.first(where: \.isError) {
-                throw RedisError(code: .serverError, message: "\(refused)")
-            }
+            if let refused = results.lazy.compactMap(\.serverError).first { throw refused }
         }
     }
 }

@@ -65,9 +65,7 @@ public struct LegacyCounterWriter: Sendable {
         do {
             for reply in try await pool.pipeline(RedisCounterCommands.pipeline(for: [write])) {
                 let results: [RedisReply] = if case .array(let inner) = reply { inner } else { [reply] }
-                if let refused = results.first(where: \.isError) {
-                    throw RedisError(code: .serverError, message: "\(refused)")
-                }
+                if let refused = results.lazy.compactMap(\.serverError).first { throw refused }
             }
         } catch {
             throw TrackingError(code: .sinkFailed, event: event, message: "\(error)")

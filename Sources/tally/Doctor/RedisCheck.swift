@@ -97,8 +97,7 @@ struct RedisCheck {
             return "nothing accepts connections at \(target): is redis-server running? (\(error.message))"
         case .timeout:
             return "\(target) did not answer in time: a firewall, a wrong host, or a stopped server (\(error.message))"
-        case .serverError
-        where error.message.contains("NOAUTH") || error.message.contains("WRONGPASS") || error.message.contains("AUTH"):
+        case .authenticationFailed:
             return "\(target) refused authentication: check the user and password in the URL (\(error.message))"
         default:
             return "\(target): \(error)"
