@@ -28,12 +28,13 @@ make_package baseline \
   'import Logging
 import Metrics
 import Yams
-Logger(label: "app").info("\(try Yams.load(yaml: "a: 1") as Any)")
+let loaded = try Yams.load(yaml: "a: 1")
+Logger(label: "app").info("\(loaded as Any)")
 Counter(label: "c").increment()'
 
 make_package app \
   ".package(path: \"$tally_root\")" \
-  '.product(name: "InternalEvents", package: "Tally")' \
+  ".product(name: \"InternalEvents\", package: \"$(basename "$tally_root" | tr 'A-Z' 'a-z')\")" \
   'import InternalEvents
 let tally = try Tally(configuration: .environment())
 tally.tracker.track("create_note", user: 42, project: 7)'
@@ -47,7 +48,7 @@ time_build() { # package → seconds (resolution first, not timed: both read loc
   echo "$end - $start" | bc
 }
 
-modules() { find "$work/$1/.build/debug" -maxdepth 1 -name '*.build' -printf '%f\n' | sed 's/\.build$//' | sort | tr '\n' ' '; }
+modules() { find -L "$work/$1/.build/debug" -maxdepth 1 -name '*.build' -printf '%f\n' | sed 's/\.build$//' | sort | tr '\n' ' '; }
 
 echo "bench-build: clean debug build of the baseline (Yams + swift-log + swift-metrics)…" >&2
 baseline=$(time_build baseline)
