@@ -123,8 +123,8 @@ public final class BufferedRedisCounterSink: EventSink, Service {
     }
 
     deinit {
-        let (events, bytes) = state.withLockedValue { ($0.aggregate.isEmpty ? 0 : 1, $0.aggregate.bytes) }
-        if events > 0 || flusher.pendingWrites > 0 {
+        let (unflushed, bytes) = state.withLockedValue { (!$0.aggregate.isEmpty, $0.aggregate.bytes) }
+        if unflushed || flusher.pendingWrites > 0 {
             logger.error(
                 "counter sink released with counters never stored in Redis: run it in a ServiceGroup or call shutdown()",
                 metadata: ["unflushed_buffer_bytes": "\(bytes)", "pending_writes": "\(flusher.pendingWrites)"])
@@ -199,7 +199,6 @@ public final class BufferedRedisCounterSink: EventSink, Service {
         let starts = state.withLockedValue { state -> Bool in
             guard state.lifecycle == .idle else { return false }
             state.lifecycle = .running
-            state.statistics.isRunning = true
             return true
         }
         guard starts else {
@@ -221,7 +220,6 @@ public final class BufferedRedisCounterSink: EventSink, Service {
         }
         state.withLockedValue { state in
             state.lifecycle = .finished
-            state.statistics.isRunning = false
         }
     }
 
@@ -258,11 +256,12 @@ public final class BufferedRedisCounterSink: EventSink, Service {
             var statistics = state.statistics
             statistics.bufferedBytes = state.aggregate.bytes + state.pendingBytes
             statistics.flushLag = state.oldestUnflushed.map { (.now - $0).inSeconds } ?? 0
+            statistics.isRunning = state.lifecycle == .running
             return statistics
         }
     }
 
-    // MARK: The flush queue's side
+    // MARK: The flush side
 
     /// Takes the aggregate for a flush.
     fileprivate func takeAggregate() -> (CounterAggregate, oldest: ContinuousClock.Instant?) {
@@ -482,7 +481,8 @@ private final class Flusher: @unchecked Sendable {
     /// and dropped rather than blocking every later chunk; writes refused inside the script (a key of another
     /// type) are logged.
     private func send(_ chunk: Chunk, on connection: RedisConnection) throws(RedisError) {
-        let reply = try connection.send(FlushChunkScript.command(marker: chunk.marker, writes: chunk.writes))
+        let reply = try connection.evaluate(
+            FlushChunkScript.script, keys: [chunk.marker], arguments: FlushChunkScript.arguments(for: chunk.writes))
         switch reply {
         case .array(let results):
             if !chunk.outcomeUnknown { _ = try? connection.send(.del([chunk.marker])) }

@@ -61,4 +61,16 @@ public enum RedisCounterCommands {
         }
         return commands
     }
+
+    /// Sends the writes in one pipeline on a pooled connection (`pipeline(for:)`).
+    /// - Throws: the first refusal Redis answered (classified, so `isTransient` tells whether it passes), or the
+    ///   connection's error.
+    public static func send(_ writes: [CounterWrite], on pool: RedisConnectionPool) async throws(RedisError) {
+        let commands = pipeline(for: writes)
+        if commands.isEmpty { return }
+        for reply in try await pool.pipeline(commands) {
+            let results: [RedisReply] = if case .array(let inner) = reply { inner } else { [reply] }
+            if let refused = results.lazy.compactMap(\.serverError).first { throw refused }
+        }
+    }
 }

@@ -149,12 +149,6 @@ public final class DirectRedisCounterSink: EventSink, Service {
     }
 
     private func store(_ event: TrackedEvent) async throws(RedisError) {
-        let commands = RedisCounterCommands.pipeline(for: planner.writes(for: event))
-        if commands.isEmpty { return }
-        let replies = try await pool.pipeline(commands)
-        if let refused = replies.lazy.compactMap(\.serverError).first { throw refused }
-        for case .array(let results) in replies {
-            if let refused = results.lazy.compactMap(\.serverError).first { throw refused }
-        }
+        try await RedisCounterCommands.send(planner.writes(for: event), on: pool)
     }
 }

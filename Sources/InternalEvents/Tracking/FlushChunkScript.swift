@@ -14,6 +14,9 @@ enum FlushChunkScript {
     /// How long a marker outlives its chunk: longer than any outage a buffered chunk is retried through.
     static let markerTTLSeconds = 604_800
 
+    /// Sent by `EVALSHA` once the server told its SHA-1, so a chunk doesn't carry the script text.
+    static let script = RedisScript(source)
+
     static let source = """
         if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return {0} end
         local answer = {1}
@@ -29,16 +32,16 @@ enum FlushChunkScript {
         return answer
         """
 
-    /// The `EVAL` of one chunk.
-    static func command(marker: String, writes: [CounterWrite]) -> RedisCommand {
-        var arguments: [[UInt8]] = [Array("EVAL".utf8), Array(source.utf8), Array("1".utf8), Array(marker.utf8)]
-        arguments.append(Array(String(markerTTLSeconds).utf8))
+    /// The script's `ARGV` for one chunk: the marker's TTL, then each write command as its argument count and
+    /// its arguments.
+    static func arguments(for writes: [CounterWrite]) -> [any RedisArgumentConvertible] {
+        var arguments: [any RedisArgumentConvertible] = [markerTTLSeconds]
         for write in writes {
             for command in write.commands {
-                arguments.append(Array(String(command.arguments.count).utf8))
-                arguments += command.arguments
+                arguments.append(command.arguments.count)
+                for argument in command.arguments { arguments.append(argument) }
             }
         }
-        return RedisCommand(arguments: arguments, keyPositions: [3])
+        return arguments
     }
 }

@@ -63,10 +63,7 @@ public struct LegacyCounterWriter: Sendable {
 
     private func write(_ write: CounterWrite, event: String) async throws(TrackingError) {
         do {
-            for reply in try await pool.pipeline(RedisCounterCommands.pipeline(for: [write])) {
-                let results: [RedisReply] = if case .array(let inner) = reply { inner } else { [reply] }
-                if let refused = results.lazy.compactMap(\.serverError).first { throw refused }
-            }
+            try await RedisCounterCommands.send([write], on: pool)
         } catch {
             throw TrackingError(code: .sinkFailed, event: event, message: "\(error)")
         }
