@@ -1,5 +1,5 @@
 # Tally's everyday commands. Each one installs what it needs (scripts/bootstrap.sh) and is idempotent.
-.PHONY: demo test lint format bench fuzz-http leaks sanitize clean
+.PHONY: demo test example lint format bench fuzz-http leaks sanitize clean
 
 ## The main job: build, private Redis unless TALLY_REDIS_URL is set, doctor, smoke of counters.
 demo:
@@ -9,13 +9,17 @@ demo:
 test:
 	bash scripts/test.sh
 
+## Examples/NotesApp, an app package that depends on Tally by path: build it and run its own tests (no Redis).
+example:
+	cd Examples/NotesApp && swift build --build-tests && swift test --skip-build
+
 ## swift format in lint mode (CI runs it).
 lint:
-	swift format lint --strict --recursive --parallel Package.swift Sources Tests
+	swift format lint --strict --recursive --parallel Package.swift Sources Tests Examples
 
 ## Rewrites the sources in the project's format.
 format:
-	swift format format --in-place --recursive --parallel Package.swift Sources Tests
+	swift format format --in-place --recursive --parallel Package.swift Sources Tests Examples
 
 ## Release-mode benchmarks against a private Redis; figures go in BENCHMARKS.md.
 bench:
