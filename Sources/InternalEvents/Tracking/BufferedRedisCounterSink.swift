@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Hiredis
 import Logging
@@ -93,6 +94,8 @@ public final class BufferedRedisCounterSink: EventSink, Service {
         var stopRequested = false
         var warnedNotRunning = false
         var stopping = false
+        /// Set for the last attempt of the final flush: a failure then drops what is left.
+        var abandonsOnFailure = false
         var stopped = false
         var statistics = Statistics(
             buffered: 0, dropped: 0, flushedWrites: 0, flushFailures: 0, bufferedBytes: 0, flushLag: 0,
@@ -184,13 +187,29 @@ public final class BufferedRedisCounterSink: EventSink, Service {
         _ = await runCycle()
     }
 
-    /// Flushes, then stops taking events: later ones are dropped and counted. What can't reach Redis by then is
-    /// dropped and logged. `run()` does this itself when it ends.
+    /// Flushes, then stops taking events: later ones are dropped and counted. A final flush that fails is tried
+    /// again (`finalFlushAttempts` in all, 100 ms apart, doubling), since a busy or restarting Redis often answers a
+    /// moment later; what still can't reach Redis then is dropped and logged. `run()` does this itself when it ends.
     public func shutdown() async {
         _ = await runCycle()
         state.withLockedValue { $0.stopping = true }
-        _ = await runCycle()
+        var pause = Duration.milliseconds(100)
+        for attempt in 1...Self.finalFlushAttempts {
+            let last = attempt == Self.finalFlushAttempts
+            state.withLockedValue { $0.abandonsOnFailure = last }
+            if await runCycle() || last { return }
+            // Not Task.sleep: the final flush also runs for a cancelled run(), where that would return at once.
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(pause.inNanoseconds))) {
+                    continuation.resume()
+                }
+            }
+            pause *= 2
+        }
     }
+
+    /// Attempts of the final flush before what is left is dropped.
+    public static let finalFlushAttempts = 5
 
     /// Flushes every `flushInterval` (sooner past `flushThresholdBytes`) until graceful shutdown or cancellation,
     /// then flushes a last time and returns (swift-service-lifecycle). After a failed flush it waits longer, doubling
@@ -294,11 +313,11 @@ public final class BufferedRedisCounterSink: EventSink, Service {
         metrics.lag.record(statistics.flushLag)
     }
 
-    /// Once stopping, a flush that can't reach Redis gives up: what is left is dropped and logged, both the writes
+    /// On the final flush's last attempt, a flush that can't reach Redis gives up: what is left is dropped and logged, both the writes
     /// waiting for a retry and the buffer not yet cut into writes.
     fileprivate func abandonIfStopping(pendingWrites: Int) -> Bool {
         let (abandon, unsentBytes) = state.withLockedValue { state -> (Bool, Int) in
-            guard state.stopping else { return (false, 0) }
+            guard state.stopping && state.abandonsOnFailure else { return (false, 0) }
             state.stopped = true
             let unsent = state.aggregate.bytes
             state.aggregate = CounterAggregate()
@@ -344,9 +363,9 @@ private final class Flusher: @unchecked Sendable {
 
     /// Most command arguments in one chunk: a script run of this size takes milliseconds, well within any
     /// command timeout, however many unique members a long outage gathered.
-    static let argumentsPerChunk = 50_000
+    static let argumentsPerChunk = 20_000
     /// Most members of one unique write.
-    static let membersPerWrite = 10_000
+    static let membersPerWrite = 5_000
 
     /// The writes with every unique write of more than `membersPerWrite` members cut into several.
     static func bounded(_ writes: [CounterWrite]) -> [CounterWrite] {
