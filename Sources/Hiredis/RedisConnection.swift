@@ -80,8 +80,9 @@ public final class RedisConnection {
     ///   `commandTimeout`; the connection is then broken.
     public func send(_ command: RedisCommand) throws(RedisError) -> RedisReply {
         try ensureUsable()
-        let deadline = ContinuousClock.now + configuration.commandTimeout
         try append(CollectionOfOne(command))
+        // From here on the call waits on the server; formatting the command (local work) is not part of it.
+        let deadline = ContinuousClock.now + configuration.commandTimeout
         try flush(commands: 1, until: deadline)
         return try readReply(answered: 0, of: 1, until: deadline)
     }
@@ -96,8 +97,8 @@ public final class RedisConnection {
     public func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisReply] {
         try ensureUsable()
         if commands.isEmpty { return [] }
-        let deadline = ContinuousClock.now + configuration.commandTimeout
         try append(commands)
+        let deadline = ContinuousClock.now + configuration.commandTimeout
         try flush(commands: commands.count, until: deadline)
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)

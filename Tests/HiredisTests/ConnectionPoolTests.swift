@@ -10,7 +10,10 @@ import Testing
 struct ConnectionPoolTests {
     @Test func sixteenTasksExactResults() async throws {
         let server = try RedisServer.shared()
-        let pool = RedisConnectionPool(redis: server.configuration(), configuration: .init(maximumConnections: 4))
+        // A generous wait: under ThreadSanitizer with the whole suite on 2 cores a task can wait tens of seconds for
+        // a thread, and the wait limit is not what this test checks.
+        let pool = RedisConnectionPool(
+            redis: server.configuration(), configuration: .init(maximumConnections: 4, waitTimeout: .seconds(180)))
         defer { pool.close() }
         let key = TestEnvironment.uniqueKeyPrefix("pool") + "counter"
         let perTask = 1_000
@@ -132,7 +135,8 @@ struct ConnectionPoolTests {
     @Test func blockingWorkRunsOnTheConnectionsOwnQueue() async throws {
         // hiredis calls block; they must run on the connection's serial queue, not on Swift's cooperative pool.
         let pool = RedisConnectionPool(
-            redis: try RedisServer.shared().configuration(), configuration: .init(maximumConnections: 3))
+            redis: try RedisServer.shared().configuration(),
+            configuration: .init(maximumConnections: 3, waitTimeout: .seconds(180)))  // as in sixteenTasksExactResults
         defer { pool.close() }
         let numbers = Locked<[Int?]>([])
         #expect(RedisConnectionPool.currentConnectionNumber == nil, "the test itself runs on the cooperative pool")

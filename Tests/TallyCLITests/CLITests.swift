@@ -531,12 +531,23 @@ struct WorkerSignalTests {
         ping.open(self, postgres)
         #expect(try ping.storedPings(self, postgres) == "0")
 
+        // Hold the dead worker's lease until the second worker has seen it, then let it expire: the test gates on
+        // what the second worker logs, not on starting it within the lease's 2 s.
+        let admin = try RedisConnection(configuration: redis.configuration())
+        let lease = "tally:service_ping:lock"
+        #expect(try admin.send(RedisCommand("PERSIST", keys: [lease])).int() == 1, "the killed worker's lease remains")
         let secondLog = ping.folder.url.appendingPathComponent("second.log")
         let second = try TallyBinary.launch(arguments, environment: environment, output: secondLog)
         defer {
             kill(second.processIdentifier, SIGKILL)
             second.waitUntilExit()
         }
+        let sawLease = await TestEnvironment.waitUntil {
+            ((try? String(contentsOf: secondLog, encoding: .utf8)) ?? "").contains(
+                "another worker holds the service ping lease")
+        }
+        #expect(sawLease, "the second worker found the lease held")
+        _ = try admin.send(.expire(lease, seconds: 1))
         let stored = await TestEnvironment.waitUntil {
             (try? ping.storedPings(self, postgres)) == "1"
         }
