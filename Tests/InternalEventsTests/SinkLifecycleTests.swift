@@ -118,7 +118,9 @@ struct SinkLifecycleTests {
         let tracker = Tracker(catalog: catalog, sinks: [sink], clock: clock)
         let admin = try RedisConnection(configuration: server.configuration())
         for user in 1...7 { tracker.track("click", user: UserID(Int64(user))) }
-        _ = try admin.send(RedisCommand("CLIENT", arguments: ["PAUSE", "60000", "WRITE"])).checked()
+        // The pause lasts until UNPAUSE lifts it (an hour is a hang guard): a pause that could expire on its own
+        // would let the retry through whenever the suite keeps this test waiting for long (seen: a 60 s pause did).
+        _ = try admin.send(RedisCommand("CLIENT", arguments: ["PAUSE", "3600000", "WRITE"])).checked()
         await sink.flush()  // times out: the script waits behind the pause
         await sink.flush()  // the retry: queued behind the first
         #expect(sink.statistics.flushFailures == 2)
