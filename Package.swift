@@ -18,6 +18,7 @@ let package = Package(
     products: [
         .library(name: "Hiredis", targets: ["Hiredis"]),
         .library(name: "InternalEvents", targets: ["InternalEvents"]),
+        .library(name: "TallyServiceLifecycle", targets: ["TallyServiceLifecycle"]),
         .library(name: "EventRecords", targets: ["EventRecords"]),
         .library(name: "ServicePing", targets: ["ServicePing"]),
         .library(name: "TallyServer", targets: ["TallyServer"]),
@@ -53,6 +54,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(
+            name: "TallyServiceLifecycle",
+            dependencies: [
+                "InternalEvents",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -63,7 +70,6 @@ let package = Package(
                 "InternalEvents",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -112,6 +118,7 @@ let package = Package(
                 "EventRecords",
                 "ServicePing",
                 "TallyServer",
+                "TallyServiceLifecycle",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -133,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "InternalEventsTests",
             dependencies: [
-                "InternalEvents", "Hiredis", "TallyTestSupport", "TallyTesting",
+                "InternalEvents", "Hiredis", "TallyTestSupport", "TallyTesting", "TallyServiceLifecycle",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -141,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "EventRecordsTests",
             dependencies: [
-                "EventRecords", "InternalEvents", "Hiredis", "TallyTestSupport",
+                "EventRecords", "InternalEvents", "Hiredis", "TallyTestSupport", "TallyServiceLifecycle",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -149,7 +156,7 @@ let package = Package(
         .testTarget(
             name: "ServicePingTests",
             dependencies: [
-                "ServicePing", "InternalEvents", "Hiredis", "TallyTestSupport",
+                "ServicePing", "InternalEvents", "Hiredis", "TallyTestSupport", "TallyServiceLifecycle",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -160,6 +167,7 @@ let package = Package(
             name: "TallyServerTests",
             dependencies: [
                 "TallyServer", "InternalEvents", "EventRecords", "ServicePing", "Hiredis", "TallyTestSupport",
+                "TallyServiceLifecycle",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

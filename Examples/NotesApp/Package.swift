@@ -29,6 +29,7 @@ let package = Package(
                 "NotesApp",
                 .product(name: "InternalEvents", package: "Tally"),
                 .product(name: "ServicePing", package: "Tally"),
+                .product(name: "TallyServiceLifecycle", package: "Tally"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

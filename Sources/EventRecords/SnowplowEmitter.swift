@@ -6,20 +6,19 @@ import Logging
 import Metrics
 import NIOCore
 import NIOFoundationCompat
-import ServiceLifecycle
 
 /// Sends event records (SaaS mode) to a Snowplow collector: `POST {collector}/com.snowplowanalytics.snowplow/tp2`
 /// with a `payload_data` 1-0-4 envelope of structured events (see `SnowplowEventRecord`).
 ///
-/// An `EventSink` for the tracker and a swift-service-lifecycle `Service`:
+/// An `EventSink` for the tracker and a `BackgroundService` (a `ServiceGroup` runs it as `emitter.service`):
 /// - `enqueue` (and `record`) only builds the record (pseudonymizing the user id) and queues it; it never waits for the network.
 /// - The queue is bounded (`maximumQueuedRecords`); records beyond it are dropped and counted, never thrown.
 /// - `run()` sends batches of up to `batchSize` records, when a batch is full or every `flushInterval`. A batch
 ///   that fails (network error, timeout, 5xx, 408, 429) is retried after each of `retryDelays`, then counted as
 ///   failed. Other 4xx answers are not retried.
-/// - On graceful shutdown the queue is sent once more (one attempt per batch, within `shutdownTimeout`).
+/// - On `requestShutdown()` (graceful shutdown) the queue is sent once more (one attempt per batch, within `shutdownTimeout`).
 /// - Events tracked with `sendEventRecord: false` (Do-Not-Track) are skipped and counted as such.
-public final class SnowplowEmitter: EventSink, Service {
+public final class SnowplowEmitter: EventSink, BackgroundService {
     /// Where and how records are sent.
     public struct Configuration: Sendable, Hashable {
         /// The collector's base URL, `https://collector.example.com`.
@@ -136,29 +135,30 @@ public final class SnowplowEmitter: EventSink, Service {
         if accepted { waiter?.resume() } else { metrics.dropped.increment() }
     }
 
-    /// Sends batches until graceful shutdown, then sends what is left.
+    /// Sends batches until `requestShutdown()` or cancellation, then sends what is left.
     public func run() async throws {
         var clientConfiguration = HTTPClient.Configuration()
         let timeout = TimeAmount.nanoseconds(configuration.requestTimeout.inNanoseconds)
         clientConfiguration.timeout = .init(connect: timeout, read: timeout)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
-        await withGracefulShutdownHandler {
-            while !self.isStopping {
-                await self.waitForBatch()
-                while !self.isStopping, let batch = self.takeBatch() {
-                    await self.send(batch, client: client, retrying: true)
-                }
+        while !isStopping {
+            await waitForBatch()
+            while !isStopping, let batch = takeBatch() {
+                await send(batch, client: client, retrying: true)
             }
-        } onGracefulShutdown: {
-            let waiter = self.state.withLockedValue { state in
-                state.stopping = true
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume()
         }
         await drain(client: client)
         try? await client.shutdown()
+    }
+
+    /// Ends `run()`'s loop: it sends the queue once more and returns. Returns at once.
+    public func requestShutdown() {
+        let waiter = state.withLockedValue { state in
+            state.stopping = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
     }
 
     /// The final send at shutdown: every queued batch once, within `shutdownTimeout`.
@@ -179,7 +179,7 @@ public final class SnowplowEmitter: EventSink, Service {
         }
     }
 
-    /// Graceful shutdown, or the task was cancelled (a service group cancelling its services).
+    /// `requestShutdown()` was called, or the task was cancelled.
     private var isStopping: Bool { Task.isCancelled || state.withLockedValue { $0.stopping } }
 
     private func takeBatch() -> [SnowplowEventRecord]? {

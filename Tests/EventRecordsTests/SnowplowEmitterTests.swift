@@ -3,6 +3,7 @@ import Foundation
 import InternalEvents
 import Logging
 import ServiceLifecycle
+import TallyServiceLifecycle
 import TallyTestSupport
 import Testing
 
@@ -47,7 +48,8 @@ struct SnowplowEmitterTests {
     /// Runs `emitter` as a service while `body` runs, then shuts it down gracefully.
     func running(_ emitter: SnowplowEmitter, _ body: (Tracker) async throws -> Void) async throws {
         let group = ServiceGroup(
-            configuration: .init(services: [emitter], logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }))
+            configuration: .init(
+                services: [emitter.service], logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             try await body(Tracker(catalog: catalog, sinks: [emitter]))

@@ -1,6 +1,7 @@
 import Foundation
 import Hiredis
 import InternalEvents
+import TallyServiceLifecycle
 import TallyTestSupport
 import Testing
 
@@ -99,7 +100,7 @@ struct BufferedTrackingTests {
         let sink = sink(redis, prefix: "")
         let tracker = Tracker(catalog: catalog, sinks: [sink], clock: clock)
         let longest = Locked(Duration.zero)
-        try await TestEnvironment.withRunning([sink]) {
+        try await TestEnvironment.withRunning([sink.service]) {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for task in 0..<8 {
                     group.addTask {
@@ -161,7 +162,7 @@ struct BufferedTrackingTests {
         var duringOutage = 0
         var directFailures: [String] = []
         var directLongest = Duration.zero
-        try await TestEnvironment.withRunning([sink]) {
+        try await TestEnvironment.withRunning([sink.service]) {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for task in 0..<8 {
                     group.addTask {

@@ -1,6 +1,7 @@
 import Foundation
 import Hiredis
 import InternalEvents
+import TallyServiceLifecycle
 import TallyTestSupport
 import Testing
 
@@ -41,7 +42,7 @@ struct RefusedWritesTests {
             catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)],
             clock: clock, logger: log.logger("tracker"))
 
-        let (during, counted) = try await TestEnvironment.withRunning([buffered]) {
+        let (during, counted) = try await TestEnvironment.withRunning([buffered.service]) {
             for user in 1...2_000 { bufferedTracker.track("click", user: UserID(Int64(user))) }
             for user in 1...20 { try? await directTracker.trackStrictly("click", user: UserID(Int64(user))) }
             #expect(await TestEnvironment.waitUntil { buffered.statistics.flushFailures > 0 })

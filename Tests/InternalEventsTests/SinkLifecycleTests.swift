@@ -2,6 +2,7 @@ import Foundation
 import Hiredis
 import InternalEvents
 import Logging
+import TallyServiceLifecycle
 import TallyTestSupport
 import Testing
 
@@ -52,7 +53,7 @@ struct SinkLifecycleTests {
         let pool = RedisConnectionPool(redis: server.configuration())
         defer { pool.close() }
         let key = prefix + "{event_counters}_click"
-        try await TestEnvironment.withRunning([sink]) {
+        try await TestEnvironment.withRunning([sink.service]) {
             #expect(await TestEnvironment.waitUntil { sink.statistics.isRunning })
             tracker.track("click", user: 1)
             // Flushed by the loop, with no flush() call.
@@ -93,7 +94,7 @@ struct SinkLifecycleTests {
         let sink = DirectRedisCounterSink(pool: pool, planner: planner(prefix))
         let tracker = Tracker(catalog: catalog, sinks: [sink], clock: clock)
         let key = prefix + "{event_counters}_click"
-        try await TestEnvironment.withRunning([sink]) {
+        try await TestEnvironment.withRunning([sink.service]) {
             for user in 1...50 { tracker.track("click", user: UserID(Int64(user))) }
             let sent = try await TestEnvironment.waitUntil {
                 try await pool.send(.get(key)).optionalIntegerString() == 50

@@ -1,6 +1,7 @@
 import Foundation
 import Hiredis
 import InternalEvents
+import TallyServiceLifecycle
 import TallyTestSupport
 import Testing
 

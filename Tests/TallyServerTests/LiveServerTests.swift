@@ -7,6 +7,7 @@ import InternalEvents
 import Logging
 import ServicePing
 import TallyServer
+import TallyServiceLifecycle
 import TallyTestSupport
 import Testing
 
@@ -28,7 +29,7 @@ struct LiveServerTests {
                 instanceVersion: "0.0.1"),
             pseudonymizer: try Pseudonymizer(secret: "live-secret-for-pseudonyms-0123456789"),
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
-        let app = try fixture.application(extraSinks: [emitter], services: [emitter])
+        let app = try fixture.application(extraSinks: [emitter], services: [emitter.service])
         let body = #"{"event": "create_note", "user_id": \#(Self.rawUser), "project_id": 7, "send_to_snowplow": true}"#
         try await app.test(.live) { client async throws in
             #expect(try await client.post("track_event", body).status == .ok)

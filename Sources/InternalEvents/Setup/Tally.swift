@@ -1,12 +1,14 @@
 import Foundation
 import Hiredis
 import Logging
-import ServiceLifecycle
 
 /// Tally in an app, set up from one `TallyConfiguration`: the definitions loaded, one Redis connection pool, one
-/// key scheme, the tracker, and the services to run in the app's `ServiceGroup`.
+/// key scheme, the tracker, and the background work to run while the app runs.
 ///
 /// ```swift
+/// import InternalEvents
+/// import TallyServiceLifecycle
+///
 /// let tally = try Tally(configuration: .environment())
 /// tally.tracker.track("create_note", user: 42, project: 7)        // anywhere: sync, never throws, never waits
 /// try await ServiceGroup(services: tally.services + [app], gracefulShutdownSignals: [.sigterm],
@@ -14,10 +16,11 @@ import ServiceLifecycle
 /// ```
 ///
 /// **Lifecycle:** the init loads files and builds values; it opens no connection and starts no thread or task.
-/// The counter sink's work runs in its `run()`, inside the app's `ServiceGroup`; on graceful shutdown it flushes
-/// and returns. `ServicePingWorker(tally:)` (module `ServicePing`) and `SnowplowEmitter` (module `EventRecords`)
-/// take the same value, so every part shares the pool and the key prefix.
-public struct Tally: Sendable {
+/// The counter sink's work runs in `run()` (`Tally` is a `BackgroundService`: it runs every part of it at once);
+/// on `requestShutdown()` (graceful shutdown, through `TallyServiceLifecycle`) each part does its last flush and
+/// `run()` returns. `ServicePingWorker(tally:)` (module `ServicePing`) and `SnowplowEmitter` (module
+/// `EventRecords`) take the same value, so every part shares the pool and the key prefix.
+public struct Tally: BackgroundService {
     public let configuration: TallyConfiguration
     /// Every event and metric definition.
     public let catalog: DefinitionCatalog
@@ -28,23 +31,24 @@ public struct Tally: Sendable {
     /// The one Redis connection pool of every part of Tally in the process.
     public let pool: RedisConnectionPool
     /// The counter sink (buffered or direct, as configured).
-    public let counters: any EventSink & Service
+    public let counters: any EventSink & BackgroundService
     /// Validates events and hands them to the counters (and to the extra sinks given at init).
     public let tracker: Tracker
-    /// What to add to the app's `ServiceGroup`: the counter sink, then the extra services given at init.
-    public let services: [any Service]
+    /// The work to run while the app runs: the counter sink, then the extra sinks given at init. `run()` runs them
+    /// all; `TallyServiceLifecycle`'s `tally.services` gives them to a `ServiceGroup`.
+    public let backgroundServices: [any BackgroundService]
     public let logger: Logger
 
     /// Loads the definitions and builds the parts.
     ///
     /// - Parameters:
-    ///   - sinks: more event sinks that are also services (an event-record emitter), tracked and run with the
+    ///   - sinks: more event sinks with background work (an event-record emitter), tracked and run with the
     ///     counters.
     ///   - clock: the tracker's clock (pin it in tests and backfills).
     /// - Throws: `DefinitionLoadError` (every problem of every definition file, each naming file, line and field),
     ///   or `RedisError` `.invalidConfiguration` for a Redis URL that can't be used.
     public init(
-        configuration: TallyConfiguration, sinks: [any EventSink & Service] = [],
+        configuration: TallyConfiguration, sinks: [any EventSink & BackgroundService] = [],
         clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "tally")
     ) throws {
         let loader = DefinitionLoader(options: configuration.definitionOptions)
@@ -57,7 +61,7 @@ public struct Tally: Sendable {
     /// Builds the parts from definitions already loaded (tests, and apps that embed their definitions).
     public init(
         configuration: TallyConfiguration, catalog: DefinitionCatalog, redis: RedisConfiguration,
-        sinks: [any EventSink & Service] = [], clock: any WallClock = SystemWallClock(),
+        sinks: [any EventSink & BackgroundService] = [], clock: any WallClock = SystemWallClock(),
         logger: Logger = Logger(label: "tally")
     ) {
         self.configuration = configuration
@@ -74,6 +78,28 @@ public struct Tally: Sendable {
             counters = DirectRedisCounterSink(pool: pool, planner: planner, logger: logger)
         }
         tracker = Tracker(catalog: catalog, sinks: [counters] + sinks, clock: clock, logger: logger)
-        services = [counters] + sinks
+        backgroundServices = [counters] + sinks
+    }
+
+    /// Runs every background service at once until `requestShutdown()` or cancellation; returns when each has done
+    /// its last work. The first error thrown ends the others (each still flushes) and is rethrown.
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in backgroundServices {
+                group.addTask { try await service.run() }
+            }
+            do {
+                try await group.waitForAll()
+            } catch {
+                requestShutdown()
+                try? await group.waitForAll()
+                throw error
+            }
+        }
+    }
+
+    /// Asks every background service to do its last work and return. Returns at once.
+    public func requestShutdown() {
+        for service in backgroundServices { service.requestShutdown() }
     }
 }

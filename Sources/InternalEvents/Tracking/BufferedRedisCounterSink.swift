@@ -3,7 +3,6 @@ import Foundation
 import Hiredis
 import Logging
 import Metrics
-import ServiceLifecycle
 
 /// Buffered mode, the default for servers: `enqueue` adds the event's writes to an in-memory aggregate and returns
 /// in microseconds; `run()` sends the aggregate to Redis every `flushInterval`, or sooner when it grows past
@@ -15,15 +14,16 @@ import ServiceLifecycle
 /// is applied exactly once. Chunks that failed are kept and retried. While Redis is unreachable the buffer grows up
 /// to `maximumBufferedBytes`; events beyond it are dropped and counted, never thrown into the app.
 ///
-/// **Lifecycle:** the init starts nothing. Run the sink as a swift-service-lifecycle `Service` (in the app's
-/// `ServiceGroup`): `run()` flushes until graceful shutdown or cancellation, then flushes one last time and returns.
+/// **Lifecycle:** the init starts nothing. Run the sink as a `BackgroundService` (in the app's `ServiceGroup`
+/// through `TallyServiceLifecycle`'s `sink.service`): `run()` flushes until `requestShutdown()` (graceful shutdown)
+/// or cancellation, then flushes one last time and returns.
 /// A sink that is never run holds its events in memory (bounded) and says so: a warning when the first event
 /// arrives, `statistics.isRunning`, and an error at deinit naming what was never stored. `flush()` and
 /// `shutdown()` work with or without `run()`.
 ///
 /// **Threads:** `enqueue` only takes a short lock. A flush borrows one connection of the pool and does its blocking
 /// I/O on that connection's own thread, never on Swift's cooperative pool; `run()`'s loop only waits there.
-public final class BufferedRedisCounterSink: EventSink, Service {
+public final class BufferedRedisCounterSink: EventSink, BackgroundService {
     /// Buffering limits.
     public struct Configuration: Sendable, Hashable {
         /// How often the aggregate is flushed.
@@ -211,9 +211,9 @@ public final class BufferedRedisCounterSink: EventSink, Service {
     /// Attempts of the final flush before what is left is dropped.
     public static let finalFlushAttempts = 5
 
-    /// Flushes every `flushInterval` (sooner past `flushThresholdBytes`) until graceful shutdown or cancellation,
-    /// then flushes a last time and returns (swift-service-lifecycle). After a failed flush it waits longer, doubling
-    /// up to 2 s, so an outage is not a busy loop. Running the same sink twice is an error, logged and returned.
+    /// Flushes every `flushInterval` (sooner past `flushThresholdBytes`) until `requestShutdown()` or cancellation,
+    /// then flushes a last time and returns. After a failed flush it waits longer, doubling up to 2 s, so an outage
+    /// is not a busy loop. Running the same sink twice is an error, logged and returned.
     public func run() async throws {
         let starts = state.withLockedValue { state -> Bool in
             guard state.lifecycle == .idle else { return false }
@@ -224,12 +224,7 @@ public final class BufferedRedisCounterSink: EventSink, Service {
             logger.error("BufferedRedisCounterSink.run() called on a sink that already ran; ignoring")
             return
         }
-        await withGracefulShutdownHandler {
-            await flushLoop()
-        } onGracefulShutdown: {
-            self.state.withLockedValue { $0.stopRequested = true }
-            self.wakeup.signal()
-        }
+        await flushLoop()
         if Task.isCancelled {
             // The last flush must run even when run() was cancelled (the pool refuses cancelled callers), so it
             // runs in a task of its own that run() awaits: nothing outlives run().
@@ -240,6 +235,12 @@ public final class BufferedRedisCounterSink: EventSink, Service {
         state.withLockedValue { state in
             state.lifecycle = .finished
         }
+    }
+
+    /// Ends `run()`'s loop: it flushes a last time and returns. Returns at once.
+    public func requestShutdown() {
+        state.withLockedValue { $0.stopRequested = true }
+        wakeup.signal()
     }
 
     private func flushLoop() async {

@@ -1,6 +1,5 @@
 import Hiredis
 import Logging
-import ServiceLifecycle
 
 /// Direct mode: every event's writes go to Redis in one pipeline, nothing is added up in memory.
 ///
@@ -9,9 +8,9 @@ import ServiceLifecycle
 /// - `enqueue` (`Tracker.track`) never waits: the event joins a bounded queue that `run()` sends, one pipeline per
 ///   event, up to the pool's connection count at once. Beyond `maximumQueuedEvents` events are dropped and counted.
 ///
-/// **Lifecycle:** the init starts nothing; `run()` sends the queue until graceful shutdown or cancellation, then
-/// what is still queued, and returns. A sink that was never run keeps what `enqueue` gave it (bounded) and warns.
-public final class DirectRedisCounterSink: EventSink, Service {
+/// **Lifecycle:** the init starts nothing; `run()` (a `BackgroundService`) sends the queue until
+/// `requestShutdown()` (graceful shutdown) or cancellation, then what is still queued, and returns. A sink that was never run keeps what `enqueue` gave it (bounded) and warns.
+public final class DirectRedisCounterSink: EventSink, BackgroundService {
     /// What the sink has done so far.
     public struct Statistics: Sendable, Hashable {
         /// Events whose writes Redis confirmed.
@@ -87,17 +86,12 @@ public final class DirectRedisCounterSink: EventSink, Service {
         await sendQueued()
     }
 
-    /// Sends the queue as events arrive, until graceful shutdown or cancellation; then what is left.
+    /// Sends the queue as events arrive, until `requestShutdown()` or cancellation; then what is left.
     public func run() async throws {
         state.withLockedValue { $0.running = true }
-        await withGracefulShutdownHandler {
-            while !Task.isCancelled && !state.withLockedValue({ $0.stopping }) {
-                await sendQueued()
-                await wakeup.wait(upTo: .seconds(1))
-            }
-        } onGracefulShutdown: {
-            self.state.withLockedValue { $0.stopping = true }
-            self.wakeup.signal()
+        while !Task.isCancelled && !state.withLockedValue({ $0.stopping }) {
+            await sendQueued()
+            await wakeup.wait(upTo: .seconds(1))
         }
         state.withLockedValue { $0.stopping = true }
         if Task.isCancelled {
@@ -107,6 +101,12 @@ public final class DirectRedisCounterSink: EventSink, Service {
             await sendQueued()
         }
         state.withLockedValue { $0.running = false }
+    }
+
+    /// Ends `run()`'s loop: it sends what is still queued and returns. Returns at once.
+    public func requestShutdown() {
+        state.withLockedValue { $0.stopping = true }
+        wakeup.signal()
     }
 
     /// Sends the queued events, at most the pool's connection count at once.

@@ -2,7 +2,7 @@
 /// in the manner of swift-log's handlers.
 ///
 /// Sinks that do I/O in the background (the buffered and direct Redis sinks, the event-record emitter) are also
-/// swift-service-lifecycle `Service`s: their work runs inside `run()`, never from an `init`.
+/// `BackgroundService`s: their work runs inside `run()`, never from an `init`.
 public protocol EventSink: Sendable {
     /// Takes one validated event without waiting: adds it to a buffer or a bounded queue, or drops and counts it.
     ///

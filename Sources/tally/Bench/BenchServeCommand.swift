@@ -5,6 +5,7 @@ import InternalEvents
 import Logging
 import ServiceLifecycle
 import TallyServer
+import TallyServiceLifecycle
 
 /// `tally bench serve`: `track_event` requests/s of the standalone server (buffered mode) under `wrk`, beside the
 /// `PING` rate of `redis-benchmark -c 50` on the same Redis in the same run.
@@ -115,7 +116,7 @@ struct BenchServeCommand: AsyncParsableCommand {
             redis: redis, planner: CounterWritePlanner(catalog: catalog, scheme: scheme), logger: quiet)
         let dependencies = TallyServerDependencies(
             tracker: Tracker(catalog: catalog, sinks: [sink], logger: quiet), metricDefinitions: document,
-            services: [sink])
+            services: [sink.service])
         let token = UUID().uuidString
         let configuration = TallyServerConfiguration(port: 0, tokens: AccessTokens(eventTokens: [token]))
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)

@@ -8,6 +8,7 @@ import Logging
 import ServiceLifecycle
 import ServicePing
 import TallyServer
+import TallyServiceLifecycle
 
 /// `tally serve`: GitLab's usage-data HTTP API on its own, counters in buffered mode, until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
@@ -97,11 +98,11 @@ struct ServeCommand: AsyncParsableCommand {
         let counters = BufferedRedisCounterSink(
             pool: pool, planner: CounterWritePlanner(catalog: catalog, scheme: scheme), logger: logger)
         var sinks: [any EventSink] = [counters]
-        var services: [any Service] = [counters]
+        var services: [any Service] = [counters.service]
         if let collector = resolvedEventRecordsURL {
             let emitter = try await makeEmitter(collector: collector, pool: pool, logger: logger)
             sinks.append(emitter)
-            services.append(emitter)
+            services.append(emitter.service)
         }
         let tracker = Tracker(catalog: catalog, sinks: sinks, logger: logger)
         let dependencies = TallyServerDependencies(

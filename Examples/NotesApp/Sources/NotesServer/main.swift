@@ -3,6 +3,7 @@ import InternalEvents
 import NotesApp
 import ServiceLifecycle
 import ServicePing
+import TallyServiceLifecycle
 
 // Everything from one configuration: TALLY_REDIS_URL, TALLY_DEFINITIONS (default: this package's definitions),
 // TALLY_DATABASE_URL, TALLY_COLLECTOR_URL, TALLY_SUBMIT, …
