@@ -48,7 +48,9 @@ time_build() { # package → seconds (resolution first, not timed: both read loc
   echo "$end - $start" | bc
 }
 
-modules() { find -L "$work/$1/.build/debug" -maxdepth 1 -name '*.build' -printf '%f\n' | sed 's/\.build$//' | sort | tr '\n' ' '; }
+# The modules a build compiled (SwiftPM makes a `.build` folder for every target of the dependency graph, compiled
+# or not; a compiled Swift module leaves a `.swiftmodule`).
+modules() { find -L "$work/$1/.build/debug/Modules" -maxdepth 1 -name '*.swiftmodule' -printf '%f\n' | sed 's/\.swiftmodule$//' | sort | tr '\n' ' '; }
 
 echo "bench-build: clean debug build of the baseline (Yams + swift-log + swift-metrics)…" >&2
 baseline=$(time_build baseline)

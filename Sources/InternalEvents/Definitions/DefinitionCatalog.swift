@@ -17,7 +17,11 @@ public struct DefinitionCatalog: Sendable {
     /// Warnings found while loading (errors stop the load).
     public let warnings: [DefinitionDiagnostic]
 
-    private let rulesByEvent: [String: [EventSelectionRule]]
+    /// Each event's definition and rules behind one reference: `track` finds both with one hash lookup and
+    /// copies no definition.
+    private let trackable: [String: TrackableEvent]
+    /// Tells this catalog's `TrackableEvent` numbers from another's.
+    let identity: CatalogIdentity
 
     init(
         events: [String: EventDefinition], legacyEvents: [EventDefinition], metrics: [MetricDefinition],
@@ -36,13 +40,25 @@ public struct DefinitionCatalog: Sendable {
                 rules[rule.name]?.append(rule)
             }
         }
-        rulesByEvent = rules
+        var trackable: [String: TrackableEvent] = [:]
+        let identity = CatalogIdentity()
+        for (number, action) in events.keys.sorted().enumerated() {
+            trackable[action] = TrackableEvent(
+                definition: events[action]!, rules: rules[action] ?? [], number: number, catalog: identity)
+        }
+        self.trackable = trackable
+        self.identity = identity
     }
 
     /// The selection rules an event feeds: its two implicit totals, then every metric rule naming it, de-duplicated.
     /// Empty for an unknown event.
     public func rules(forEvent action: String) -> [EventSelectionRule] {
-        rulesByEvent[action] ?? []
+        trackable[action]?.rules ?? []
+    }
+
+    /// An internal event's definition and rules, or `nil` for an unknown event.
+    func trackableEvent(_ action: String) -> TrackableEvent? {
+        trackable[action]
     }
 
     /// The metric with this (expanded) key path.
@@ -64,3 +80,31 @@ public struct DefinitionFile: Sendable, Hashable {
     public var path: String
     public var url: URL
 }
+
+/// An internal event's definition and the selection rules it feeds, shared by reference (immutable).
+///
+/// What `track` checks is copied out of the definition (identifiers, declared properties), so the hot path reads
+/// two fields instead of copying the whole definition value.
+final class TrackableEvent: Sendable {
+    let definition: EventDefinition
+    let rules: [EventSelectionRule]
+    /// `definition.identifiers`.
+    let identifiers: [EventIdentifier]
+    /// Whether the definition declares any additional property.
+    let declaresProperties: Bool
+    /// The event's place in its catalog's sorted actions: planners built from that catalog index by it.
+    let number: Int
+    let catalog: CatalogIdentity
+
+    init(definition: EventDefinition, rules: [EventSelectionRule], number: Int, catalog: CatalogIdentity) {
+        self.definition = definition
+        self.rules = rules
+        self.identifiers = definition.identifiers
+        self.declaresProperties = !definition.additionalProperties.isEmpty
+        self.number = number
+        self.catalog = catalog
+    }
+}
+
+/// One catalog's identity, compared with `===` (copies of a catalog share it).
+final class CatalogIdentity: Sendable {}

@@ -144,7 +144,7 @@ public final class BufferedRedisCounterSink: EventSink, BackgroundService {
     /// or the sink has stopped.
     @discardableResult
     public func recordNow(_ event: TrackedEvent) -> Bool {
-        let rules = planner.plannedRules(for: event.name)
+        let rules = planner.plannedRules(for: event)
         let cost = CounterAggregate.worstCaseBytes(of: event, rules: rules.count)
         let weekMonday = ISOWeek.mondayDay(containing: event.timestamp)
         let (accepted, wake, warn) = state.withLockedValue { state -> (Bool, Bool, Bool) in

@@ -68,7 +68,20 @@ public enum RedisCounterCommands {
     public static func send(_ writes: [CounterWrite], on pool: RedisConnectionPool) async throws(RedisError) {
         let commands = pipeline(for: writes)
         if commands.isEmpty { return }
-        for reply in try await pool.pipeline(commands) {
+        try checkReplies(try await pool.pipeline(commands))
+    }
+
+    /// Sends the writes in one pipeline on `connection`, blocking until Redis answered (run it on the
+    /// connection's own thread: inside `RedisConnectionPool.withConnection`).
+    /// - Throws: as `send(_:on:)` with a pool.
+    public static func send(_ writes: [CounterWrite], on connection: RedisConnection) throws(RedisError) {
+        let commands = pipeline(for: writes)
+        if commands.isEmpty { return }
+        try checkReplies(try connection.pipeline(commands))
+    }
+
+    private static func checkReplies(_ replies: [RedisReply]) throws(RedisError) {
+        for reply in replies {
             let results: [RedisReply] = if case .array(let inner) = reply { inner } else { [reply] }
             if let refused = results.lazy.compactMap(\.serverError).first { throw refused }
         }

@@ -12,12 +12,17 @@ public struct CounterWritePlanner: Sendable {
     /// Every planned rule, indexed by `id`.
     public let rules: [PlannedRule]
     private let rulesByEvent: [String: [PlannedRule]]
+    /// The same lists by the catalog's event numbers (`TrackableEvent.number`), for events that catalog validated.
+    private let rulesByNumber: [[PlannedRule]]
+    private let catalog: CatalogIdentity
 
     /// Prepares the rules and base keys of every event of `catalog`.
     public init(catalog: DefinitionCatalog, scheme: CounterKeyScheme) {
         self.scheme = scheme
         var rules: [PlannedRule] = []
         var rulesByEvent: [String: [PlannedRule]] = [:]
+        var rulesByNumber: [[PlannedRule]] = []
+        // Sorted, as the catalog numbers its events.
         for action in catalog.events.keys.sorted() {
             var planned: [PlannedRule] = []
             for rule in catalog.rules(forEvent: action) {
@@ -26,14 +31,24 @@ public struct CounterWritePlanner: Sendable {
                 planned.append(entry)
             }
             rulesByEvent[action] = planned
+            rulesByNumber.append(planned)
         }
         self.rules = rules
         self.rulesByEvent = rulesByEvent
+        self.rulesByNumber = rulesByNumber
+        self.catalog = catalog.identity
     }
 
     /// The planned rules of an event (empty for an unknown one).
     public func plannedRules(for event: String) -> [PlannedRule] {
         rulesByEvent[event] ?? []
+    }
+
+    /// The planned rules of a tracked event: by number, without hashing its name, when this planner's catalog
+    /// validated it.
+    public func plannedRules(for event: TrackedEvent) -> [PlannedRule] {
+        if let trackable = event.trackable, trackable.catalog === catalog { return rulesByNumber[trackable.number] }
+        return plannedRules(for: event.name)
     }
 
     /// The full key of a planned rule in `week` (ignored for all-time rules).
@@ -45,7 +60,7 @@ public struct CounterWritePlanner: Sendable {
     public func writes(for event: TrackedEvent) -> [CounterWrite] {
         let week = ISOWeek(containing: event.timestamp)
         var writes: [CounterWrite] = []
-        for planned in plannedRules(for: event.name) where planned.rule.matches(event.properties) {
+        for planned in plannedRules(for: event) where planned.rule.matches(event.properties) {
             let rule = planned.rule
             switch rule.kind {
             case .total:

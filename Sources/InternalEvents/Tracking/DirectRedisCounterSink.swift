@@ -6,10 +6,13 @@ import Logging
 /// GitLab sends the same writes one command per round trip (3–4 for a bare event); here it is always one.
 /// - `record` (`Tracker.trackStrictly`) sends the pipeline and returns when Redis has answered.
 /// - `enqueue` (`Tracker.track`) never waits: the event joins a bounded queue that `run()` sends, one pipeline per
-///   event, up to the pool's connection count at once. Beyond `maximumQueuedEvents` events are dropped and counted.
+///   event, up to the pool's connection count at once; a connection sends a run of queued events from its own
+///   thread, so a busy queue costs one round trip per event and no thread hand-off each. Beyond
+///   `maximumQueuedEvents` events are dropped and counted.
 ///
 /// **Lifecycle:** the init starts nothing; `run()` (a `BackgroundService`) sends the queue until
-/// `requestShutdown()` (graceful shutdown) or cancellation, then what is still queued, and returns. A sink that was never run keeps what `enqueue` gave it (bounded) and warns.
+/// `requestShutdown()` (graceful shutdown) or cancellation, then what is still queued, and returns. A sink that
+/// was never run keeps what `enqueue` gave it (bounded) and warns.
 public final class DirectRedisCounterSink: EventSink, BackgroundService {
     /// What the sink has done so far.
     public struct Statistics: Sendable, Hashable {
@@ -109,7 +112,12 @@ public final class DirectRedisCounterSink: EventSink, BackgroundService {
         wakeup.signal()
     }
 
-    /// Sends the queued events, at most the pool's connection count at once.
+    /// Most events one connection sends in a row before its slice of the queue is done.
+    static let eventsPerSlice = 256
+
+    /// Sends the queued events: the queue is cut into slices, at most the pool's connection count at once, and each
+    /// slice runs on one pooled connection's own thread, one pipeline (one round trip) per event, so events don't
+    /// pay a thread hand-off each. An event's outcome is its own: a refused or failed event doesn't stop the others.
     private func sendQueued() async {
         let events = state.withLockedValue { state -> [TrackedEvent] in
             defer { state.queue.removeAll(keepingCapacity: true) }
@@ -117,34 +125,65 @@ public final class DirectRedisCounterSink: EventSink, BackgroundService {
         }
         if events.isEmpty { return }
         let concurrency = pool.configuration.maximumConnections
-        await withTaskGroup(of: Bool.self) { group in
+        let sliceSize = min(Self.eventsPerSlice, max(1, (events.count + concurrency - 1) / concurrency))
+        let slices = stride(from: 0, to: events.count, by: sliceSize).map {
+            Array(events[$0..<min($0 + sliceSize, events.count)])
+        }
+        await withTaskGroup(of: SliceOutcome.self) { group in
             var running = 0
-            var stored = 0
-            var failed = 0
-            for event in events {
+            var total = SliceOutcome()
+            for slice in slices {
                 if running == concurrency, let outcome = await group.next() {
                     running -= 1
-                    if outcome { stored += 1 } else { failed += 1 }
+                    total.add(outcome)
                 }
-                group.addTask {
-                    do {
-                        try await self.store(event)
-                        return true
-                    } catch {
-                        self.logger.error(
-                            "counter writes failed", metadata: ["event": "\(event.name)", "error": "\(error)"])
-                        return false
-                    }
-                }
+                group.addTask { await self.send(slice) }
                 running += 1
             }
-            for await outcome in group {
-                if outcome { stored += 1 } else { failed += 1 }
+            for await outcome in group { total.add(outcome) }
+            if let error = total.firstError {
+                logger.error(
+                    "counter writes failed", metadata: ["events": "\(total.failed)", "first_error": "\(error)"])
             }
             state.withLockedValue { state in
-                state.statistics.stored += stored
-                state.statistics.failed += failed
+                state.statistics.stored += total.stored
+                state.statistics.failed += total.failed
             }
+        }
+    }
+
+    /// What one slice's sending came to.
+    private struct SliceOutcome: Sendable {
+        var stored = 0
+        var failed = 0
+        var firstError: RedisError?
+
+        mutating func add(_ other: SliceOutcome) {
+            stored += other.stored
+            failed += other.failed
+            if firstError == nil { firstError = other.firstError }
+        }
+    }
+
+    /// Sends a slice's events on one pooled connection, one pipeline each.
+    private func send(_ slice: [TrackedEvent]) async -> SliceOutcome {
+        let planner = planner
+        do throws(RedisError) {
+            return try await pool.withConnection { connection in
+                var outcome = SliceOutcome()
+                for event in slice {
+                    do throws(RedisError) {
+                        try RedisCounterCommands.send(planner.writes(for: event), on: connection)
+                        outcome.stored += 1
+                    } catch {
+                        outcome.failed += 1
+                        if outcome.firstError == nil { outcome.firstError = error }
+                    }
+                }
+                return outcome
+            }
+        } catch {
+            return SliceOutcome(stored: 0, failed: slice.count, firstError: error)
         }
     }
 

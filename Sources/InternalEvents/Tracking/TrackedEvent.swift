@@ -16,6 +16,9 @@ public struct TrackedEvent: Sendable, Hashable {
     /// Whether event-record sinks may turn it into an outbound record (false for Do-Not-Track requests, or when
     /// the caller asked for counters only). Counters are updated either way.
     public var sendsEventRecord: Bool
+    /// The catalog entry that validated it (`nil` for an event built by hand): lets a planner of the same catalog
+    /// find its rules by number. Not part of equality.
+    var trackable: TrackableEvent?
 
     public init(
         name: String, user: UserID? = nil, project: ProjectID? = nil, namespace: NamespaceID? = nil,
@@ -30,6 +33,24 @@ public struct TrackedEvent: Sendable, Hashable {
         self.timestamp = timestamp
         self.rules = rules
         self.sendsEventRecord = sendsEventRecord
+    }
+
+    public static func == (left: TrackedEvent, right: TrackedEvent) -> Bool {
+        left.name == right.name && left.user == right.user && left.project == right.project
+            && left.namespace == right.namespace && left.properties == right.properties
+            && left.timestamp == right.timestamp && left.rules == right.rules
+            && left.sendsEventRecord == right.sendsEventRecord
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(user)
+        hasher.combine(project)
+        hasher.combine(namespace)
+        hasher.combine(properties)
+        hasher.combine(timestamp)
+        hasher.combine(rules)
+        hasher.combine(sendsEventRecord)
     }
 
     /// The member a unique rule counts: decimal ids, or the property's string form.

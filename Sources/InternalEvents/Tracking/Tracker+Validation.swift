@@ -4,14 +4,15 @@ extension Tracker {
         _ event: String, user: UserID?, project: ProjectID?, namespace: NamespaceID?,
         properties: [String: PropertyValue]
     ) throws(TrackingError) -> TrackedEvent {
-        guard let definition = catalog.events[event] else {
+        guard let trackable = catalog.trackableEvent(event) else {
             throw TrackingError(code: .unknownEvent, event: event, message: "Unknown event: \(event)", field: "event")
         }
-        if let user { try check(.user, user.rawValue, of: definition) }
-        if let project { try check(.project, project.rawValue, of: definition) }
-        if let namespace { try check(.namespace, namespace.rawValue, of: definition) }
+        if let user { try check(.user, user.rawValue, of: trackable) }
+        if let project { try check(.project, project.rawValue, of: trackable) }
+        if let namespace { try check(.namespace, namespace.rawValue, of: trackable) }
         var declared: [String: PropertyValue] = [:]
         for (name, value) in properties {
+            let definition = trackable.definition
             switch name {
             case "label", "property":
                 guard case .string = value else {
@@ -34,28 +35,30 @@ extension Tracker {
                 }
             }
             // Undeclared base properties are ignored, as GitLab does: they never reach counters or filters.
-            if definition.declares(name) { declared[name] = value }
+            if trackable.declaresProperties && definition.declares(name) { declared[name] = value }
         }
-        return TrackedEvent(
+        var tracked = TrackedEvent(
             name: event, user: user, project: project, namespace: namespace, properties: declared,
-            timestamp: clock.now(),
-            rules: catalog.rules(forEvent: event))
+            timestamp: clock.now(), rules: trackable.rules)
+        tracked.trackable = trackable
+        return tracked
     }
 
     /// An identifier must be declared by the event (when it declares any) and positive.
     private func check(
-        _ identifier: EventIdentifier, _ value: Int64, of definition: EventDefinition
+        _ identifier: EventIdentifier, _ value: Int64, of event: TrackableEvent
     ) throws(TrackingError) {
-        if !definition.identifiers.isEmpty && !definition.identifiers.contains(identifier) {
-            let declared = definition.identifiers.map(\.rawValue).joined(separator: ", ")
+        if !event.identifiers.isEmpty && !event.identifiers.contains(identifier) {
+            let declared = event.identifiers.map(\.rawValue).joined(separator: ", ")
+            let action = event.definition.action
             throw TrackingError(
-                code: .invalidIdentifier, event: definition.action,
-                message: "\(identifier.rawValue) is not an identifier of \(definition.action) (declared: \(declared))",
+                code: .invalidIdentifier, event: action,
+                message: "\(identifier.rawValue) is not an identifier of \(action) (declared: \(declared))",
                 field: "\(identifier.rawValue)_id")
         }
         if value <= 0 {
             throw TrackingError(
-                code: .invalidIdentifier, event: definition.action,
+                code: .invalidIdentifier, event: event.definition.action,
                 message: "\(identifier.rawValue) id must be positive, got \(value)", field: "\(identifier.rawValue)_id")
         }
     }

@@ -13,9 +13,11 @@ struct BenchTrackCommand: AsyncParsableCommand {
             The event is bench_event with an all-time total, a weekly total and a weekly unique-users counter, under the \
             key prefix tally:bench: (deleted before and after). (a) sends GitLab's commands one round trip at a time \
             through the same async pool as (b): INCR, INCR, TTL (EXPIRE when unset), MULTI/PFADD/EXPIRE/EXEC; (a′) \
-            sends them on the connection's own thread, without hand-offs. (b) tracks in direct mode: one pipeline per \
-            event. (c) tracks in buffered mode from one task and measures each call; totals are checked exact after \
-            the final flush.
+            sends them on the connection's own thread, without hand-offs. (b) tracks in direct mode as an app does \
+            (track() never waits; the sink's run() sends one pipeline per event), timed until every event is stored; \
+            (b′) waits for each event (trackStrictly). (c) tracks in buffered mode from one task and measures each \
+            call; totals are checked exact after the final flush. (c0) folds the same events into plain Swift \
+            dictionaries (keys built once, no validation, no lock): the in-memory floor (c) is compared with.
             """
     )
 
@@ -54,17 +56,38 @@ struct BenchTrackCommand: AsyncParsableCommand {
         _ = try await pool.send(.del(keys))
         let gitLabOnThread = try await gitLabPatternOnConnectionThread(pool: pool, keys: keys)
 
-        // (b) Direct mode.
+        // (b) Direct mode as an app uses it: track() never waits, the sink's run() sends.
         _ = try await pool.send(.del(keys))
-        let directTracker = Tracker(
-            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)], clock: clock,
-            logger: quiet)
+        let directSink = DirectRedisCounterSink(
+            pool: pool, planner: planner, maximumQueuedEvents: roundTripEvents, logger: quiet)
+        let directTracker = Tracker(catalog: catalog, sinks: [directSink], clock: clock, logger: quiet)
         let directStart = ContinuousClock.now
+        let directRun = Task { try await directSink.run() }
         for index in 0..<roundTripEvents {
-            try await directTracker.trackStrictly("bench_event", user: UserID(Int64(index % users + 1)))
+            directTracker.track("bench_event", user: UserID(Int64(index % users + 1)))
         }
+        directSink.requestShutdown()
+        try await directRun.value
         let direct = Double(roundTripEvents) / (.now - directStart).inSeconds
         try await expectTotal(pool: pool, key: keys[0], equals: roundTripEvents, mode: "direct")
+        guard directSink.statistics.stored == roundTripEvents else {
+            throw RedisBenchmarkTool.Failure(description: "direct: \(directSink.statistics)")
+        }
+
+        // (b′) Direct mode, waiting for each event.
+        _ = try await pool.send(.del(keys))
+        let strictTracker = Tracker(
+            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)], clock: clock,
+            logger: quiet)
+        let strictStart = ContinuousClock.now
+        for index in 0..<roundTripEvents {
+            try await strictTracker.trackStrictly("bench_event", user: UserID(Int64(index % users + 1)))
+        }
+        let directWaiting = Double(roundTripEvents) / (.now - strictStart).inSeconds
+        try await expectTotal(pool: pool, key: keys[0], equals: roundTripEvents, mode: "direct, waiting")
+
+        // (c0) The in-memory floor.
+        let floor = Self.foldIntoDictionaries(events: bufferedEvents, users: users, keys: keys)
 
         // (c) Buffered mode.
         _ = try await pool.send(.del(keys))
@@ -85,26 +108,55 @@ struct BenchTrackCommand: AsyncParsableCommand {
         latencies.sort()
         _ = try await pool.send(.del(keys))
 
+        let buffered = Double(bufferedEvents) / acceptedSeconds
         let result = Result(
             gitlabPatternEventsPerSec: gitLab, directEventsPerSec: direct,
-            bufferedEventsPerSec: Double(bufferedEvents) / acceptedSeconds,
+            bufferedEventsPerSec: buffered,
             bufferedDrainedEventsPerSec: Double(bufferedEvents) / drainedSeconds,
             bufferedP50Us: latencies[latencies.count / 2] * 1e6,
             bufferedP99Us: latencies[latencies.count * 99 / 100] * 1e6,
             bufferedMaxUs: latencies[latencies.count - 1] * 1e6, bufferedDropped: statistics.dropped,
             roundTripEvents: roundTripEvents, bufferedEvents: bufferedEvents, directOverGitlab: direct / gitLab,
             gitlabPatternOnConnectionThreadEventsPerSec: gitLabOnThread,
-            directOverGitlabOnConnectionThread: direct / gitLabOnThread)
+            directOverGitlabOnConnectionThread: direct / gitLabOnThread, directWaitingEventsPerSec: directWaiting,
+            directWaitingOverGitlabOnConnectionThread: directWaiting / gitLabOnThread,
+            dictionaryFloorEventsPerSec: floor, bufferedOverDictionaryFloor: buffered / floor)
         print(
             "(a) GitLab's pattern, one command per round trip: \(BenchStatistics.grouped(result.gitlabPatternEventsPerSec)) events/s"
         )
         print(
-            "(b) direct mode, one pipeline per event:          \(BenchStatistics.grouped(result.directEventsPerSec)) events/s (\(String(format: "%.2f", result.directOverGitlab))× (a); goal ≥ 3; \(String(format: "%.2f", result.directOverGitlabOnConnectionThread))× (a′))"
+            "(a′) the same on the connection's thread:          \(BenchStatistics.grouped(result.gitlabPatternOnConnectionThreadEventsPerSec)) events/s"
         )
         print(
-            "(c) buffered mode: \(BenchStatistics.grouped(result.bufferedEventsPerSec)) events/s accepted (goal ≥ 1,000,000), \(BenchStatistics.grouped(result.bufferedDrainedEventsPerSec)) events/s including the final flush; track() p50 \(String(format: "%.2f", result.bufferedP50Us)) µs, p99 \(String(format: "%.2f", result.bufferedP99Us)) µs (goal ≤ 5), max \(String(format: "%.0f", result.bufferedMaxUs)) µs; totals exact, \(statistics.dropped) dropped"
+            "(b) direct mode, one pipeline per event:          \(BenchStatistics.grouped(result.directEventsPerSec)) events/s (\(String(format: "%.2f", result.directOverGitlabOnConnectionThread))× (a′), goal ≥ 3; \(String(format: "%.2f", result.directOverGitlab))× (a))"
+        )
+        print(
+            "(b′) direct mode, waiting for each event:          \(BenchStatistics.grouped(result.directWaitingEventsPerSec)) events/s (\(String(format: "%.2f", result.directWaitingOverGitlabOnConnectionThread))× (a′))"
+        )
+        print(
+            "(c0) the same events into plain dictionaries:     \(BenchStatistics.grouped(result.dictionaryFloorEventsPerSec)) events/s"
+        )
+        print(
+            "(c) buffered mode: \(BenchStatistics.grouped(result.bufferedEventsPerSec)) events/s accepted (\(String(format: "%.2f", result.bufferedOverDictionaryFloor))× (c0), goal ≥ 0.5), \(BenchStatistics.grouped(result.bufferedDrainedEventsPerSec)) events/s including the final flush; track() p50 \(String(format: "%.2f", result.bufferedP50Us)) µs, p99 \(String(format: "%.2f", result.bufferedP99Us)) µs (goal ≤ 5), max \(String(format: "%.0f", result.bufferedMaxUs)) µs; totals exact, \(statistics.dropped) dropped"
         )
         if json { try result.printJSONLine() }
+    }
+
+    /// The same events added up in plain Swift dictionaries, keys built once: no validation, no lock, no bound.
+    /// Returns events/s.
+    static func foldIntoDictionaries(events: Int, users: Int, keys: [String]) -> Double {
+        var totals: [String: Int] = [:]
+        var members: [String: Set<Int64>] = [:]
+        let start = ContinuousClock.now
+        for index in 0..<events {
+            totals[keys[0], default: 0] += 1
+            totals[keys[1], default: 0] += 1
+            members[keys[2], default: []].insert(Int64(index % users + 1))
+        }
+        let seconds = (.now - start).inSeconds
+        // Read back, so the work can't be optimized away.
+        precondition(totals[keys[0]] == events && members[keys[2]]?.count == min(events, users))
+        return Double(events) / seconds
     }
 
     /// GitLab's writes for an event with a weekly unique metric, one command per round trip, each through the pool as
@@ -213,5 +265,9 @@ struct BenchTrackCommand: AsyncParsableCommand {
         var directOverGitlab: Double
         var gitlabPatternOnConnectionThreadEventsPerSec: Double
         var directOverGitlabOnConnectionThread: Double
+        var directWaitingEventsPerSec: Double
+        var directWaitingOverGitlabOnConnectionThread: Double
+        var dictionaryFloorEventsPerSec: Double
+        var bufferedOverDictionaryFloor: Double
     }
 }
