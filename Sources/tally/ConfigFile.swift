@@ -8,6 +8,7 @@ import Yams
 ///
 /// ```yaml
 /// redis_url: redis://127.0.0.1:6379
+/// key_prefix: "myapp:"             # before every Redis key, as the app's TALLY_KEY_PREFIX
 /// database_url: sqlite:///var/lib/tally/tally.sqlite
 /// definitions: [definitions, plugins/billing/definitions]
 /// collector_url: https://collector.example.com
@@ -17,6 +18,7 @@ import Yams
 /// ```
 struct ConfigFile: Decodable {
     var redisURL: String?
+    var keyPrefix: String?
     var databaseURL: String?
     var definitions: [String]?
     var collectorURL: String?
@@ -26,6 +28,7 @@ struct ConfigFile: Decodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case redisURL = "redis_url"
+        case keyPrefix = "key_prefix"
         case databaseURL = "database_url"
         case definitions
         case collectorURL = "collector_url"

@@ -45,14 +45,14 @@ struct PingOptions: ParsableArguments {
         let pool = RedisConnectionPool(redis: try redis.configuration(), configuration: .init(maximumConnections: 2))
         let uuid: String
         do {
-            uuid = try await InstanceIdentity.uuid(pool: pool)
+            uuid = try await InstanceIdentity.uuid(pool: pool, prefix: redis.resolvedKeyPrefix)
         } catch {
             pool.close()
             StandardError.print("tally \(command): can't read the instance uuid from Redis: \(error)")
             throw ExitCode.failure
         }
         let builder = ServicePingBuilder(
-            catalog: catalog, pool: pool, database: databaseConfiguration,
+            catalog: catalog, pool: pool, database: databaseConfiguration, scheme: redis.scheme(for: catalog),
             settings: .init(includesOptionalMetrics: includesOptionalMetrics), logger: logger)
         return Setup(builder: builder, pool: pool, system: SystemInfo(uuid: uuid), database: databaseConfiguration)
     }

@@ -94,7 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
         let redisConfiguration = try redis.configuration()
         let pool = RedisConnectionPool(redis: redisConfiguration, configuration: .init(maximumConnections: 4))
         defer { pool.close() }
-        let scheme = CounterKeyScheme(aliases: catalog.legacyAliases)
+        let scheme = redis.scheme(for: catalog)
         let counters = BufferedRedisCounterSink(
             pool: pool, planner: CounterWritePlanner(catalog: catalog, scheme: scheme), logger: logger)
         var sinks: [any EventSink] = [counters]
@@ -137,7 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
         let secret = ProcessInfo.processInfo.environment["TALLY_INSTANCE_SECRET"] ?? ""
         let uuid: String
         do {
-            uuid = try await InstanceIdentity.uuid(pool: pool)
+            uuid = try await InstanceIdentity.uuid(pool: pool, prefix: redis.resolvedKeyPrefix)
         } catch {
             StandardError.print("tally serve: can't read the instance uuid from Redis: \(error)")
             throw ExitCode.failure

@@ -12,8 +12,8 @@ struct KeysCommand: AsyncParsableCommand {
     @OptionGroup var clock: ClockOptions
     @OptionGroup var definitions: DefinitionsOptions
 
-    @Option(help: "Key prefix, if Tally runs with one.")
-    var keyPrefix = ""
+    /// Only its key prefix is used: nothing connects.
+    @OptionGroup var redis: RedisOptions
 
     func run() async throws {
         let catalog = try definitions.loadOrExit()
@@ -21,7 +21,7 @@ struct KeysCommand: AsyncParsableCommand {
             StandardError.print("tally keys: Unknown event: \(event.event)")
             throw ExitCode.failure
         }
-        let scheme = CounterKeyScheme(prefix: keyPrefix, aliases: catalog.legacyAliases)
+        let scheme = redis.scheme(for: catalog)
         let now = try clock.clock().now()
         let week = ISOWeek(containing: now)
         print("event \(event.event), ISO week \(week) (UTC)")

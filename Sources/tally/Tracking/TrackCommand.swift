@@ -21,7 +21,7 @@ struct TrackCommand: AsyncParsableCommand {
         let catalog = try definitions.loadOrExit()
         let pool = RedisConnectionPool(redis: try redis.configuration(), configuration: .init(maximumConnections: 1))
         defer { pool.close() }
-        let planner = CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme(aliases: catalog.legacyAliases))
+        let planner = CounterWritePlanner(catalog: catalog, scheme: redis.scheme(for: catalog))
         let recorder = RecordingEventSink()
         let tracker = Tracker(
             catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner), recorder],
