@@ -65,6 +65,8 @@ public final class BufferedRedisCounterSink: EventSink, BackgroundService {
         public var isRunning: Bool
         /// Events accepted while `run()` was not running (before it started, or with no service running it).
         public var bufferedWhileNotRunning: Int
+        /// Counter writes given up when the final flush could not reach Redis after every attempt (logged too).
+        public var abandonedWrites: Int = 0
     }
 
     /// Where the flushes go: one connection of it for the length of a flush.
@@ -317,17 +319,21 @@ public final class BufferedRedisCounterSink: EventSink, BackgroundService {
     /// On the final flush's last attempt, a flush that can't reach Redis gives up: what is left is dropped and logged, both the writes
     /// waiting for a retry and the buffer not yet cut into writes.
     fileprivate func abandonIfStopping(pendingWrites: Int) -> Bool {
-        let (abandon, unsentBytes) = state.withLockedValue { state -> (Bool, Int) in
-            guard state.stopping && state.abandonsOnFailure else { return (false, 0) }
+        let (abandon, unsentBytes, unsentWrites) = state.withLockedValue { state -> (Bool, Int, Int) in
+            guard state.stopping && state.abandonsOnFailure else { return (false, 0, 0) }
             state.stopped = true
-            let unsent = state.aggregate.bytes
+            let unsent = (state.aggregate.bytes, state.aggregate.counterCount)
             state.aggregate = CounterAggregate()
-            return (true, unsent)
+            state.statistics.abandonedWrites += pendingWrites + unsent.1
+            return (true, unsent.0, unsent.1)
         }
         if abandon && (pendingWrites > 0 || unsentBytes > 0) {
+            metrics.abandonedWrites.increment(by: pendingWrites + unsentWrites)
             logger.error(
                 "stopping with Redis unreachable: counter writes dropped",
-                metadata: ["writes": "\(pendingWrites)", "unflushed_buffer_bytes": "\(unsentBytes)"])
+                metadata: [
+                    "writes": "\(pendingWrites + unsentWrites)", "unflushed_buffer_bytes": "\(unsentBytes)",
+                ])
         }
         return abandon
     }
@@ -434,7 +440,9 @@ private final class Flusher: @unchecked Sendable {
     }
 
     private func finish(sink: BufferedRedisCounterSink, flushed: Int, failures: Int) -> Bool {
-        if !pending.isEmpty && sink.abandonIfStopping(pendingWrites: pendingWrites) {
+        // A failed last attempt gives up both the chunks waiting for a retry and the aggregate not yet cut into
+        // chunks (a cycle that got no connection never cut it).
+        if failures > 0 && sink.abandonIfStopping(pendingWrites: pendingWrites) {
             pending.removeAll()
         }
         sink.finishCycle(
@@ -527,5 +535,6 @@ private struct SinkMetrics: Sendable {
     let dropped = Counter(label: "tally_buffer_events_total", dimensions: [("result", "dropped")])
     let flushedWrites = Counter(label: "tally_buffer_flushed_writes_total")
     let flushFailures = Counter(label: "tally_buffer_flush_failures_total")
+    let abandonedWrites = Counter(label: "tally_buffer_abandoned_writes_total")
     let lag = Gauge(label: "tally_buffer_flush_lag_seconds")
 }

@@ -25,6 +25,9 @@ struct CounterAggregate: Sendable {
 
     var isEmpty: Bool { totals.isEmpty && sums.isEmpty && numericMembers.isEmpty && textMembers.isEmpty }
 
+    /// The counters held, one write each once the aggregate is flushed.
+    var counterCount: Int { totals.count + sums.count + numericMembers.count + textMembers.count }
+
     /// The most bytes adding one event of these rules can take.
     static func worstCaseBytes(of event: TrackedEvent, rules: Int) -> Int {
         rules * (bytesPerCounter + 64)
