@@ -1,5 +1,6 @@
 import Foundation
 import Hiredis
+import TallyTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -26,11 +27,11 @@ struct CommandDeadlineTests {
             }
         }
 
-        func run(on connection: RedisConnection) throws(RedisError) {
+        func run(on connection: AsyncRedisConnection) async throws(RedisError) {
             switch self {
-            case .send: _ = try connection.send(.get("k"))
-            case .pipeline: _ = try connection.pipeline(Array(repeating: .ping, count: 4))
-            case .transaction: _ = try connection.transaction([.incr("k"), .incr("k")])
+            case .send: _ = try await connection.send(.get("k"))
+            case .pipeline: _ = try await connection.pipeline(Array(repeating: .ping, count: 4))
+            case .transaction: _ = try await connection.transaction([.incr("k"), .incr("k")])
             }
         }
     }
@@ -38,30 +39,30 @@ struct CommandDeadlineTests {
     /// Every byte comes 40 ms after the one before, far within the 400 ms timeout, but a reply of over 20 bytes
     /// needs more than twice the timeout in all: the call fails with `.timeout` and breaks the connection.
     @Test(arguments: Call.allCases)
-    func aDribblingServerCannotStretchACall(_ call: Call) throws {
+    func aDribblingServerCannotStretchACall(_ call: Call) async throws {
         let server = try DribblingServer(reply: call.reply, pause: .milliseconds(40))
-        let connection = try RedisConnection(
+        let connection = try await AsyncRedisConnection.connect(
             configuration: RedisConfiguration(
                 endpoint: .tcp(host: "127.0.0.1", port: server.port), commandTimeout: .milliseconds(400)))
         do {
-            try call.run(on: connection)
+            try await call.run(on: connection)
             Issue.record("the call outlived its timeout and succeeded")
         } catch {
             #expect(error.code == .timeout, "\(error)")
         }
-        #expect(connection.isBroken)
+        #expect(await connection.isBroken)
     }
 
     /// The same server and pauses with a timeout longer than the whole reply: the call succeeds, so the server
     /// above speaks valid RESP and only the total time made those calls fail.
     @Test(arguments: Call.allCases)
-    func theSameServerWithinTheTimeout(_ call: Call) throws {
+    func theSameServerWithinTheTimeout(_ call: Call) async throws {
         let server = try DribblingServer(reply: call.reply, pause: .milliseconds(40))
-        let connection = try RedisConnection(
+        let connection = try await AsyncRedisConnection.connect(
             configuration: RedisConfiguration(
                 endpoint: .tcp(host: "127.0.0.1", port: server.port), commandTimeout: .seconds(60)))
-        try call.run(on: connection)
-        #expect(!connection.isBroken)
+        try await call.run(on: connection)
+        #expect(!(await connection.isBroken))
     }
 }
 
