@@ -6,8 +6,8 @@ import Hiredis
 #endif
 
 /// A Service Ping and Snowplow collector for tests: a real HTTP server (Python's `http.server`, run by `python3`) on a free
-/// loopback port that records every request and answers as told. Starting is `async` (the readiness poll sleeps as a
-/// task); `stop()` doesn't wait for the process to end, `stopAndWait()` does.
+/// loopback port that records every request and answers as told. Starting is `async` (the readiness poll runs on a
+/// thread of its own); `stop()` doesn't wait for the process to end, `stopAndWait()` does.
 public final class Collector: Sendable {
     /// How the collector answers `POST /usage_data`.
     public enum Mode: String, Sendable {
@@ -102,13 +102,17 @@ public final class Collector: Sendable {
         command.standardError = FileHandle.nullDevice
         let child = try ChildProcess(starting: command)
         process.withLockedValue { $0 = child }
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if FileManager.default.fileExists(atPath: logURL.path + ".ready") { return true }
-            if !child.isRunning { return false }
-            try await Task.sleep(for: .milliseconds(10))
+        let ready = logURL.path + ".ready"
+        // A blocking poll on a thread of its own: on the busy pool the deadline could pass between two looks.
+        return try await TestEnvironment.onOwnThread {
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline {
+                if FileManager.default.fileExists(atPath: ready) { return true }
+                if !child.isRunning { return false }
+                usleep(10_000)
+            }
+            return FileManager.default.fileExists(atPath: ready)
         }
-        return false
     }
 
     /// Every request received so far, in order.

@@ -12,7 +12,7 @@ import Hiredis
 ///
 /// The process stops when `stop()` is called or the value is released, and the shared instance stops at process
 /// exit. Starting, restarting and relaunching are `async` and never park a thread of the cooperative pool (the child's
-/// exit is awaited through `ChildProcess`, readiness is polled on `AsyncRedisConnection`'s queue); `stop()` is
+/// exit is awaited through `ChildProcess`, readiness is polled on a thread of its own); `stop()` is
 /// synchronous and doesn't wait (for `defer`), `stopAndWait()` returns once the port and socket are closed. `scripts/test.sh` also kills any leftover test server after a crashed run (they all live under a
 /// `tally-test-redis-` directory).
 public final class RedisServer: Sendable {
@@ -124,30 +124,34 @@ public final class RedisServer: Sendable {
         let password = extraArguments.firstIndex(of: "--requirepass").flatMap {
             extraArguments.indices.contains($0 + 1) ? extraArguments[$0 + 1] : nil
         }
-        try await waitUntilReady(pid: child.processIdentifier, password: password)
+        let pid = child.processIdentifier
+        try await TestEnvironment.onOwnThread { try self.waitUntilReady(pid: pid, password: password) }
     }
 
-    /// Polls the Unix socket until the server answers, and checks it is our process (not another server). Each
-    /// attempt runs on a connection's own queue; between attempts the task sleeps.
-    private func waitUntilReady(pid: Int32, password: String?) async throws {
-        let deadline = Date().addingTimeInterval(10)
+    /// Polls the Unix socket until the server answers, and checks it is our process (not another server).
+    ///
+    /// **Blocking** (synchronous connections, sleeps): run it with `TestEnvironment.onOwnThread`, never on the pool.
+    /// The 30 s are a guard against a server that never answers; with the whole suite starting servers at once on
+    /// 2 cores, one can take seconds.
+    private func waitUntilReady(pid: Int32, password: String?) throws {
+        let deadline = Date().addingTimeInterval(30)
         let configuration = RedisConfiguration(
             endpoint: .unix(path: socketPath), password: password, connectTimeout: .milliseconds(200))
         while Date() < deadline {
             if !isRunning {
                 throw StartError(description: "redis-server exited at start: \(logTail())")
             }
-            if let connection = try? await AsyncRedisConnection.connect(configuration: configuration),
-                let info = try? await connection.send(.info("server")).string()
+            if let connection = try? RedisConnection(configuration: configuration),
+                let info = try? connection.send(.info("server")).string()
             {
                 guard info.contains("process_id:\(pid)\r\n"), info.contains("tcp_port:\(port)\r\n") else {
                     throw StartError(description: "another server answered on \(socketPath)")
                 }
                 return
             }
-            try await Task.sleep(for: .milliseconds(10))
+            usleep(10_000)
         }
-        throw StartError(description: "redis-server did not answer PING within 10 s: \(logTail())")
+        throw StartError(description: "redis-server did not answer PING within 30 s: \(logTail())")
     }
 
     /// Whether the process is alive.
