@@ -44,10 +44,10 @@ extension TestEnvironment {
 
 extension TestEnvironment {
     /// Checks `condition` every 10 ms until it holds (true) or `limit` has passed (false): a guard against hanging
-    /// on something that never happens, not a timing assertion. The default is generous because under
-    /// ThreadSanitizer, with the whole suite running on 2 cores, a task can wait tens of seconds for a thread.
+    /// on something that never happens, not a timing assertion. The test helpers never park a cooperative thread
+    /// (servers, the CLI and Redis reads are awaited off the pool), so a waiting task gets a thread again soon.
     public static func waitUntil(
-        limit: Duration = .seconds(180), _ condition: () async throws -> Bool
+        limit: Duration = .seconds(30), _ condition: () async throws -> Bool
     ) async rethrows -> Bool {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
