@@ -6,7 +6,8 @@ import Hiredis
 #endif
 
 /// A Service Ping and Snowplow collector for tests: a real HTTP server (Python's `http.server`, run by `python3`) on a free
-/// loopback port that records every request and answers as told.
+/// loopback port that records every request and answers as told. Starting is `async` (the readiness poll runs on a
+/// thread of its own); `stop()` doesn't wait for the process to end, `stopAndWait()` does.
 public final class Collector: Sendable {
     /// How the collector answers `POST /usage_data`.
     public enum Mode: String, Sendable {
@@ -29,7 +30,7 @@ public final class Collector: Sendable {
 
     public let port: Int
     public let directory: URL
-    private let process: LockedValueBox<Process?>
+    private let process: LockedValueBox<ChildProcess?>
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
@@ -62,7 +63,9 @@ public final class Collector: Sendable {
 
     /// Starts a collector answering in `mode`; the first `failingFirst` requests to any path but `/usage_data`
     /// (event records) get a 503; every answer waits `delay` first (a slow collector).
-    public static func start(mode: Mode = .accept, failingFirst: Int = 0, delay: Duration = .zero) throws -> Collector {
+    public static func start(
+        mode: Mode = .accept, failingFirst: Int = 0, delay: Duration = .zero
+    ) async throws -> Collector {
         guard let python = TestEnvironment.executable(named: "python3") else {
             throw RedisServer.StartError(description: "python3 is not on PATH; the test collector needs it")
         }
@@ -70,10 +73,10 @@ public final class Collector: Sendable {
             let port = Int.random(in: 20_000..<60_000)
             let directory = try TestEnvironment.makeTemporaryDirectory("tally-test-collector")
             let collector = Collector(port: port, directory: directory)
-            if try collector.launch(python: python, mode: mode, failingFirst: failingFirst, delay: delay) {
+            if try await collector.launch(python: python, mode: mode, failingFirst: failingFirst, delay: delay) {
                 return collector
             }
-            collector.stop()
+            await collector.stopAndWait()
         }
         throw RedisServer.StartError(description: "could not start the test collector")
     }
@@ -88,24 +91,28 @@ public final class Collector: Sendable {
 
     private var logURL: URL { directory.appendingPathComponent("requests.jsonl") }
 
-    private func launch(python: String, mode: Mode, failingFirst: Int, delay: Duration) throws -> Bool {
+    private func launch(python: String, mode: Mode, failingFirst: Int, delay: Duration) async throws -> Bool {
         let delaySeconds = delay.inSeconds
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: python)
-        child.arguments = [
+        let command = Process()
+        command.executableURL = URL(fileURLWithPath: python)
+        command.arguments = [
             "-c", Self.script, String(port), mode.rawValue, logURL.path, String(failingFirst), String(delaySeconds),
         ]
-        child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle.nullDevice
-        try child.run()
+        command.standardOutput = FileHandle.nullDevice
+        command.standardError = FileHandle.nullDevice
+        let child = try ChildProcess(starting: command)
         process.withLockedValue { $0 = child }
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if FileManager.default.fileExists(atPath: logURL.path + ".ready") { return true }
-            if !child.isRunning { return false }
-            usleep(10_000)
+        let ready = logURL.path + ".ready"
+        // A blocking poll on a thread of its own: on the busy pool the deadline could pass between two looks.
+        return try await TestEnvironment.onOwnThread {
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline {
+                if FileManager.default.fileExists(atPath: ready) { return true }
+                if !child.isRunning { return false }
+                usleep(10_000)
+            }
+            return FileManager.default.fileExists(atPath: ready)
         }
-        return false
     }
 
     /// Every request received so far, in order.
@@ -114,15 +121,22 @@ public final class Collector: Sendable {
         return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Request.self, from: Data($0.utf8)) }
     }
 
+    /// Kills the collector (SIGKILL: the child inherits a blocked SIGTERM from the test's threads, see RedisServer)
+    /// and removes its directory, without waiting for the process to end: for `defer` and `deinit`.
     public func stop() {
+        process.withLockedValue { $0 }?.send(SIGKILL)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Stops the collector as `stop()` does and returns once the process has ended: nothing listens on the port.
+    public func stopAndWait() async {
         let child = process.withLockedValue { current in
             defer { current = nil }
             return current
         }
-        if let child, child.isRunning {
-            // SIGKILL: the child inherits a blocked SIGTERM from the test's threads (see RedisServer).
-            kill(child.processIdentifier, SIGKILL)
-            child.waitUntilExit()
+        if let child {
+            child.send(SIGKILL)
+            await child.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)
     }

@@ -9,13 +9,16 @@ import Hiredis
 /// on a free loopback port (and a Unix socket in that directory), as `nobody` (through `setpriv`, which execs, so the
 /// child is the server) when the tests run as root. Stopped with SIGQUIT (immediate shutdown) at exit.
 ///
+/// Starting is `async` and never parks a thread of the cooperative pool: the tools (`initdb`, `pg_isready`,
+/// `createdb`) are awaited through `ChildProcess`, and the readiness poll sleeps as a task.
+///
 /// Not `pg_ctl start`: its daemonised server would inherit the descriptor Foundation watches to see the child exit.
 public final class PostgresServer: Sendable {
     public let port: Int
     public let directory: URL
     private let binaries: String
     private let user: String?
-    private let server = LockedValueBox<Process?>(nil)
+    private let server = LockedValueBox<ChildProcess?>(nil)
 
     /// `postgres://tally@127.0.0.1:<port>/tally`.
     public var url: String { "postgres://tally@127.0.0.1:\(port)/tally?sslmode=disable" }
@@ -52,15 +55,21 @@ public final class PostgresServer: Sendable {
     public static var shouldRunSuites: Bool { isInstalled || TestEnvironment.isCI }
 
     /// One server shared by the test process; each test uses tables of its own.
-    public static func shared() throws -> PostgresServer { try sharedServer.get() }
+    /// Started on first use (the tasks that ask meanwhile all await the one start), stopped at process exit.
+    public static func shared() async throws -> PostgresServer { try await sharedServer.value }
 
-    private static let sharedServer: Result<PostgresServer, any Error> = {
-        let result = Result { try PostgresServer.start() }
-        atexit { try? PostgresServer.sharedServer.get().stop() }
-        return result
-    }()
+    private static let sharedServer = Task<PostgresServer, any Error> {
+        let server = try await PostgresServer.start()
+        sharedInstance.withLockedValue { $0 = server }
+        atexit { PostgresServer.sharedInstance.withLockedValue { $0 }?.stop() }
+        return server
+    }
 
-    public static func start() throws -> PostgresServer {
+    /// The shared server once started, for the `atexit` handler (which cannot await `sharedServer`).
+    private static let sharedInstance = LockedValueBox<PostgresServer?>(nil)
+
+    /// Starts a new server (a fresh `initdb`) and waits until it accepts connections and has the `tally` database.
+    public static func start() async throws -> PostgresServer {
         guard let binaries = binaryDirectory else {
             throw RedisServer.StartError(
                 description:
@@ -74,12 +83,12 @@ public final class PostgresServer: Sendable {
             let directory = try TestEnvironment.makeTemporaryDirectory("tally-test-postgres")
             let server = PostgresServer(port: port, directory: directory, binaries: binaries, user: user)
             do {
-                try server.initialize()
-                try server.launch()
+                try await server.initialize()
+                try await server.launch()
                 return server
             } catch {
                 lastError = "\(error)"
-                server.stop()
+                await server.stopAndWait()
             }
         }
         throw RedisServer.StartError(description: "could not start PostgreSQL: \(lastError)")
@@ -94,36 +103,37 @@ public final class PostgresServer: Sendable {
 
     private var dataDirectory: String { directory.appendingPathComponent("data").path }
 
-    private func initialize() throws {
+    private func initialize() async throws {
         if user != nil {
             // The server refuses to run as root: the directory must belong to the user it runs as.
-            try run("/bin/chown", ["nobody", directory.path], asUser: false)
-            try run("/bin/chmod", ["700", directory.path], asUser: false)
+            try await run("/bin/chown", ["nobody", directory.path], asUser: false)
+            try await run("/bin/chmod", ["700", directory.path], asUser: false)
         }
-        try run("\(binaries)/initdb", ["-D", dataDirectory, "-U", "tally", "--auth=trust", "--no-sync", "-E", "UTF8"])
+        try await run(
+            "\(binaries)/initdb", ["-D", dataDirectory, "-U", "tally", "--auth=trust", "--no-sync", "-E", "UTF8"])
     }
 
-    private func launch() throws {
-        let child = Process()
+    private func launch() async throws {
+        let command = Process()
         let arguments = [
             "-D", dataDirectory, "-p", String(port), "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
             "-c", "fsync=off", "-c", "full_page_writes=off",
         ]
         if user != nil {
-            child.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            child.arguments =
+            command.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            command.arguments =
                 ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "\(binaries)/postgres"] + arguments
         } else {
-            child.executableURL = URL(fileURLWithPath: "\(binaries)/postgres")
-            child.arguments = arguments
+            command.executableURL = URL(fileURLWithPath: "\(binaries)/postgres")
+            command.arguments = arguments
         }
         let log = directory.appendingPathComponent("server.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        child.standardOutput = try FileHandle(forWritingTo: log)
-        child.standardError = child.standardOutput
-        child.standardInput = FileHandle.nullDevice
-        child.currentDirectoryURL = URL(fileURLWithPath: "/tmp")
-        try child.run()
+        command.standardOutput = try FileHandle(forWritingTo: log)
+        command.standardError = command.standardOutput
+        command.standardInput = FileHandle.nullDevice
+        command.currentDirectoryURL = URL(fileURLWithPath: "/tmp")
+        let child = try ChildProcess(starting: command)
         server.withLockedValue { $0 = child }
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
@@ -133,30 +143,39 @@ public final class PostgresServer: Sendable {
                         "postgres exited at start: \((try? String(contentsOf: log, encoding: .utf8))?.suffix(400) ?? "")"
                 )
             }
-            if (try? run("\(binaries)/pg_isready", ["-h", "127.0.0.1", "-p", String(port), "-q"], asUser: false)) != nil
+            if (try? await run("\(binaries)/pg_isready", ["-h", "127.0.0.1", "-p", String(port), "-q"], asUser: false))
+                != nil
             {
                 break
             }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
-        try run("\(binaries)/createdb", ["-h", "127.0.0.1", "-p", String(port), "-U", "tally", "tally"], asUser: false)
+        try await run(
+            "\(binaries)/createdb", ["-h", "127.0.0.1", "-p", String(port), "-U", "tally", "tally"], asUser: false)
     }
 
-    /// Stops the server (SIGQUIT: immediate shutdown) and removes its directory.
+    /// Stops the server (SIGQUIT: immediate shutdown) and removes its directory, without waiting for the process to
+    /// end: for the `atexit` handler.
     public func stop() {
+        server.withLockedValue { $0 }?.send(SIGQUIT)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Stops the server as `stop()` does and returns once the process has ended.
+    public func stopAndWait() async {
         let child = server.withLockedValue { current in
             defer { current = nil }
             return current
         }
-        if let child, child.isRunning {
-            kill(child.processIdentifier, SIGQUIT)
-            child.waitUntilExit()
+        if let child {
+            child.send(SIGQUIT)
+            await child.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)
     }
 
     /// Runs a tool to completion, as the unprivileged user when there is one.
-    private func run(_ tool: String, _ arguments: [String], asUser: Bool = true) throws {
+    private func run(_ tool: String, _ arguments: [String], asUser: Bool = true) async throws {
         let process = Process()
         if let user, asUser {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
@@ -176,10 +195,9 @@ public final class PostgresServer: Sendable {
         process.standardError = output
         process.standardInput = FileHandle.nullDevice
         process.currentDirectoryURL = URL(fileURLWithPath: "/tmp")
-        try process.run()
-        process.waitUntilExit()
+        let status = try await ChildProcess.run(process)
         let text = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
+        guard status == 0 else {
             throw RedisServer.StartError(
                 description: "\(URL(fileURLWithPath: tool).lastPathComponent) failed: \(text.suffix(400))")
         }

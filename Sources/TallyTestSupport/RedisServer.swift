@@ -11,7 +11,9 @@ import Hiredis
 /// directory, no persistence (`--save '' --appendonly no`).
 ///
 /// The process stops when `stop()` is called or the value is released, and the shared instance stops at process
-/// exit. `scripts/test.sh` also kills any leftover test server after a crashed run (they all live under a
+/// exit. Starting, restarting and relaunching are `async` and never park a thread of the cooperative pool (the child's
+/// exit is awaited through `ChildProcess`, readiness is polled on a thread of its own); `stop()` is
+/// synchronous and doesn't wait (for `defer`), `stopAndWait()` returns once the port and socket are closed. `scripts/test.sh` also kills any leftover test server after a crashed run (they all live under a
 /// `tally-test-redis-` directory).
 public final class RedisServer: Sendable {
     /// Why a test server could not be started.
@@ -27,7 +29,7 @@ public final class RedisServer: Sendable {
     public let directory: URL
 
     private let executable: String
-    private let process: LockedValueBox<Process?>
+    private let process: LockedValueBox<ChildProcess?>
 
     /// `redis://127.0.0.1:<port>`.
     public var url: String { "redis://127.0.0.1:\(port)" }
@@ -47,20 +49,24 @@ public final class RedisServer: Sendable {
 
     /// One server shared by every suite of the test process that only needs keys of its own.
     ///
-    /// Started on first use, stopped at process exit.
-    public static func shared() throws -> RedisServer {
-        try sharedServer.get()
+    /// Started on first use (the tasks that ask meanwhile all await the one start), stopped at process exit.
+    public static func shared() async throws -> RedisServer {
+        try await sharedServer.value
     }
 
-    private static let sharedServer: Result<RedisServer, any Error> = {
-        let result = Result { try RedisServer.start() }
-        atexit { try? RedisServer.sharedServer.get().stop() }
-        return result
-    }()
+    private static let sharedServer = Task<RedisServer, any Error> {
+        let server = try await RedisServer.start()
+        sharedInstance.withLockedValue { $0 = server }
+        atexit { RedisServer.sharedInstance.withLockedValue { $0 }?.stop() }
+        return server
+    }
+
+    /// The shared server once started, for the `atexit` handler (which cannot await `sharedServer`).
+    private static let sharedInstance = LockedValueBox<RedisServer?>(nil)
 
     /// Starts a new server and waits until it answers `PING`.
     /// - Parameter extraArguments: more `redis-server` options, for example `["--maxmemory", "1mb"]`.
-    public static func start(extraArguments: [String] = []) throws -> RedisServer {
+    public static func start(extraArguments: [String] = []) async throws -> RedisServer {
         guard let executable = TestEnvironment.executable(named: "redis-server") else {
             throw StartError(
                 description:
@@ -74,12 +80,12 @@ public final class RedisServer: Sendable {
             let directory = try TestEnvironment.makeTemporaryDirectory("tally-test-redis")
             let server = RedisServer(executable: executable, port: port, directory: directory)
             do {
-                try server.launch(extraArguments: extraArguments)
+                try await server.launch(extraArguments: extraArguments)
                 return server
             } catch {
                 lastFailure = "\(error)"
                 let portTaken = server.logTail(lines: 20).contains("Address already in use")
-                server.stop()
+                await server.stopAndWait()
                 if !portTaken { break }
             }
         }
@@ -100,30 +106,35 @@ public final class RedisServer: Sendable {
 
     private var extraArgumentsFile: URL { directory.appendingPathComponent("extra-arguments") }
 
-    private func launch(extraArguments: [String]) throws {
+    private func launch(extraArguments: [String]) async throws {
         try JSONEncoder().encode(extraArguments).write(to: extraArgumentsFile)
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: executable)
-        child.arguments =
+        let command = Process()
+        command.executableURL = URL(fileURLWithPath: executable)
+        command.arguments =
             [
                 "--port", String(port), "--bind", "127.0.0.1", "--protected-mode", "yes",
                 "--unixsocket", socketPath, "--unixsocketperm", "700",
                 "--save", "", "--appendonly", "no", "--dir", directory.path,
                 "--logfile", directory.appendingPathComponent("redis.log").path, "--daemonize", "no",
             ] + extraArguments
-        child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle.nullDevice
-        try child.run()
+        command.standardOutput = FileHandle.nullDevice
+        command.standardError = FileHandle.nullDevice
+        let child = try ChildProcess(starting: command)
         process.withLockedValue { $0 = child }
         let password = extraArguments.firstIndex(of: "--requirepass").flatMap {
             extraArguments.indices.contains($0 + 1) ? extraArguments[$0 + 1] : nil
         }
-        try waitUntilReady(pid: child.processIdentifier, password: password)
+        let pid = child.processIdentifier
+        try await TestEnvironment.onOwnThread { try self.waitUntilReady(pid: pid, password: password) }
     }
 
     /// Polls the Unix socket until the server answers, and checks it is our process (not another server).
+    ///
+    /// **Blocking** (synchronous connections, sleeps): run it with `TestEnvironment.onOwnThread`, never on the pool.
+    /// The 30 s are a guard against a server that never answers; with the whole suite starting servers at once on
+    /// 2 cores, one can take seconds.
     private func waitUntilReady(pid: Int32, password: String?) throws {
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(30)
         let configuration = RedisConfiguration(
             endpoint: .unix(path: socketPath), password: password, connectTimeout: .milliseconds(200))
         while Date() < deadline {
@@ -140,7 +151,7 @@ public final class RedisServer: Sendable {
             }
             usleep(10_000)
         }
-        throw StartError(description: "redis-server did not answer PING within 10 s: \(logTail())")
+        throw StartError(description: "redis-server did not answer PING within 30 s: \(logTail())")
     }
 
     /// Whether the process is alive.
@@ -154,28 +165,39 @@ public final class RedisServer: Sendable {
         return log.split(separator: "\n").suffix(lines).joined(separator: " | ")
     }
 
-    /// Stops the server (SIGKILL, which also ends a paused one) and removes its directory.
+    /// Stops the server (SIGKILL, which also ends a paused one) and removes its directory, without waiting for the
+    /// process to end: for `defer` and `deinit`. A test that then needs the port closed awaits `stopAndWait()`.
     public func stop() {
-        terminateProcess()
+        process.withLockedValue { $0 }?.send(SIGKILL)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Stops the server as `stop()` does and returns once the process has ended: nothing listens on the port or the
+    /// socket any more.
+    public func stopAndWait() async {
+        await terminateProcess()
         try? FileManager.default.removeItem(at: directory)
     }
 
     /// Stops the process and starts it again on the same port and socket, with an empty dataset.
-    public func restart() throws {
-        terminateProcess()
+    public func restart() async throws {
+        await terminateProcess()
         let extra = (try? JSONDecoder().decode([String].self, from: Data(contentsOf: extraArgumentsFile))) ?? []
-        try launch(extraArguments: extra)
+        try await launch(extraArguments: extra)
     }
 
-    /// Kills the process (SIGKILL) but keeps its directory, so `relaunch()` finds an append-only file there.
+    /// Kills the process (SIGKILL) but keeps its directory, so `relaunch()` finds an append-only file there. Doesn't
+    /// wait for the process to end; `relaunch()` does.
     public func kill() {
-        terminateProcess()
+        process.withLockedValue { $0 }?.send(SIGKILL)
     }
 
-    /// Starts the process again after `kill()`, same port, socket, directory and options.
-    public func relaunch() throws {
+    /// Starts the process again after `kill()`, same port, socket, directory and options, once the killed one has
+    /// ended.
+    public func relaunch() async throws {
+        await terminateProcess()
         let extra = (try? JSONDecoder().decode([String].self, from: Data(contentsOf: extraArgumentsFile))) ?? []
-        try launch(extraArguments: extra)
+        try await launch(extraArguments: extra)
     }
 
     /// Stops the process with SIGSTOP: connections stay open but nothing is answered.
@@ -189,25 +211,19 @@ public final class RedisServer: Sendable {
     }
 
     private func signal(_ number: Int32) {
-        process.withLockedValue { child in
-            if let child, child.isRunning { deliver(number, to: child.processIdentifier) }
-        }
+        process.withLockedValue { $0 }?.send(number)
     }
 
-    private func terminateProcess() {
+    /// Kills the process (if it still runs) and returns once it has ended.
+    private func terminateProcess() async {
         let child = process.withLockedValue { current in
             defer { current = nil }
             return current
         }
-        guard let child, child.isRunning else { return }
+        guard let child else { return }
         // SIGKILL, not SIGTERM: a child spawned from a Swift concurrency or Dispatch thread inherits that thread's
         // blocked-signal mask, SIGTERM included, and redis-server never unblocks it. The server keeps no data.
-        deliver(SIGKILL, to: child.processIdentifier)
-        child.waitUntilExit()
+        child.send(SIGKILL)
+        await child.waitUntilExit()
     }
-}
-
-/// `kill(2)`, outside the class whose `kill()` method would shadow it.
-private func deliver(_ signal: Int32, to process: Int32) {
-    _ = kill(process, signal)
 }

@@ -17,10 +17,11 @@ public enum TallyBinary {
         return bundleDirectory.appendingPathComponent("tally")
     }
 
-    /// Runs `tally` with the arguments and extra environment, and waits for it to end.
+    /// Runs `tally` with the arguments and extra environment, and waits for it to end (suspending, never blocking: see
+    /// `ChildProcess`).
     /// The child gets the test process' environment minus any `TALLY_*` variable, an in-memory SQLite database, and
     /// `environment`.
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Output {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
@@ -41,10 +42,9 @@ public enum TallyBinary {
         process.standardOutput = output
         process.standardError = error
         process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        let status = try await ChildProcess.run(process)
         return Output(
-            status: process.terminationStatus,
+            status: status,
             standardOutput: try String(contentsOf: outputURL, encoding: .utf8),
             standardError: try String(contentsOf: errorURL, encoding: .utf8))
     }
@@ -54,7 +54,7 @@ public enum TallyBinary {
     /// pass on to children, so SIGTERM reaches it as it would under a service manager.
     public static func launch(
         _ arguments: [String], environment: [String: String] = [:], output: URL, unblockingSignals: Bool = false
-    ) throws -> Process {
+    ) throws -> ChildProcess {
         let process = Process()
         if unblockingSignals {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -74,8 +74,7 @@ public enum TallyBinary {
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return process
+        return try ChildProcess(starting: process)
     }
 
     /// The test process' environment minus any `TALLY_*` variable, an in-memory SQLite database (never the default

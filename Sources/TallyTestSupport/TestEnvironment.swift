@@ -44,10 +44,10 @@ extension TestEnvironment {
 
 extension TestEnvironment {
     /// Checks `condition` every 10 ms until it holds (true) or `limit` has passed (false): a guard against hanging
-    /// on something that never happens, not a timing assertion. The default is generous because under
-    /// ThreadSanitizer, with the whole suite running on 2 cores, a task can wait tens of seconds for a thread.
+    /// on something that never happens, not a timing assertion. The test helpers never park a cooperative thread
+    /// (servers, the CLI and Redis reads are awaited off the pool), so a waiting task gets a thread again soon.
     public static func waitUntil(
-        limit: Duration = .seconds(180), _ condition: () async throws -> Bool
+        limit: Duration = .seconds(30), _ condition: () async throws -> Bool
     ) async rethrows -> Bool {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
@@ -60,20 +60,25 @@ extension TestEnvironment {
 
 extension TestEnvironment {
     /// Runs a command found on `PATH` (`["psql", …]`, `["python3", "-c", …]`) to its end; returns its exit status
-    /// and what it printed on standard output and standard error together.
+    /// and what it printed on standard output and standard error together. Suspends, never blocks, while the
+    /// command runs (see `ChildProcess`).
     @discardableResult
-    public static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    public static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        // A file rather than a pipe: nobody has to drain it while the command runs, and a child that prints a lot can
+        // never block on a full pipe.
+        let directory = try makeTemporaryDirectory("tally-command-output")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outputURL = directory.appendingPathComponent("output")
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        let output = try FileHandle(forWritingTo: outputURL)
+        defer { try? output.close() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        process.standardOutput = output
+        process.standardError = output
         process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Read to the end before waiting, so a child that prints a lot never blocks on a full pipe.
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        let status = try await ChildProcess.run(process)
+        return (status, try String(contentsOf: outputURL, encoding: .utf8))
     }
 }

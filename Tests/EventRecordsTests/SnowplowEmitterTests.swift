@@ -60,7 +60,7 @@ struct SnowplowEmitterTests {
 
     @Test("records reach the collector in batches, with the protocol's fields and decodable contexts")
     func protocolFields() async throws {
-        let collector = try Collector.start()
+        let collector = try await Collector.start()
         let emitter = try emitter(collector.baseURL)
         try await running(emitter) { tracker in
             for index in 0..<3 {
@@ -104,7 +104,7 @@ struct SnowplowEmitterTests {
 
     @Test("a 5xx answer is retried until the collector takes the batch")
     func retriesServerErrors() async throws {
-        let collector = try Collector.start(failingFirst: 2)
+        let collector = try await Collector.start(failingFirst: 2)
         let emitter = try emitter(collector.baseURL)
         try await running(emitter) { tracker in
             try await tracker.trackStrictly("export_report", user: 1)
@@ -116,9 +116,9 @@ struct SnowplowEmitterTests {
 
     @Test("a dead collector: the queue stays bounded, drops and failures are counted, track never fails")
     func deadCollector() async throws {
-        let dead = try Collector.start()
+        let dead = try await Collector.start()
         let url = dead.baseURL
-        dead.stop()
+        await dead.stopAndWait()
         let emitter = try emitter(url) {
             $0.maximumQueuedRecords = 10
             $0.batchSize = 5
@@ -143,7 +143,7 @@ struct SnowplowEmitterTests {
 
     @Test("a slow collector: requests time out and are retried, the queue stays bounded, track never waits")
     func slowCollector() async throws {
-        let collector = try Collector.start(delay: .seconds(1))
+        let collector = try await Collector.start(delay: .seconds(1))
         let emitter = try emitter(collector.baseURL) {
             $0.maximumQueuedRecords = 10
             $0.batchSize = 5
@@ -167,7 +167,7 @@ struct SnowplowEmitterTests {
 
     @Test("what is queued is sent when the service stops")
     func flushOnShutdown() async throws {
-        let collector = try Collector.start()
+        let collector = try await Collector.start()
         let emitter = try emitter(collector.baseURL) {
             $0.batchSize = 100
             $0.flushInterval = .seconds(3_600)
@@ -182,7 +182,7 @@ struct SnowplowEmitterTests {
 
     @Test("events tracked with sendEventRecord: false (Do-Not-Track) never become records")
     func skipsDoNotTrack() async throws {
-        let collector = try Collector.start()
+        let collector = try await Collector.start()
         let emitter = try emitter(collector.baseURL)
         try await running(emitter) { tracker in
             try await tracker.trackStrictly("export_report", user: 4, sendEventRecord: false)
@@ -195,11 +195,11 @@ struct SnowplowEmitterTests {
 
     @Test("the same event sent by snowplow-tracker (PyPI) carries the same protocol fields")
     func conformsToPythonTracker() async throws {
-        guard Self.pythonTrackerInstalled else {
+        guard await Self.pythonTrackerInstalled else {
             if TestEnvironment.isCI { Issue.record("snowplow-tracker is not installed (pip install snowplow-tracker)") }
             return
         }
-        let collector = try Collector.start()
+        let collector = try await Collector.start()
         let emitter = try emitter(collector.baseURL) { $0.batchSize = 1 }
         try await running(emitter) { tracker in
             try await tracker.trackStrictly(
@@ -218,7 +218,7 @@ struct SnowplowEmitterTests {
                                           value=3, context=context))
             emitter.flush()
             """
-        let python = try TestEnvironment.run(["python3", "-c", script, String(collector.port)])
+        let python = try await TestEnvironment.run(["python3", "-c", script, String(collector.port)])
         #expect(python.status == 0, "\(python.output)")
         #expect(await TestEnvironment.waitUntil { collector.requests.count == 2 })
         let requests = collector.requests
@@ -236,7 +236,7 @@ struct SnowplowEmitterTests {
     }
 
     static var pythonTrackerInstalled: Bool {
-        (try? TestEnvironment.run(["python3", "-c", "import snowplow_tracker"]))?.status == 0
+        get async { (try? await TestEnvironment.run(["python3", "-c", "import snowplow_tracker"]))?.status == 0 }
     }
 
     /// The single event of a `payload_data` envelope, checked to be one.

@@ -60,7 +60,7 @@ struct SnowplowRecordTests {
         #expect(!everything.contains("424242424"))
     }
 
-    @Test func validatesAgainstSnowplowsSchemas() throws {
+    @Test func validatesAgainstSnowplowsSchemas() async throws {
         let schemas = DefinitionFolder.packageRoot.deletingLastPathComponent().appendingPathComponent(
             "shared/compat/snowplow/schemas")
         guard FileManager.default.fileExists(atPath: schemas.path) else {
@@ -85,7 +85,7 @@ struct SnowplowRecordTests {
                 jsonschema.validate(contexts["data"], load("/com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0"))
             print("valid")
             """
-        let output = try TestEnvironment.run(["python3", "-c", script, schemas.path, envelopePath]).output
+        let output = try await TestEnvironment.run(["python3", "-c", script, schemas.path, envelopePath]).output
         #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "valid", "\(output)")
     }
 

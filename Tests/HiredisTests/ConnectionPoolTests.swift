@@ -9,7 +9,7 @@ import Testing
     .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
 struct ConnectionPoolTests {
     @Test func sixteenTasksExactResults() async throws {
-        let server = try RedisServer.shared()
+        let server = try await RedisServer.shared()
         // A generous wait: under ThreadSanitizer with the whole suite on 2 cores a task can wait tens of seconds for
         // a thread, and the wait limit is not what this test checks.
         let pool = RedisConnectionPool(
@@ -46,12 +46,12 @@ struct ConnectionPoolTests {
     }
 
     @Test func reconnectsAfterServerRestart() async throws {
-        let server = try RedisServer.start()
+        let server = try await RedisServer.start()
         defer { server.stop() }
         let pool = RedisConnectionPool(redis: server.configuration(), configuration: .init(maximumConnections: 1))
         defer { pool.close() }
         #expect(try await pool.send(.incr("k")) == .integer(1))
-        try server.restart()
+        try await server.restart()
         // The idle connection's socket shows the server closed it, so the pool reconnects before sending.
         #expect(try await pool.send(.incr("k")) == .integer(1), "a restarted server starts empty")
         #expect(pool.statistics.connectionsOpened == 2)
@@ -59,7 +59,7 @@ struct ConnectionPoolTests {
     }
 
     @Test func recoversAfterServerWasDown() async throws {
-        let server = try RedisServer.start()
+        let server = try await RedisServer.start()
         defer { server.stop() }
         let pool = RedisConnectionPool(
             redis: server.configuration(commandTimeout: .milliseconds(500)), configuration: .init(maximumConnections: 2)
@@ -79,7 +79,7 @@ struct ConnectionPoolTests {
     }
 
     @Test func waitsAreBoundedByThePoolTimeout() async throws {
-        let server = try RedisServer.shared()
+        let server = try await RedisServer.shared()
         let pool = RedisConnectionPool(
             redis: server.configuration(), configuration: .init(maximumConnections: 1, waitTimeout: .milliseconds(100)))
         defer { pool.close() }
@@ -104,7 +104,7 @@ struct ConnectionPoolTests {
     }
 
     @Test func closedPoolRefuses() async throws {
-        let pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
+        let pool = RedisConnectionPool(redis: try await RedisServer.shared().configuration())
         #expect(try await pool.send(.ping) == .status("PONG"))
         pool.close()
         do {
@@ -116,9 +116,9 @@ struct ConnectionPoolTests {
     }
 
     @Test func connectionErrorsReachTheCaller() async throws {
-        let server = try RedisServer.start()
+        let server = try await RedisServer.start()
         let configuration = server.configuration()
-        server.stop()
+        await server.stopAndWait()
         let pool = RedisConnectionPool(redis: configuration, configuration: .init(maximumConnections: 1))
         defer { pool.close() }
         for _ in 0..<3 {
@@ -135,7 +135,7 @@ struct ConnectionPoolTests {
     @Test func blockingWorkRunsOnTheConnectionsOwnQueue() async throws {
         // hiredis calls block; they must run on the connection's serial queue, not on Swift's cooperative pool.
         let pool = RedisConnectionPool(
-            redis: try RedisServer.shared().configuration(),
+            redis: try await RedisServer.shared().configuration(),
             configuration: .init(maximumConnections: 3, waitTimeout: .seconds(180)))  // as in sixteenTasksExactResults
         defer { pool.close() }
         let numbers = Locked<[Int?]>([])
@@ -160,7 +160,7 @@ struct ConnectionPoolTests {
     @Test func cancellingAWaiterEndsItsWaitAtOnce() async throws {
         // The wait limit is far away: only the cancellation can end the wait below.
         let pool = RedisConnectionPool(
-            redis: try RedisServer.shared().configuration(),
+            redis: try await RedisServer.shared().configuration(),
             configuration: .init(maximumConnections: 1, waitTimeout: .seconds(120)))
         defer { pool.close() }
         let holding = Locked(false)
@@ -190,7 +190,7 @@ struct ConnectionPoolTests {
 
     @Test func aCallerCancelledBeforehandGetsNoConnection() async throws {
         let pool = RedisConnectionPool(
-            redis: try RedisServer.shared().configuration(), configuration: .init(maximumConnections: 1))
+            redis: try await RedisServer.shared().configuration(), configuration: .init(maximumConnections: 1))
         defer { pool.close() }
         let attempt = Task {
             withUnsafeCurrentTask { $0?.cancel() }
@@ -205,7 +205,7 @@ struct ConnectionPoolTests {
         // Cancellations land before, during and after registration and hand-offs; a continuation resumed twice
         // would trap, one never resumed would hang the group.
         let pool = RedisConnectionPool(
-            redis: try RedisServer.shared().configuration(),
+            redis: try await RedisServer.shared().configuration(),
             configuration: .init(maximumConnections: 2, waitTimeout: .seconds(120)))
         defer { pool.close() }
         let outcomes = Locked<[String]>([])
@@ -236,7 +236,7 @@ struct ConnectionPoolTests {
             // A waiter served long before its hour-long wait limit: its timer must neither fire later nor hold
             // the pool.
             let pool = RedisConnectionPool(
-                redis: try RedisServer.shared().configuration(),
+                redis: try await RedisServer.shared().configuration(),
                 configuration: .init(maximumConnections: 1, waitTimeout: .seconds(3_600)))
             released = pool
             let holding = Locked(false)

@@ -8,22 +8,23 @@ import Testing
     "Timeouts, refusals and reconnects",
     .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
 struct FailureTests {
-    @Test func commandTimesOutAgainstAStoppedServer() throws {
-        let server = try RedisServer.start()
+    @Test func commandTimesOutAgainstAStoppedServer() async throws {
+        let server = try await RedisServer.start()
         defer { server.stop() }
-        let connection = try RedisConnection(configuration: server.configuration(commandTimeout: .milliseconds(300)))
-        #expect(try connection.send(.ping) == .status("PONG"))
+        let connection = try await AsyncRedisConnection.connect(
+            configuration: server.configuration(commandTimeout: .milliseconds(300)))
+        #expect(try await connection.send(.ping) == .status("PONG"))
         server.pause()
         defer { server.resume() }
         do {
-            _ = try connection.send(.incr("k"))
+            _ = try await connection.send(.incr("k"))
             Issue.record("a paused server answered")
         } catch {
             #expect(error.code == .timeout, "\(error)")
         }
-        #expect(connection.isBroken)
+        #expect(await connection.isBroken)
         do {
-            _ = try connection.send(.ping)
+            _ = try await connection.send(.ping)
             Issue.record("a broken connection was used again")
         } catch {
             #expect(error.code == .io)
@@ -31,14 +32,15 @@ struct FailureTests {
         }
     }
 
-    @Test func pipelineTimeoutSaysHowFarItGot() throws {
-        let server = try RedisServer.start()
+    @Test func pipelineTimeoutSaysHowFarItGot() async throws {
+        let server = try await RedisServer.start()
         defer { server.stop() }
-        let connection = try RedisConnection(configuration: server.configuration(commandTimeout: .milliseconds(300)))
+        let connection = try await AsyncRedisConnection.connect(
+            configuration: server.configuration(commandTimeout: .milliseconds(300)))
         server.pause()
         defer { server.resume() }
         do {
-            _ = try connection.pipeline(Array(repeating: .ping, count: 10))
+            _ = try await connection.pipeline(Array(repeating: .ping, count: 10))
             Issue.record("a paused server answered")
         } catch {
             #expect(error.code == .timeout)
@@ -46,59 +48,63 @@ struct FailureTests {
         }
     }
 
-    @Test func refusedTCPAndMissingSocket() throws {
-        let server = try RedisServer.start()
+    @Test func refusedTCPAndMissingSocket() async throws {
+        let server = try await RedisServer.start()
         let port = server.port
         let socket = server.socketPath
-        server.stop()
+        await server.stopAndWait()
         let tcp = try #require(
-            redisError { () throws(RedisError) in
-                try RedisConnection(configuration: RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port)))
+            await redisError { () async throws(RedisError) in
+                try await AsyncRedisConnection.connect(
+                    configuration: RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: port)))
             })
         #expect(tcp.code == .connectionRefused, "\(tcp)")
         #expect(tcp.message.contains("127.0.0.1:\(port)"))
         let unix = try #require(
-            redisError { () throws(RedisError) in
-                try RedisConnection(configuration: RedisConfiguration(endpoint: .unix(path: socket)))
+            await redisError { () async throws(RedisError) in
+                try await AsyncRedisConnection.connect(configuration: RedisConfiguration(endpoint: .unix(path: socket)))
             })
         #expect(unix.code == .connectionRefused, "\(unix)")
         #expect(unix.message.contains(socket))
     }
 
-    @Test func unixSocketSelectsTheDatabase() throws {
-        let server = try RedisServer.start()
+    @Test func unixSocketSelectsTheDatabase() async throws {
+        let server = try await RedisServer.start()
         defer { server.stop() }
-        let zero = try RedisConnection(configuration: RedisConfiguration(url: server.socketURL))
-        let five = try RedisConnection(configuration: RedisConfiguration(url: server.socketURL + "?db=5"))
-        _ = try five.send(.set("where", "five"))
-        #expect(try five.send(.get("where")) == .bulk(Array("five".utf8)))
-        #expect(try zero.send(.get("where")) == .null)
+        let zero = try await AsyncRedisConnection.connect(configuration: RedisConfiguration(url: server.socketURL))
+        let five = try await AsyncRedisConnection.connect(
+            configuration: RedisConfiguration(url: server.socketURL + "?db=5"))
+        _ = try await five.send(.set("where", "five"))
+        #expect(try await five.send(.get("where")) == .bulk(Array("five".utf8)))
+        #expect(try await zero.send(.get("where")) == .null)
     }
 
-    @Test func authenticationFromTheURL() throws {
-        let server = try RedisServer.start(extraArguments: ["--requirepass", "s3cret word"])
+    @Test func authenticationFromTheURL() async throws {
+        let server = try await RedisServer.start(extraArguments: ["--requirepass", "s3cret word"])
         defer { server.stop() }
-        let good = try RedisConnection(
+        let good = try await AsyncRedisConnection.connect(
             configuration: RedisConfiguration(url: "redis://:s3cret%20word@127.0.0.1:\(server.port)/2"))
-        #expect(try good.send(.ping) == .status("PONG"))
+        #expect(try await good.send(.ping) == .status("PONG"))
         let refused = try #require(
-            redisError { () throws(RedisError) in
-                try RedisConnection(configuration: RedisConfiguration(url: "redis://:wrong@127.0.0.1:\(server.port)"))
+            await redisError { () async throws(RedisError) in
+                try await AsyncRedisConnection.connect(
+                    configuration: RedisConfiguration(url: "redis://:wrong@127.0.0.1:\(server.port)"))
             })
         #expect(refused.code == .authenticationFailed, "\(refused)")
         #expect(refused.serverCodeWord == "WRONGPASS")
-        let anonymous = try RedisConnection(configuration: server.configuration())
-        let noAuth = try anonymous.send(.ping).serverError
+        let anonymous = try await AsyncRedisConnection.connect(configuration: server.configuration())
+        let noAuth = try await anonymous.send(.ping).serverError
         #expect(noAuth?.code == .authenticationFailed, "\(String(describing: noAuth))")
         #expect(noAuth?.serverCodeWord == "NOAUTH")
     }
 
-    @Test func aPasswordForAServerWithoutOneIsAnAuthenticationFailure() throws {
-        let server = try RedisServer.start()
+    @Test func aPasswordForAServerWithoutOneIsAnAuthenticationFailure() async throws {
+        let server = try await RedisServer.start()
         defer { server.stop() }
         let refused = try #require(
-            redisError { () throws(RedisError) in
-                try RedisConnection(configuration: RedisConfiguration(url: "redis://:secret@127.0.0.1:\(server.port)"))
+            await redisError { () async throws(RedisError) in
+                try await AsyncRedisConnection.connect(
+                    configuration: RedisConfiguration(url: "redis://:secret@127.0.0.1:\(server.port)"))
             })
         // Redis answers `ERR AUTH <password> called without any password configured …`: the word is ERR, but it
         // is AUTH's refusal.

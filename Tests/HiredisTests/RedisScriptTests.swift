@@ -8,33 +8,34 @@ import Testing
     "Scripts",
     .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
 struct RedisScriptTests {
-    @Test func evalOnceThenEvalSHAThenEvalAfterTheCacheWasFlushed() throws {
-        let server = try RedisServer.start()
+    @Test func evalOnceThenEvalSHAThenEvalAfterTheCacheWasFlushed() async throws {
+        let server = try await RedisServer.start()
         defer { server.stop() }
-        let connection = try RedisConnection(configuration: server.configuration())
+        let connection = try await AsyncRedisConnection.connect(configuration: server.configuration())
         let script = RedisScript("return {KEYS[1], ARGV[1]}")
         let expected = RedisReply.array([.bulk(Array("k".utf8)), .bulk(Array("v".utf8))])
         #expect(script.sha1 == nil)
 
-        #expect(try connection.evaluate(script, keys: ["k"], arguments: ["v"]) == expected)
-        let sha1 = try connection.send(.scriptLoad(script.source)).string()
+        #expect(try await connection.evaluate(script, keys: ["k"], arguments: ["v"]) == expected)
+        let sha1 = try await connection.send(.scriptLoad(script.source)).string()
         #expect(script.sha1 == sha1, "the SHA-1 is learned from SCRIPT LOAD's reply")
-        #expect(try calls(of: "eval", on: connection) == 1)
+        #expect(try await calls(of: "eval", on: connection) == 1)
 
         let copy = script
-        #expect(try connection.evaluate(copy, keys: ["k"], arguments: ["v"]) == expected)
-        #expect(try calls(of: "eval", on: connection) == 1, "a copy shares the learned SHA-1: EVALSHA, not EVAL")
-        #expect(try calls(of: "evalsha", on: connection) == 1)
+        #expect(try await connection.evaluate(copy, keys: ["k"], arguments: ["v"]) == expected)
+        #expect(try await calls(of: "eval", on: connection) == 1, "a copy shares the learned SHA-1: EVALSHA, not EVAL")
+        #expect(try await calls(of: "evalsha", on: connection) == 1)
 
-        try connection.send(RedisCommand("SCRIPT", arguments: ["FLUSH"])).checked()
-        #expect(try connection.evaluate(script, keys: ["k"], arguments: ["v"]) == expected, "NOSCRIPT → EVAL")
-        #expect(try calls(of: "eval", on: connection) == 2)
+        try await connection.send(RedisCommand("SCRIPT", arguments: ["FLUSH"])).checked()
+        #expect(try await connection.evaluate(script, keys: ["k"], arguments: ["v"]) == expected, "NOSCRIPT → EVAL")
+        #expect(try await calls(of: "eval", on: connection) == 2)
         #expect(script.sha1 == sha1)
-        #expect(connection.replyAccounting.received == connection.replyAccounting.freed)
+        let accounting = await connection.replyAccounting
+        #expect(accounting.received == accounting.freed)
     }
 
     @Test func aScriptsErrorIsItsReply() async throws {
-        let pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
+        let pool = RedisConnectionPool(redis: try await RedisServer.shared().configuration())
         defer { pool.close() }
         let script = RedisScript("return redis.error_reply('NOPE not today')")
         for _ in 0..<2 {
@@ -45,8 +46,8 @@ struct RedisScriptTests {
     }
 
     /// `calls=` of `cmdstat_<name>` in `INFO commandstats`, 0 if the command never ran.
-    private func calls(of command: String, on connection: RedisConnection) throws -> Int {
-        let info = try connection.send(.info("commandstats")).string()
+    private func calls(of command: String, on connection: AsyncRedisConnection) async throws -> Int {
+        let info = try await connection.send(.info("commandstats")).string()
         guard let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(command):") })
         else { return 0 }
         let field = line.split(separator: ":", maxSplits: 1)[1].split(separator: ",").first { $0.hasPrefix("calls=") }

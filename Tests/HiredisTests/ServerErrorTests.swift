@@ -119,31 +119,32 @@ struct ServerErrorClassificationTests {
     "Server errors from a server",
     .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
 struct ServerErrorTests {
-    @Test func wrongTypeAndNoScript() throws {
-        let connection = try RedisConnection(configuration: RedisServer.shared().configuration())
+    @Test func wrongTypeAndNoScript() async throws {
+        let connection = try await AsyncRedisConnection.connect(
+            configuration: await RedisServer.shared().configuration())
         let prefix = TestEnvironment.uniqueKeyPrefix("server-errors")
-        _ = try connection.send(.set(prefix + "text", "abc"))
-        let reply = try connection.send(.pfadd(prefix + "text", ["1"]))
+        _ = try await connection.send(.set(prefix + "text", "abc"))
+        let reply = try await connection.send(.pfadd(prefix + "text", ["1"]))
         let wrongType = try #require(reply.serverError, "\(reply)")
         #expect(wrongType.code == .wrongType)
         #expect(throws: wrongType) { try reply.checked() }
-        let missing = try connection.send(.evalSHA(String(repeating: "0", count: 40)))
+        let missing = try await connection.send(.evalSHA(String(repeating: "0", count: 40)))
         #expect(missing.serverError?.code == .noScript, "\(missing)")
         #expect(missing.serverError?.isTransient == false)
-        #expect(!connection.isBroken)
+        #expect(!(await connection.isBroken))
     }
 
-    @Test func readOnlyReplicaRefusesWritesAndTransactions() throws {
-        let primary = try RedisServer.start()
+    @Test func readOnlyReplicaRefusesWritesAndTransactions() async throws {
+        let primary = try await RedisServer.start()
         defer { primary.stop() }
-        let replica = try RedisServer.start(extraArguments: ["--replicaof", "127.0.0.1", String(primary.port)])
+        let replica = try await RedisServer.start(extraArguments: ["--replicaof", "127.0.0.1", String(primary.port)])
         defer { replica.stop() }
-        let connection = try RedisConnection(configuration: replica.configuration())
-        let refused = try connection.send(.incr("k")).serverError
+        let connection = try await AsyncRedisConnection.connect(configuration: replica.configuration())
+        let refused = try await connection.send(.incr("k")).serverError
         #expect(refused?.code == .readOnly)
         #expect(refused?.isTransient == true)
         do {
-            _ = try connection.transaction([.incr("k"), .incr("k")])
+            _ = try await connection.transaction([.incr("k"), .incr("k")])
             Issue.record("a replica ran a write transaction")
         } catch {
             // EXEC's EXECABORT says only "previous errors": the error is the queued command's refusal.
@@ -152,22 +153,22 @@ struct ServerErrorTests {
             #expect(error.serverCodeWord == "READONLY")
             #expect(error.message.contains("EXECABORT"), "\(error.message)")
         }
-        #expect(try connection.send(.ping) == .status("PONG"))
+        #expect(try await connection.send(.ping) == .status("PONG"))
     }
 
-    @Test func serverOutOfMemoryIsTransient() throws {
-        let server = try RedisServer.start()
+    @Test func serverOutOfMemoryIsTransient() async throws {
+        let server = try await RedisServer.start()
         defer { server.stop() }
-        let connection = try RedisConnection(configuration: server.configuration())
-        try connection.send(RedisCommand("CONFIG", arguments: ["SET", "maxmemory", "1"])).checked()
-        let refused = try #require(try connection.send(.set("k", "v")).serverError)
+        let connection = try await AsyncRedisConnection.connect(configuration: server.configuration())
+        try await connection.send(RedisCommand("CONFIG", arguments: ["SET", "maxmemory", "1"])).checked()
+        let refused = try #require(try await connection.send(.set("k", "v")).serverError)
         #expect(refused.code == .serverOutOfMemory, "\(refused)")
         #expect(refused.code != .outOfMemory)
         #expect(refused.isTransient)
         let inTransaction = try #require(
-            redisError { () throws(RedisError) in try connection.transaction([.set("k", "v")]) })
+            await redisError { () async throws(RedisError) in try await connection.transaction([.set("k", "v")]) })
         #expect(inTransaction.code == .serverOutOfMemory, "\(inTransaction)")
-        try connection.send(RedisCommand("CONFIG", arguments: ["SET", "maxmemory", "0"])).checked()
-        #expect(try connection.send(.set("k", "v")) == .status("OK"), "the state passed")
+        try await connection.send(RedisCommand("CONFIG", arguments: ["SET", "maxmemory", "0"])).checked()
+        #expect(try await connection.send(.set("k", "v")) == .status("OK"), "the state passed")
     }
 }

@@ -31,9 +31,11 @@ struct BufferedTrackingTests {
             configuration: configuration)
     }
 
-    func counts(_ redis: RedisConfiguration, prefix: String) throws -> (total: Int64?, weekly: Int64?, users: Int64) {
-        let connection = try RedisConnection(configuration: redis)
-        let replies = try connection.pipeline([
+    func counts(
+        _ redis: RedisConfiguration, prefix: String
+    ) async throws -> (total: Int64?, weekly: Int64?, users: Int64) {
+        let connection = try await AsyncRedisConnection.connect(configuration: redis)
+        let replies = try await connection.pipeline([
             .get(prefix + "{event_counters}_click"), .get(prefix + "{event_counters}_click-2025-07"),
             .pfcount([prefix + "{hll_counters}_click-user-2025-07"]),
         ])
@@ -59,13 +61,13 @@ struct BufferedTrackingTests {
     }
 
     @Test func sixteenTasksTenThousandEventsEach() async throws {
-        let server = try RedisServer.shared()
+        let server = try await RedisServer.shared()
         let prefix = TestEnvironment.uniqueKeyPrefix("buffered")
         let sink = sink(server.configuration(), prefix: prefix)
         let tracker = Tracker(catalog: catalog, sinks: [sink], clock: clock)
         try await trackConcurrently(tracker, perTask: 10_000)
         await sink.shutdown()
-        let (total, weekly, users) = try counts(server.configuration(), prefix: prefix)
+        let (total, weekly, users) = try await counts(server.configuration(), prefix: prefix)
         #expect(total == 160_000)
         #expect(weekly == 160_000)
         #expect(abs(Double(users) - 160_000) / 160_000 < 0.02, "HLL estimate \(users) within 2 %")
@@ -77,7 +79,7 @@ struct BufferedTrackingTests {
     }
 
     @Test func directModeUnderConcurrencyToo() async throws {
-        let server = try RedisServer.shared()
+        let server = try await RedisServer.shared()
         let prefix = TestEnvironment.uniqueKeyPrefix("direct")
         let pool = RedisConnectionPool(redis: server.configuration(), configuration: .init(maximumConnections: 8))
         defer { pool.close() }
@@ -86,7 +88,7 @@ struct BufferedTrackingTests {
             catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)], clock: clock
         )
         try await trackConcurrently(tracker, perTask: 500)
-        let (total, weekly, users) = try counts(server.configuration(), prefix: prefix)
+        let (total, weekly, users) = try await counts(server.configuration(), prefix: prefix)
         #expect(total == 8_000 && weekly == 8_000)
         #expect(abs(Double(users) - 8_000) / 8_000 < 0.02)
     }
@@ -94,7 +96,7 @@ struct BufferedTrackingTests {
     /// Fault scenario 1 (RELIABILITY.md): 1,000,000 events from 8 tasks while Redis is killed and restarted (AOF on,
     /// so what was flushed before survives): every event is counted once Redis is back.
     @Test func redisKilledAndRestartedDuringAMillionEvents() async throws {
-        let server = try RedisServer.start(extraArguments: ["--appendonly", "yes", "--appendfsync", "always"])
+        let server = try await RedisServer.start(extraArguments: ["--appendonly", "yes", "--appendfsync", "always"])
         defer { server.stop() }
         let redis = server.configuration(commandTimeout: .milliseconds(500))
         let sink = sink(redis, prefix: "")
@@ -119,13 +121,13 @@ struct BufferedTrackingTests {
                     while sink.statistics.buffered < 100_000 { try await Task.sleep(for: .milliseconds(2)) }
                     server.kill()
                     try await Task.sleep(for: .seconds(2))
-                    try server.relaunch()
+                    try await server.relaunch()
                 }
                 try await group.waitForAll()
             }
         }
         await sink.shutdown()
-        let (total, weekly, users) = try counts(redis, prefix: "")
+        let (total, weekly, users) = try await counts(redis, prefix: "")
         let statistics = sink.statistics
         print(
             "RELIABILITY scenario=1 sent=1000000 counted=\(total ?? 0) weekly=\(weekly ?? 0) unique_estimate=\(users) dropped=\(statistics.dropped) flush_failures=\(statistics.flushFailures) longest_track_us=\(Int(longest.withLock { $0 }.inSeconds * 1e6))"
@@ -141,7 +143,7 @@ struct BufferedTrackingTests {
     /// is stopped; a direct-mode `track` fails (command timeout) before Redis is resumed, so nothing waits on Redis;
     /// afterwards the counters hold every buffered event.
     @Test func redisStoppedForTenSeconds() async throws {
-        let server = try RedisServer.start()
+        let server = try await RedisServer.start()
         defer { server.stop() }
         let redis = server.configuration(commandTimeout: .milliseconds(500))
         let sink = sink(redis, prefix: "")
@@ -207,7 +209,7 @@ struct BufferedTrackingTests {
         }
         await sink.shutdown()
         let events = tracked.withLock { $0 }
-        let (total, _, _) = try counts(redis, prefix: "")
+        let (total, _, _) = try await counts(redis, prefix: "")
         print(
             "RELIABILITY scenario=2 sent=\(events) counted=\(total ?? 0) during_outage=\(duringOutage) dropped=\(sink.statistics.dropped) longest_buffered_track_us=\(Int(longest.withLock { $0 }.inSeconds * 1e6)) direct_failures=\(directFailures) longest_direct_track_ms=\(Int(directLongest.inSeconds * 1e3))"
         )
@@ -221,9 +223,9 @@ struct BufferedTrackingTests {
     }
 
     @Test func aFullBufferDropsAndCounts() async throws {
-        let server = try RedisServer.start()
+        let server = try await RedisServer.start()
         let redis = server.configuration(commandTimeout: .milliseconds(200))
-        server.stop()  // nothing listens: every flush fails
+        await server.stopAndWait()  // nothing listens: every flush fails
         let sink = sink(
             redis, prefix: "", configuration: .init(flushInterval: .milliseconds(20), maximumBufferedBytes: 20_000))
         let tracker = Tracker(catalog: catalog, sinks: [sink], clock: clock)

@@ -76,7 +76,7 @@ struct RedisTrackingTests {
     }
 
     @Test func everyRuleKindWritesGitLabsKeysValuesAndTTLs() async throws {
-        let pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
+        let pool = RedisConnectionPool(redis: try await RedisServer.shared().configuration())
         defer { pool.close() }
         let tracker = directTracker(pool: pool, clock: clock)
         let before = try await serverSeconds(pool)
@@ -120,7 +120,7 @@ struct RedisTrackingTests {
     }
 
     @Test func weeklyTotalTTLIsSetOnceButHLLTTLIsRefreshed() async throws {
-        let pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
+        let pool = RedisConnectionPool(redis: try await RedisServer.shared().configuration())
         defer { pool.close() }
         let tracker = directTracker(pool: pool, clock: clock)
         try await tracker.trackStrictly("export_report", user: 1)
@@ -140,7 +140,7 @@ struct RedisTrackingTests {
 
     @Test(arguments: [("2024-12-30", "2025-01"), ("2025-12-29", "2026-01"), ("2021-01-03", "2020-53")])
     func isoWeekEdgesInKeys(day: String, week: String) async throws {
-        let pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
+        let pool = RedisConnectionPool(redis: try await RedisServer.shared().configuration())
         defer { pool.close() }
         let tracker = directTracker(
             pool: pool, clock: FixedWallClock(TestEnvironment.day(day).addingTimeInterval(86_000)))
@@ -151,7 +151,7 @@ struct RedisTrackingTests {
     }
 
     @Test func filtersMatchExactlyOnDeclaredProperties() async throws {
-        let pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
+        let pool = RedisConnectionPool(redis: try await RedisServer.shared().configuration())
         defer { pool.close() }
         let tracker = directTracker(pool: pool, clock: clock)
         let key = prefix + "{hll_counters}_export_report-filter:[kind:big,label:csv]-user-2025-07"

@@ -69,41 +69,42 @@ struct RefusedWritesTests {
 
     @Test("a read-only replica: READONLY logged and counted, counters written after promotion")
     func readOnlyReplica() async throws {
-        let primary = try RedisServer.start()
+        let primary = try await RedisServer.start()
         defer { primary.stop() }
-        let replica = try RedisServer.start(extraArguments: ["--replicaof", "127.0.0.1", String(primary.port)])
+        let replica = try await RedisServer.start(extraArguments: ["--replicaof", "127.0.0.1", String(primary.port)])
         defer { replica.stop() }
         try await trackWhileRefused(replica, refusal: "READONLY") {
             // Promote the replica, as a failover would.
-            let connection = try RedisConnection(configuration: replica.configuration())
-            _ = try connection.send(RedisCommand("REPLICAOF", arguments: ["NO", "ONE"])).checked()
+            let connection = try await AsyncRedisConnection.connect(configuration: replica.configuration())
+            _ = try await connection.send(RedisCommand("REPLICAOF", arguments: ["NO", "ONE"])).checked()
         }
     }
 
     @Test("out of memory: OOM logged and counted, counters written once memory is raised")
     func outOfMemory() async throws {
-        let server = try RedisServer.start(extraArguments: ["--maxmemory-policy", "noeviction"])
+        let server = try await RedisServer.start(extraArguments: ["--maxmemory-policy", "noeviction"])
         defer { server.stop() }
-        let connection = try RedisConnection(configuration: server.configuration())
+        let connection = try await AsyncRedisConnection.connect(configuration: server.configuration())
         // Fill the server, then cap it at half of what it uses, well below the ballast alone: however its memory use
         // moves, every write from now on is refused with OOM.
-        _ = try connection.send(.set("ballast", String(repeating: "x", count: 4_000_000))).checked()
-        let used = try RedisCheckFields.usedMemory(connection)
-        _ = try connection.send(RedisCommand("CONFIG", arguments: ["SET", "maxmemory", String(used / 2)])).checked()
-        #expect(throws: RedisError.self) { try connection.send(.incr("probe")).checked() }
-        let doctor = try TallyBinary.run(["doctor", "--redis-url", server.url])
+        _ = try await connection.send(.set("ballast", String(repeating: "x", count: 4_000_000))).checked()
+        let used = try await RedisCheckFields.usedMemory(connection)
+        _ = try await connection.send(RedisCommand("CONFIG", arguments: ["SET", "maxmemory", String(used / 2)]))
+            .checked()
+        await #expect(throws: RedisError.self) { try await connection.send(.incr("probe")).checked() }
+        let doctor = try await TallyBinary.run(["doctor", "--redis-url", server.url])
         #expect(doctor.status != 0)
         #expect(doctor.standardOutput.contains("out of memory"), "\(doctor.combined)")
         try await trackWhileRefused(server, refusal: "OOM") {
-            _ = try connection.send(RedisCommand("CONFIG", arguments: ["SET", "maxmemory", "0"])).checked()
+            _ = try await connection.send(RedisCommand("CONFIG", arguments: ["SET", "maxmemory", "0"])).checked()
         }
     }
 }
 
 /// Reads `used_memory` from `INFO memory`.
 enum RedisCheckFields {
-    static func usedMemory(_ connection: RedisConnection) throws -> Int64 {
-        let info = try connection.send(.info("memory")).string()
+    static func usedMemory(_ connection: AsyncRedisConnection) async throws -> Int64 {
+        let info = try await connection.send(.info("memory")).string()
         for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("used_memory:") {
             if let value = Int64(line.dropFirst("used_memory:".count)) { return value }
         }

@@ -30,7 +30,8 @@ struct SinkLifecycleTests {
         weak var released: BufferedRedisCounterSink?
         do {
             let sink = BufferedRedisCounterSink(
-                redis: try RedisServer.shared().configuration(), planner: planner(TestEnvironment.uniqueKeyPrefix()),
+                redis: try await RedisServer.shared().configuration(),
+                planner: planner(TestEnvironment.uniqueKeyPrefix()),
                 logger: log.logger("buffer"))
             released = sink
             let tracker = Tracker(catalog: catalog, sinks: [sink], clock: clock)
@@ -44,7 +45,7 @@ struct SinkLifecycleTests {
     }
 
     @Test func runFlushesWhileRunningAndOnceMoreAtGracefulShutdown() async throws {
-        let server = try RedisServer.shared()
+        let server = try await RedisServer.shared()
         let prefix = TestEnvironment.uniqueKeyPrefix()
         let sink = BufferedRedisCounterSink(
             redis: server.configuration(), planner: planner(prefix),
@@ -70,7 +71,7 @@ struct SinkLifecycleTests {
     }
 
     @Test func aCancelledRunStillFlushesWhatItHolds() async throws {
-        let server = try RedisServer.shared()
+        let server = try await RedisServer.shared()
         let prefix = TestEnvironment.uniqueKeyPrefix()
         let sink = BufferedRedisCounterSink(
             redis: server.configuration(), planner: planner(prefix),
@@ -87,7 +88,7 @@ struct SinkLifecycleTests {
     }
 
     @Test func directModeTrackNeverWaitsAndRunSendsTheQueue() async throws {
-        let server = try RedisServer.shared()
+        let server = try await RedisServer.shared()
         let prefix = TestEnvironment.uniqueKeyPrefix()
         let pool = RedisConnectionPool(redis: server.configuration())
         defer { pool.close() }
@@ -110,30 +111,30 @@ struct SinkLifecycleTests {
     /// go on, so the first attempt times out unanswered and the retry is queued behind it; a check made with a read
     /// before the retry (as `EXISTS marker` was) would find nothing and the chunk would count twice.
     @Test func aChunkRetriedWhileTheServerStillHoldsTheFirstAttemptCountsOnce() async throws {
-        let server = try RedisServer.start()
+        let server = try await RedisServer.start()
         defer { server.stop() }
         let prefix = TestEnvironment.uniqueKeyPrefix()
         let sink = BufferedRedisCounterSink(
             redis: server.configuration(commandTimeout: .milliseconds(200)), planner: planner(prefix),
             configuration: .init(flushInterval: .seconds(3_600)))
         let tracker = Tracker(catalog: catalog, sinks: [sink], clock: clock)
-        let admin = try RedisConnection(configuration: server.configuration())
+        let admin = try await AsyncRedisConnection.connect(configuration: server.configuration())
         for user in 1...7 { tracker.track("click", user: UserID(Int64(user))) }
         // The pause lasts until UNPAUSE lifts it (an hour is a hang guard): a pause that could expire on its own
         // would let the retry through whenever the suite keeps this test waiting for long (seen: a 60 s pause did).
-        _ = try admin.send(RedisCommand("CLIENT", arguments: ["PAUSE", "3600000", "WRITE"])).checked()
+        _ = try await admin.send(RedisCommand("CLIENT", arguments: ["PAUSE", "3600000", "WRITE"])).checked()
         await sink.flush()  // times out: the script waits behind the pause
         await sink.flush()  // the retry: queued behind the first
         #expect(sink.statistics.flushFailures == 2)
-        _ = try admin.send(RedisCommand("CLIENT", arguments: ["UNPAUSE"])).checked()
+        _ = try await admin.send(RedisCommand("CLIENT", arguments: ["UNPAUSE"])).checked()
         await sink.flush()
         #expect(sink.statistics.bufferedBytes == 0, "\(sink.statistics)")
         let key = prefix + "{event_counters}_click"
         #expect(
-            await TestEnvironment.waitUntil { (try? admin.send(.get(key)).optionalIntegerString()) == 7 },
+            await TestEnvironment.waitUntil { (try? await admin.send(.get(key)).optionalIntegerString()) == 7 },
             "counted once")
         // Every copy of the chunk has run by now (one connection each, in order): still 7.
-        _ = try admin.send(RedisCommand("CLIENT", arguments: ["PAUSE", "1", "WRITE"]))
-        #expect(try admin.send(.get(key)).optionalIntegerString() == 7)
+        _ = try await admin.send(RedisCommand("CLIENT", arguments: ["PAUSE", "1", "WRITE"]))
+        #expect(try await admin.send(.get(key)).optionalIntegerString() == 7)
     }
 }

@@ -12,7 +12,7 @@ import Testing
 struct TallySetupTests {
     @Test func oneConfigurationGivesATrackerAndServicesThatFlushAtShutdown() async throws {
         let folder = try DefinitionFolder.clicksWithUniqueUsers()
-        let server = try RedisServer.shared()
+        let server = try await RedisServer.shared()
         let prefix = TestEnvironment.uniqueKeyPrefix()
         let tally = try Tally(
             configuration: .init(redisURL: server.url, definitions: [folder.url.path], keyPrefix: prefix),

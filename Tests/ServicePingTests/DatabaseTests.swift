@@ -7,11 +7,11 @@ import Testing
 
 /// The databases every database test runs on: an SQLite file, and a real PostgreSQL server.
 enum TestDatabases {
-    static func all() throws -> [(name: String, configuration: DatabaseConfiguration)] {
+    static func all() async throws -> [(name: String, configuration: DatabaseConfiguration)] {
         let directory = try TestEnvironment.makeTemporaryDirectory("tally-sqlite")
         var databases = [("sqlite", try DatabaseConfiguration(url: "sqlite://\(directory.path)/tally.sqlite"))]
         if PostgresServer.shouldRunSuites {
-            databases.append(("postgres", try DatabaseConfiguration(url: PostgresServer.shared().url)))
+            databases.append(("postgres", try DatabaseConfiguration(url: await PostgresServer.shared().url)))
         }
         return databases
     }
@@ -60,7 +60,7 @@ struct DatabaseTests {
     }
 
     @Test func batchCountingMatchesPlainSQL() async throws {
-        for (name, configuration) in try TestDatabases.all() {
+        for (name, configuration) in try await TestDatabases.all() {
             let now = now
             try await AppDatabase.withDatabase(configuration) { database in
                 let table = try await TestDatabases.makeNotes(database, count: 1_000, now: now)
@@ -92,7 +92,7 @@ struct DatabaseTests {
     }
 
     @Test func tooManyBatchesAndBadTablesFallBack() async throws {
-        for (name, configuration) in try TestDatabases.all() {
+        for (name, configuration) in try await TestDatabases.all() {
             let now = now
             try await AppDatabase.withDatabase(configuration) { database in
                 let table = try await TestDatabases.makeNotes(database, count: 50, now: now)
@@ -139,7 +139,7 @@ struct DatabaseTests {
     }
 
     @Test func rawUsageDataKeepsOnePingPerRecordedAt() async throws {
-        for (name, configuration) in try TestDatabases.all() {
+        for (name, configuration) in try await TestDatabases.all() {
             let now = now
             try await AppDatabase.withDatabase(configuration) { database in
                 let store = RawUsageDataStore(database)
@@ -162,7 +162,7 @@ struct DatabaseTests {
 
     @Test("a week's ping is stored once: the insert checks for one since the week's run in the same statement")
     func insertUnlessStoredSince() async throws {
-        for (name, configuration) in try TestDatabases.all() {
+        for (name, configuration) in try await TestDatabases.all() {
             // Far in the future, where no other test stores anything.
             let week = Date(timeIntervalSince1970: 4_102_444_800 + Double(Int.random(in: 0..<100_000)) * 604_800)
             try await AppDatabase.withDatabase(configuration) { database in
@@ -187,7 +187,7 @@ struct DatabaseTests {
     .enabled(if: PostgresServer.shouldRunSuites, "PostgreSQL is not installed (CI=true makes this a failure)"))
 struct StatementTimeoutTests {
     @Test func batchesHalveDownToTheMinimumThenFallBack() async throws {
-        let configuration = try DatabaseConfiguration(url: PostgresServer.shared().url)
+        let configuration = try DatabaseConfiguration(url: await PostgresServer.shared().url)
         try await AppDatabase.withDatabase(configuration) { database in
             let table = try await TestDatabases.makeNotes(database, count: 40, now: Date())
             let slow = table + "_slow"

@@ -69,7 +69,7 @@ struct ServicePingBuilderTests {
         beforeBuilding: @Sendable (RedisConnectionPool) async throws -> Void = { _ in }
     ) async throws -> ServicePingReport {
         let catalog = try catalog()
-        let pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
+        let pool = RedisConnectionPool(redis: try await RedisServer.shared().configuration())
         defer { pool.close() }
         let clock = FixedWallClock(Date())
         let scheme = CounterKeyScheme(prefix: prefix)
@@ -188,9 +188,9 @@ struct ServicePingBuilderTests {
     }
 
     @Test func redisDownStillGivesAPing() async throws {
-        let server = try RedisServer.start()
+        let server = try await RedisServer.start()
         let configuration = server.configuration()
-        server.stop()
+        await server.stopAndWait()
         let pool = RedisConnectionPool(redis: configuration)
         defer { pool.close() }
         let builder = ServicePingBuilder(catalog: try catalog(), pool: pool)
@@ -226,7 +226,7 @@ struct ServicePingBuilderTests {
                 + "instrumentation_class: RedisMetric\noptions:\n  event: pushes\n  prefix: source_code\n")
         try legacy.write("hll_redis_key_overrides.yml", "g_edit_by_sfe: g_edit_by_sfe_legacy\n")
         let catalog = try DefinitionLoader().load(from: [legacy.url])
-        let pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
+        let pool = RedisConnectionPool(redis: try await RedisServer.shared().configuration())
         defer { pool.close() }
         let p = prefix
         _ = try await pool.pipeline([
@@ -244,7 +244,7 @@ struct ServicePingBuilderTests {
     }
 
     @Test func theInstanceUUIDIsKept() async throws {
-        let server = try RedisServer.start()
+        let server = try await RedisServer.start()
         defer { server.stop() }
         let pool = RedisConnectionPool(redis: server.configuration())
         defer { pool.close() }

@@ -17,7 +17,7 @@ struct SubmissionTests {
     let system = SystemInfo(uuid: "uuid-1", hostname: "host.test", version: "9.9.9")
 
     @Test func acceptedPingThenMetadata() async throws {
-        let collector = try Collector.start(mode: .accept)
+        let collector = try await Collector.start(mode: .accept)
         defer { collector.stop() }
         let client = ServicePingSubmitter.makeClient()
         let id = try await ServicePingSubmitter(baseURL: collector.baseURL + "/", client: client).submit(
@@ -33,7 +33,7 @@ struct SubmissionTests {
 
     @Test(arguments: [(Collector.Mode.fail, "Unsuccessful response code: 500"), (.invalidID, "Invalid usage_data_id")])
     func failuresAreReportedAndThrown(mode: Collector.Mode, message: String) async throws {
-        let collector = try Collector.start(mode: mode)
+        let collector = try await Collector.start(mode: mode)
         defer { collector.stop() }
         let client = ServicePingSubmitter.makeClient()
         do {
@@ -58,7 +58,7 @@ struct SubmissionTests {
 
     /// Fault scenario 4: a collector slower than the read timeout is a failure, not a hang.
     @Test func aSlowCollectorTimesOut() async throws {
-        let collector = try Collector.start(mode: .accept, delay: .seconds(2))
+        let collector = try await Collector.start(mode: .accept, delay: .seconds(2))
         defer { collector.stop() }
         let client = ServicePingSubmitter.makeClient(connectTimeout: .seconds(1), readTimeout: .milliseconds(300))
         await #expect(throws: (any Error).self) {
@@ -69,9 +69,9 @@ struct SubmissionTests {
     }
 
     @Test func anUnreachableCollectorFails() async throws {
-        let collector = try Collector.start()
+        let collector = try await Collector.start()
         let url = collector.baseURL
-        collector.stop()
+        await collector.stopAndWait()
         // AsyncHTTPClient retries a refused connection until the connect timeout; keep it short here.
         let client = ServicePingSubmitter.makeClient(connectTimeout: .milliseconds(300))
         await #expect(throws: (any Error).self) {

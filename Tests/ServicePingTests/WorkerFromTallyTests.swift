@@ -19,7 +19,7 @@ struct WorkerFromTallyTests {
         let prefix = TestEnvironment.uniqueKeyPrefix()
         let tally = try Tally(
             configuration: .init(
-                redisURL: try RedisServer.shared().url, definitions: [folder.url.path], keyPrefix: prefix,
+                redisURL: try await RedisServer.shared().url, definitions: [folder.url.path], keyPrefix: prefix,
                 counting: .direct, databaseURL: "sqlite://\(directory.path)/app.sqlite"))
         defer { tally.pool.close() }
         try await tally.tracker.trackStrictly("click", user: 1)

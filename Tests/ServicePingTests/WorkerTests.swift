@@ -45,8 +45,14 @@ struct WorkerTests {
         clock: FixedWallClock, database: DatabaseConfiguration, prefix: String, collector: String? = nil,
         redis: RedisConfiguration? = nil, lockSeconds: Int? = nil,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { _ in }
-    ) throws -> (ServicePingWorker, RedisConnectionPool) {
-        let pool = RedisConnectionPool(redis: try redis ?? RedisServer.shared().configuration())
+    ) async throws -> (ServicePingWorker, RedisConnectionPool) {
+        let redisConfiguration: RedisConfiguration
+        if let redis {
+            redisConfiguration = redis
+        } else {
+            redisConfiguration = try await RedisServer.shared().configuration()
+        }
+        let pool = RedisConnectionPool(redis: redisConfiguration)
         let builder = ServicePingBuilder(
             catalog: try DefinitionLoader().load(from: [folder.url]), pool: pool, database: database,
             scheme: CounterKeyScheme(prefix: prefix))
@@ -77,7 +83,7 @@ struct WorkerTests {
     @Test func onePingPerWeek() async throws {
         let database = try sqlite()
         let clock = FixedWallClock(afterRun)
-        let (worker, pool) = try makeWorker(
+        let (worker, pool) = try await makeWorker(
             clock: clock, database: database, prefix: TestEnvironment.uniqueKeyPrefix("worker"))
         defer { pool.close() }
         #expect(await worker.runOnce() == .stored(recordedAt: afterRun, usageDataID: nil))
@@ -97,7 +103,8 @@ struct WorkerTests {
         let prefix = TestEnvironment.uniqueKeyPrefix("workers")
         let outcomes = try await withThrowingTaskGroup(of: ServicePingWorker.Outcome.self) { group in
             for _ in 0..<4 {
-                let (worker, pool) = try makeWorker(clock: FixedWallClock(afterRun), database: database, prefix: prefix)
+                let (worker, pool) = try await makeWorker(
+                    clock: FixedWallClock(afterRun), database: database, prefix: prefix)
                 group.addTask {
                     defer { pool.close() }
                     return await worker.runOnce()
@@ -111,7 +118,8 @@ struct WorkerTests {
 
     @Test func aLockHeldElsewhereIsRespected() async throws {
         let prefix = TestEnvironment.uniqueKeyPrefix("locked")
-        let (worker, pool) = try makeWorker(clock: FixedWallClock(afterRun), database: try sqlite(), prefix: prefix)
+        let (worker, pool) = try await makeWorker(
+            clock: FixedWallClock(afterRun), database: try sqlite(), prefix: prefix)
         defer { pool.close() }
         _ = try await pool.send(.set(prefix + ServicePingWorker.lockKey, "someone-else"))
         #expect(await worker.runOnce() == .lockedByAnotherWorker)
@@ -123,8 +131,8 @@ struct WorkerTests {
     @Test func submitsAndRetriesAfterAFailure() async throws {
         let database = try sqlite()
         let prefix = TestEnvironment.uniqueKeyPrefix("submit")
-        let failing = try Collector.start(mode: .fail)
-        let (worker, pool) = try makeWorker(
+        let failing = try await Collector.start(mode: .fail)
+        let (worker, pool) = try await makeWorker(
             clock: FixedWallClock(afterRun), database: database, prefix: prefix, collector: failing.baseURL)
         defer { pool.close() }
         guard case .failed(let reason) = await worker.runOnce() else {
@@ -134,11 +142,11 @@ struct WorkerTests {
         #expect(reason.contains("Unsuccessful response code: 500"))
         #expect(try await rows(database).first?.sentAt == nil, "the ping is kept, unsent")
         #expect(failing.requests.map(\.path) == ["/usage_data", "/usage_ping_errors"])
-        failing.stop()
+        await failing.stopAndWait()
 
-        let accepting = try Collector.start(mode: .accept)
+        let accepting = try await Collector.start(mode: .accept)
         defer { accepting.stop() }
-        let (retrying, retryPool) = try makeWorker(
+        let (retrying, retryPool) = try await makeWorker(
             clock: FixedWallClock(afterRun), database: database, prefix: prefix, collector: accepting.baseURL)
         defer { retryPool.close() }
         #expect(await retrying.submitPending() == .stored(recordedAt: afterRun, usageDataID: 4242))
@@ -158,7 +166,7 @@ struct WorkerTests {
         let database = try DatabaseConfiguration(url: "sqlite://\(folderOfDatabase.path)/tally.sqlite")
         let prefix = TestEnvironment.uniqueKeyPrefix("dbdown")
         let waits = Locked(0)
-        let (worker, pool) = try makeWorker(
+        let (worker, pool) = try await makeWorker(
             clock: FixedWallClock(afterRun), database: database, prefix: prefix,
             sleep: { _ in
                 // The third wait for the database ends with it back.
@@ -186,9 +194,9 @@ struct WorkerTests {
     func aLostLeaseStoresNothing() async throws {
         let database = try sqlite()
         let prefix = TestEnvironment.uniqueKeyPrefix("lost")
-        let pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
+        let pool = RedisConnectionPool(redis: try await RedisServer.shared().configuration())
         defer { pool.close() }
-        let (worker, workerPool) = try makeWorker(
+        let (worker, workerPool) = try await makeWorker(
             clock: FixedWallClock(afterRun), database: database, prefix: prefix, lockSeconds: 1,
             sleep: { _ in
                 // While "waiting", another worker takes the lease; the renewal finds out and stops this build.
@@ -206,11 +214,11 @@ struct WorkerTests {
 
     @Test("a lock refused by Redis (a read-only replica) is a failure, not another worker's lease")
     func aRefusedLockIsAFailure() async throws {
-        let primary = try RedisServer.start()
+        let primary = try await RedisServer.start()
         defer { primary.stop() }
-        let replica = try RedisServer.start(extraArguments: ["--replicaof", "127.0.0.1", String(primary.port)])
+        let replica = try await RedisServer.start(extraArguments: ["--replicaof", "127.0.0.1", String(primary.port)])
         defer { replica.stop() }
-        let (worker, pool) = try makeWorker(
+        let (worker, pool) = try await makeWorker(
             clock: FixedWallClock(afterRun), database: try sqlite(), prefix: "", redis: replica.configuration())
         defer { pool.close() }
         guard case .failed(let reason) = await worker.runOnce() else {
@@ -223,7 +231,7 @@ struct WorkerTests {
     @Test func aMissedWeekIsCaughtUpAtStart() async throws {
         let database = try sqlite()
         let slept = Locked<[Duration]>([])
-        let (worker, pool) = try makeWorker(
+        let (worker, pool) = try await makeWorker(
             clock: FixedWallClock(afterRun), database: database, prefix: TestEnvironment.uniqueKeyPrefix("catchup"),
             sleep: { duration in
                 // The jitter sleeps are short; the first long sleep waits for next week's run: stop there.

@@ -13,15 +13,15 @@ import Testing
     "tally CLI",
     .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
 struct CLITests {
-    @Test func version() throws {
-        let output = try TallyBinary.run(["--version"])
+    @Test func version() async throws {
+        let output = try await TallyBinary.run(["--version"])
         #expect(output.status == 0)
         #expect(output.standardOutput == TallyVersion.current + "\n")
     }
 
-    @Test func doctorReportsAHealthyServer() throws {
-        let server = try RedisServer.shared()
-        let output = try TallyBinary.run(["doctor"], environment: ["TALLY_REDIS_URL": server.url])
+    @Test func doctorReportsAHealthyServer() async throws {
+        let server = try await RedisServer.shared()
+        let output = try await TallyBinary.run(["doctor"], environment: ["TALLY_REDIS_URL": server.url])
         #expect(output.status == 0, "\(output.combined)")
         #expect(
             output.standardOutput.contains(
@@ -30,27 +30,27 @@ struct CLITests {
         #expect(output.standardOutput.contains("doctor: all checks passed"))
     }
 
-    @Test func doctorPrefersTheFlagOverTheEnvironment() throws {
-        let server = try RedisServer.shared()
-        let output = try TallyBinary.run(
+    @Test func doctorPrefersTheFlagOverTheEnvironment() async throws {
+        let server = try await RedisServer.shared()
+        let output = try await TallyBinary.run(
             ["doctor", "--redis-url", server.socketURL], environment: ["TALLY_REDIS_URL": "redis://127.0.0.1:1"])
         #expect(output.status == 0, "\(output.combined)")
         #expect(output.standardOutput.contains("(from --redis-url)"))
     }
 
-    @Test func doctorExplainsARefusedConnection() throws {
-        let server = try RedisServer.start()
+    @Test func doctorExplainsARefusedConnection() async throws {
+        let server = try await RedisServer.start()
         let url = server.url
-        server.stop()
-        let output = try TallyBinary.run(["doctor"], environment: ["TALLY_REDIS_URL": url])
+        await server.stopAndWait()
+        let output = try await TallyBinary.run(["doctor"], environment: ["TALLY_REDIS_URL": url])
         #expect(output.status == 1)
         #expect(
             output.standardOutput.contains(
                 "[error]   redis: nothing accepts connections at \(url) (from TALLY_REDIS_URL)"), "\(output.combined)")
     }
 
-    @Test func doctorNamesABadURL() throws {
-        let output = try TallyBinary.run(
+    @Test func doctorNamesABadURL() async throws {
+        let output = try await TallyBinary.run(
             ["doctor"], environment: ["TALLY_REDIS_URL": "redis://:topsecret@localhost/notadb"])
         #expect(output.status == 1)
         #expect(
@@ -59,23 +59,23 @@ struct CLITests {
         #expect(!output.combined.contains("topsecret"))
     }
 
-    @Test func doctorNeverPrintsThePassword() throws {
-        let server = try RedisServer.start(extraArguments: ["--requirepass", "hunter2"])
+    @Test func doctorNeverPrintsThePassword() async throws {
+        let server = try await RedisServer.start(extraArguments: ["--requirepass", "hunter2"])
         defer { server.stop() }
-        let good = try TallyBinary.run(["doctor", "--redis-url", "redis://:hunter2@127.0.0.1:\(server.port)"])
+        let good = try await TallyBinary.run(["doctor", "--redis-url", "redis://:hunter2@127.0.0.1:\(server.port)"])
         #expect(good.status == 0, "\(good.combined)")
         #expect(good.standardOutput.contains("redis://:***@127.0.0.1:\(server.port)"))
-        let wrong = try TallyBinary.run(["doctor", "--redis-url", "redis://:hunter3@127.0.0.1:\(server.port)"])
+        let wrong = try await TallyBinary.run(["doctor", "--redis-url", "redis://:hunter3@127.0.0.1:\(server.port)"])
         #expect(wrong.status == 1)
         #expect(wrong.standardOutput.contains("refused authentication"), "\(wrong.combined)")
         #expect(!good.combined.contains("hunter2") && !wrong.combined.contains("hunter3"))
     }
 
-    @Test func doctorChecksDefinitionsAndDatabase() throws {
-        let server = try RedisServer.shared()
+    @Test func doctorChecksDefinitionsAndDatabase() async throws {
+        let server = try await RedisServer.shared()
         let broken = try DefinitionFolder()
         try broken.write("events/bad.yml", "- not a mapping\n")
-        let output = try TallyBinary.run(
+        let output = try await TallyBinary.run(
             ["doctor"],
             environment: [
                 "TALLY_REDIS_URL": server.url, "TALLY_DEFINITIONS": broken.url.path,
@@ -87,18 +87,18 @@ struct CLITests {
         #expect(output.standardOutput.contains("[error]   database: postgres://tally:***@127.0.0.1:1/tally"))
         #expect(!output.combined.contains("pa55word"))
         let examples = DefinitionFolder.packageRoot.appendingPathComponent("definitions").path
-        let healthy = try TallyBinary.run(
+        let healthy = try await TallyBinary.run(
             ["doctor"], environment: ["TALLY_REDIS_URL": server.url, "TALLY_DEFINITIONS": examples])
         #expect(
             healthy.standardOutput.contains("[ok]      definitions: 3 events and 12 metrics"), "\(healthy.combined)")
         #expect(healthy.standardOutput.contains("[ok]      database: connected to sqlite::memory:"))
     }
 
-    @Test func doctorFlagsAReadOnlyReplica() throws {
-        let primary = try RedisServer.shared()
-        let replica = try RedisServer.start(extraArguments: ["--replicaof", "127.0.0.1", String(primary.port)])
+    @Test func doctorFlagsAReadOnlyReplica() async throws {
+        let primary = try await RedisServer.shared()
+        let replica = try await RedisServer.start(extraArguments: ["--replicaof", "127.0.0.1", String(primary.port)])
         defer { replica.stop() }
-        let output = try TallyBinary.run(["doctor", "--redis-url", replica.url])
+        let output = try await TallyBinary.run(["doctor", "--redis-url", replica.url])
         #expect(output.status == 1)
         #expect(output.standardOutput.contains("read-only replica"), "\(output.combined)")
     }
@@ -111,26 +111,26 @@ struct CLITests {
 struct TrackCLITests {
     let examples = DefinitionFolder.packageRoot.appendingPathComponent("definitions").path
 
-    @Test func tracksAndPrintsTheKeysWritten() throws {
-        let server = try RedisServer.start()
+    @Test func tracksAndPrintsTheKeysWritten() async throws {
+        let server = try await RedisServer.start()
         defer { server.stop() }
         let environment = [
             "TALLY_REDIS_URL": server.url, "TALLY_DEFINITIONS": examples, "TALLY_NOW": "2025-12-29T10:00:00Z",
         ]
-        let output = try TallyBinary.run(
+        let output = try await TallyBinary.run(
             ["track", "create_note", "--user", "42", "--project", "7", "--property", "label=editor"],
             environment: environment)
         #expect(output.status == 0, "\(output.combined)")
         #expect(output.standardOutput.contains("INCR {event_counters}_create_note\n"))
         #expect(output.standardOutput.contains("PFADD {hll_counters}_create_note-user-2026-01 42"))
-        let connection = try RedisConnection(configuration: server.configuration())
-        #expect(try connection.send(.get("{event_counters}_create_note-2026-01")).optionalIntegerString() == 1)
-        #expect(try connection.send(.pfcount(["{hll_counters}_create_note-user-2026-01"])).int() == 1)
-        let backfill = try TallyBinary.run(
+        let connection = try await AsyncRedisConnection.connect(configuration: server.configuration())
+        #expect(try await connection.send(.get("{event_counters}_create_note-2026-01")).optionalIntegerString() == 1)
+        #expect(try await connection.send(.pfcount(["{hll_counters}_create_note-user-2026-01"])).int() == 1)
+        let backfill = try await TallyBinary.run(
             ["track", "create_note", "--user", "43", "--at", "2021-01-03T12:00:00Z"], environment: environment)
         #expect(backfill.status == 0, "\(backfill.combined)")
         #expect(
-            try connection.send(.get("{event_counters}_create_note-2020-53")).optionalIntegerString() == 1,
+            try await connection.send(.get("{event_counters}_create_note-2020-53")).optionalIntegerString() == 1,
             "--at wins over TALLY_NOW")
     }
 
@@ -142,19 +142,19 @@ struct TrackCLITests {
         (["track", "export_report", "--property", "novalue"], "--property: expected KEY=VALUE"),
         (["track", "create_note", "--at", "yesterday"], "--at: \"yesterday\" is not an ISO 8601 time"),
     ])
-    func strictErrorsExitWithTheReason(arguments: [String], reason: String) throws {
-        let server = try RedisServer.shared()
-        let output = try TallyBinary.run(
+    func strictErrorsExitWithTheReason(arguments: [String], reason: String) async throws {
+        let server = try await RedisServer.shared()
+        let output = try await TallyBinary.run(
             arguments, environment: ["TALLY_REDIS_URL": server.url, "TALLY_DEFINITIONS": examples])
         #expect(output.status != 0)
         #expect(output.standardError.contains(reason), "\(output.combined)")
     }
 
-    @Test func redisDownIsAnErrorToo() throws {
-        let server = try RedisServer.start()
+    @Test func redisDownIsAnErrorToo() async throws {
+        let server = try await RedisServer.start()
         let url = server.url
-        server.stop()
-        let output = try TallyBinary.run(
+        await server.stopAndWait()
+        let output = try await TallyBinary.run(
             ["track", "view_dashboard", "--user", "1"],
             environment: ["TALLY_REDIS_URL": url, "TALLY_DEFINITIONS": examples])
         #expect(output.status == 1)
@@ -163,8 +163,8 @@ struct TrackCLITests {
             "\(output.combined)")
     }
 
-    @Test func keysShowsEveryKeyAndHowToInspectIt() throws {
-        let output = try TallyBinary.run(
+    @Test func keysShowsEveryKeyAndHowToInspectIt() async throws {
+        let output = try await TallyBinary.run(
             ["keys", "export_report", "--at", "2025-02-12"], environment: ["TALLY_DEFINITIONS": examples])
         #expect(output.status == 0, "\(output.combined)")
         for key in [
@@ -187,11 +187,11 @@ struct TrackCLITests {
     "tally bench",
     .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
 struct BenchCLITests {
-    @Test func redisBenchEndsWithOneJSONObject() throws {
+    @Test func redisBenchEndsWithOneJSONObject() async throws {
         guard TestEnvironment.executable(named: "redis-benchmark") != nil || TestEnvironment.isCI else { return }
-        let server = try RedisServer.start()
+        let server = try await RedisServer.start()
         defer { server.stop() }
-        let output = try TallyBinary.run([
+        let output = try await TallyBinary.run([
             "bench", "redis", "--redis-url", server.url, "--requests", "5000", "--runs", "1", "--json",
         ])
         #expect(output.status == 0, "\(output.combined)")
@@ -201,16 +201,17 @@ struct BenchCLITests {
         #expect((object["tally_ops_per_sec"] as? Double ?? 0) > 0)
         #expect((object["redis_benchmark_ops_per_sec"] as? Double ?? 0) > 0)
         #expect((object["ratio"] as? Double ?? 0) > 0)
-        let connection = try RedisConnection(configuration: server.configuration())
+        let connection = try await AsyncRedisConnection.connect(configuration: server.configuration())
         #expect(
-            try connection.send(.exists(["tally:bench:incr", "counter:__rand_int__"])).int() == 0, "the bench cleans up"
+            try await connection.send(.exists(["tally:bench:incr", "counter:__rand_int__"])).int() == 0,
+            "the bench cleans up"
         )
     }
 
-    @Test func trackBenchChecksTotalsAndReportsAllThreeModes() throws {
-        let server = try RedisServer.start()
+    @Test func trackBenchChecksTotalsAndReportsAllThreeModes() async throws {
+        let server = try await RedisServer.start()
         defer { server.stop() }
-        let output = try TallyBinary.run([
+        let output = try await TallyBinary.run([
             "bench", "track", "--redis-url", server.url, "--round-trip-events", "200", "--buffered-events", "20000",
             "--json",
         ])
@@ -234,16 +235,16 @@ struct BenchCLITests {
 struct PingCLITests {
     let examples = DefinitionFolder.packageRoot.appendingPathComponent("definitions").path
 
-    @Test func pingPrintsGitLabsPayloadAndMetadata() throws {
-        let server = try RedisServer.start()
+    @Test func pingPrintsGitLabsPayloadAndMetadata() async throws {
+        let server = try await RedisServer.start()
         defer { server.stop() }
         let environment = ["TALLY_REDIS_URL": server.url, "TALLY_DEFINITIONS": examples]
         for user in ["1", "2"] {
-            let tracked = try TallyBinary.run(
+            let tracked = try await TallyBinary.run(
                 ["track", "create_note", "--user", user, "--at", "2025-02-12T10:00:00Z"], environment: environment)
             #expect(tracked.status == 0, "\(tracked.combined)")
         }
-        let output = try TallyBinary.run(
+        let output = try await TallyBinary.run(
             ["ping", "--at", "2025-02-20T10:00:00Z", "--metadata", "--compact"], environment: environment)
         #expect(output.status == 0, "\(output.combined)")
         let lines = output.standardOutput.split(separator: "\n")
@@ -259,13 +260,13 @@ struct PingCLITests {
         #expect(UUID(uuidString: uuid) != nil)
         let metadata = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
         #expect((metadata["metadata"] as? [String: Any])?["uuid"] as? String == uuid)
-        let again = try TallyBinary.run(["ping", "--compact"], environment: environment)
+        let again = try await TallyBinary.run(["ping", "--compact"], environment: environment)
         #expect(again.standardOutput.contains("\"uuid\":\"\(uuid)\""), "the uuid is kept")
     }
 
-    @Test func metricShowsItsReads() throws {
-        let server = try RedisServer.shared()
-        let output = try TallyBinary.run(
+    @Test func metricShowsItsReads() async throws {
+        let server = try await RedisServer.shared()
+        let output = try await TallyBinary.run(
             ["metric", "counts.count_distinct_user_id_from_csv_exports_monthly", "--at", "2025-02-20T10:00:00Z"],
             environment: ["TALLY_REDIS_URL": server.url, "TALLY_DEFINITIONS": examples])
         #expect(output.status == 0, "\(output.combined)")
@@ -275,7 +276,7 @@ struct PingCLITests {
             output.standardOutput.contains(
                 "reads:      PFCOUNT {hll_counters}_export_report-filter:[label:csv]-user-2025-04 {hll_counters}_export_report-filter:[label:csv]-user-2025-05"
             ))
-        let unknown = try TallyBinary.run(
+        let unknown = try await TallyBinary.run(
             ["metric", "counts.nope"], environment: ["TALLY_REDIS_URL": server.url, "TALLY_DEFINITIONS": examples])
         #expect(unknown.status == 1)
         #expect(unknown.standardError.contains("no metric counts.nope"))
@@ -288,7 +289,7 @@ struct PingCLITests {
     .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
 struct WorkerCLITests {
     @Test func catchesUpAndStoresOnePing() async throws {
-        let server = try RedisServer.start()
+        let server = try await RedisServer.start()
         defer { server.stop() }
         let directory = try TestEnvironment.makeTemporaryDirectory("tally-worker-cli")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -299,12 +300,7 @@ struct WorkerCLITests {
         ]
         let log = directory.appendingPathComponent("worker.log")
         let worker = try TallyBinary.launch(["worker", "--jitter", "0"], environment: environment, output: log)
-        defer {
-            if worker.isRunning {
-                kill(worker.processIdentifier, SIGKILL)
-                worker.waitUntilExit()
-            }
-        }
+        defer { worker.send(SIGKILL) }
         var stored = false
         for _ in 0..<200 where !stored {
             try await Task.sleep(for: .milliseconds(50))
@@ -314,24 +310,24 @@ struct WorkerCLITests {
         #expect(stored, "\(text)")
         #expect(text.contains("weekly at "), "the schedule is printed")
         kill(worker.processIdentifier, SIGKILL)
-        worker.waitUntilExit()
+        await worker.waitUntilExit()
         // A second worker start in the same week finds the ping and doesn't build another.
         let again = try TallyBinary.launch(
             ["worker", "--jitter", "0"], environment: environment, output: directory.appendingPathComponent("again.log")
         )
         try await Task.sleep(for: .seconds(2))
         kill(again.processIdentifier, SIGKILL)
-        again.waitUntilExit()
-        let ping = try TallyBinary.run(["ping", "--store", "--compact"], environment: environment)
+        await again.waitUntilExit()
+        let ping = try await TallyBinary.run(["ping", "--store", "--compact"], environment: environment)
         #expect(
             ping.standardError.contains("stored in raw_usage_data"),
             "a manual ping with another recorded_at is stored too")
-        let count = try countRows(database)
+        let count = try await countRows(database)
         #expect(count == 2, "one from the worker, one from tally ping --store")
     }
 
-    func countRows(_ path: String) throws -> Int {
-        let output = try TestEnvironment.run([
+    func countRows(_ path: String) async throws -> Int {
+        let output = try await TestEnvironment.run([
             "python3", "-c",
             "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from raw_usage_data').fetchone()[0])",
             path,
@@ -345,7 +341,7 @@ struct WorkerCLITests {
     "tally metric on the database",
     .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
 struct DatabaseMetricCLITests {
-    @Test func printsTheSQLAndTheValue() throws {
+    @Test func printsTheSQLAndTheValue() async throws {
         let folder = try DefinitionFolder()
         try folder.write("events/e.yml", DefinitionFolder.event("test_event"))
         try folder.write(
@@ -355,16 +351,16 @@ struct DatabaseMetricCLITests {
                 .replacingOccurrences(of: "events:\n- name: test_event\n", with: "")
                 + "options:\n  table: notes\n  conditions:\n    state: active\n")
         let database = folder.url.appendingPathComponent("app.sqlite").path
-        let create = try TestEnvironment.run([
+        let create = try await TestEnvironment.run([
             "python3", "-c",
             "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table notes (id integer primary key, state text, created_at text)'); c.executemany('insert into notes (state) values (?)', [('active',),('active',),('blocked',),('active',)]); c.commit()",
             database,
         ])
         #expect(create.status == 0)
-        let output = try TallyBinary.run(
+        let output = try await TallyBinary.run(
             ["metric", "counts.active_notes"],
             environment: [
-                "TALLY_REDIS_URL": try RedisServer.shared().url, "TALLY_DEFINITIONS": folder.url.path,
+                "TALLY_REDIS_URL": try await RedisServer.shared().url, "TALLY_DEFINITIONS": folder.url.path,
                 "TALLY_DATABASE_URL": "sqlite://\(database)",
             ])
         #expect(output.status == 0, "\(output.combined)")
@@ -383,28 +379,28 @@ struct DatabaseMetricCLITests {
     "TALLY_CONFIG",
     .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
 struct ConfigFileTests {
-    @Test func fileSettingsApplyBelowEnvironmentAndFlags() throws {
-        let server = try RedisServer.shared()
+    @Test func fileSettingsApplyBelowEnvironmentAndFlags() async throws {
+        let server = try await RedisServer.shared()
         let folder = try DefinitionFolder()
         let examples = DefinitionFolder.packageRoot.appendingPathComponent("definitions").path
         let config = try folder.write(
             "tally.yml", "redis_url: \(server.url)\ndefinitions: [\(examples)]\ndatabase_url: \"sqlite::memory:\"\n")
-        let fromFile = try TallyBinary.run(["doctor"], environment: ["TALLY_CONFIG": config])
+        let fromFile = try await TallyBinary.run(["doctor"], environment: ["TALLY_CONFIG": config])
         #expect(fromFile.status == 0, "\(fromFile.combined)")
         #expect(fromFile.standardOutput.contains("(from TALLY_CONFIG (\(config)))"))
         #expect(fromFile.standardOutput.contains("definitions: 3 events and 12 metrics"))
-        let environmentWins = try TallyBinary.run(
+        let environmentWins = try await TallyBinary.run(
             ["doctor"], environment: ["TALLY_CONFIG": config, "TALLY_REDIS_URL": server.socketURL])
         #expect(environmentWins.standardOutput.contains("(from TALLY_REDIS_URL)"))
-        let flagWins = try TallyBinary.run(
+        let flagWins = try await TallyBinary.run(
             ["doctor", "--redis-url", server.socketURL], environment: ["TALLY_CONFIG": config])
         #expect(flagWins.standardOutput.contains("(from --redis-url)"))
     }
 
-    @Test func aBadFileIsNamed() throws {
+    @Test func aBadFileIsNamed() async throws {
         let folder = try DefinitionFolder()
         let config = try folder.write("tally.yml", "redis_url: redis://127.0.0.1:1\nsubmitt: true\n")
-        let output = try TallyBinary.run(["ping"], environment: ["TALLY_CONFIG": config])
+        let output = try await TallyBinary.run(["ping"], environment: ["TALLY_CONFIG": config])
         #expect(output.status != 0)
         #expect(
             output.standardError.contains("TALLY_CONFIG: \(config):2: unknown setting submitt"), "\(output.combined)")
@@ -422,12 +418,12 @@ struct WorkerSignalTests {
     struct GatedPing {
         let folder: DefinitionFolder
         let databaseURL: String
-        let gate: Process
+        let gate: ChildProcess
         let key: Int
 
         /// Whether a query of the worker is waiting for the gate.
-        func workerIsWaiting(_ tests: WorkerSignalTests, _ postgres: PostgresServer) -> Bool {
-            let waiting = try? tests.psqlOutput(
+        func workerIsWaiting(_ tests: WorkerSignalTests, _ postgres: PostgresServer) async -> Bool {
+            let waiting = try? await tests.psqlOutput(
                 postgres,
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = \(key) AND NOT granted",
                 database: databaseURL)
@@ -436,13 +432,13 @@ struct WorkerSignalTests {
 
         /// Releases the lock: the waiting query goes on. (Killing psql alone would not do: its server process
         /// notices the lost client only after `pg_sleep` ends.)
-        func open(_ tests: WorkerSignalTests, _ postgres: PostgresServer) {
-            _ = try? tests.psqlOutput(
+        func open(_ tests: WorkerSignalTests, _ postgres: PostgresServer) async {
+            _ = try? await tests.psqlOutput(
                 postgres,
                 "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = \(key) AND granted",
                 database: databaseURL)
-            if gate.isRunning { kill(gate.processIdentifier, SIGKILL) }
-            gate.waitUntilExit()
+            gate.send(SIGKILL)
+            await gate.waitUntilExit()
         }
 
         /// A worker's environment: `redis`, these definitions, this database.
@@ -450,31 +446,31 @@ struct WorkerSignalTests {
             ["TALLY_REDIS_URL": redis.url, "TALLY_DEFINITIONS": folder.url.path, "TALLY_DATABASE_URL": databaseURL]
         }
 
-        func storedPings(_ tests: WorkerSignalTests, _ postgres: PostgresServer) throws -> String {
-            try tests.psqlOutput(postgres, "SELECT count(*) FROM raw_usage_data", database: databaseURL)
+        func storedPings(_ tests: WorkerSignalTests, _ postgres: PostgresServer) async throws -> String {
+            try await tests.psqlOutput(postgres, "SELECT count(*) FROM raw_usage_data", database: databaseURL)
         }
     }
 
     func gatedPing(_ postgres: PostgresServer) async throws -> GatedPing {
         let name = "gated_" + UUID().uuidString.prefix(8).lowercased()
         let key = Int.random(in: 1_000...1_000_000)
-        try psql(postgres, "CREATE DATABASE \(name)")
+        try await psql(postgres, "CREATE DATABASE \(name)")
         let databaseURL = postgres.url.replacingOccurrences(of: "/tally?", with: "/\(name)?")
-        try psql(
+        try await psql(
             postgres,
             "CREATE TABLE \(name)_rows (id bigint primary key); INSERT INTO \(name)_rows SELECT generate_series(1, 10);"
                 + "CREATE VIEW \(name) AS SELECT r.id FROM \(name)_rows r, LATERAL (SELECT pg_advisory_xact_lock_shared(\(key))) AS gate;",
             database: databaseURL)
-        let gate = Process()
-        gate.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        gate.arguments = [
+        let command = Process()
+        command.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        command.arguments = [
             "psql", "-X", "-q", databaseURL, "-c", "SELECT pg_advisory_lock(\(key)); SELECT pg_sleep(600);",
         ]
-        gate.standardOutput = FileHandle.nullDevice
-        gate.standardError = FileHandle.nullDevice
-        try gate.run()
+        command.standardOutput = FileHandle.nullDevice
+        command.standardError = FileHandle.nullDevice
+        let gate = try ChildProcess(starting: command)
         let held = await TestEnvironment.waitUntil {
-            (try? psqlOutput(
+            (try? await psqlOutput(
                 postgres, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = \(key) AND granted",
                 database: databaseURL)) == "1"
         }
@@ -485,87 +481,97 @@ struct WorkerSignalTests {
         return GatedPing(folder: folder, databaseURL: databaseURL, gate: gate, key: key)
     }
 
-    @Test func sigtermMidPingStoresNothing() async throws {
-        let redis = try RedisServer.start()
-        defer { redis.stop() }
-        let postgres = try PostgresServer.shared()
+    /// Runs `body` with a new gated ping, then opens the gate (also when `body` throws), so no psql session is left
+    /// holding the lock.
+    func withGatedPing(_ postgres: PostgresServer, _ body: (GatedPing) async throws -> Void) async throws {
         let ping = try await gatedPing(postgres)
-        defer { ping.open(self, postgres) }
-        let environment = ping.environment(redis)
-        let log = ping.folder.url.appendingPathComponent("worker.log")
-        // The test's threads block SIGTERM and children inherit that; a small shim clears the mask, as a service manager would.
-        let worker = try TallyBinary.launch(
-            ["worker", "--jitter", "0"], environment: environment, output: log, unblockingSignals: true)
-        defer {
-            if worker.isRunning {
-                kill(worker.processIdentifier, SIGKILL)
-                worker.waitUntilExit()
-            }
+        do {
+            try await body(ping)
+        } catch {
+            await ping.open(self, postgres)
+            throw error
         }
-        let building = await TestEnvironment.waitUntil { ping.workerIsWaiting(self, postgres) }
-        #expect(building, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
-        kill(worker.processIdentifier, SIGTERM)
-        // The query in flight ends when the gate opens; then the worker stops without storing.
-        ping.open(self, postgres)
-        try #require(await TestEnvironment.waitUntil { !worker.isRunning }, "the worker stops on SIGTERM")
-        #expect(worker.terminationStatus == 0, "a graceful stop is not an error")
-        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        #expect(try ping.storedPings(self, postgres) == "0", "no half-built ping is stored\n\(text)")
+        await ping.open(self, postgres)
+    }
+
+    @Test func sigtermMidPingStoresNothing() async throws {
+        let redis = try await RedisServer.start()
+        defer { redis.stop() }
+        let postgres = try await PostgresServer.shared()
+        try await withGatedPing(postgres) { ping in
+            let environment = ping.environment(redis)
+            let log = ping.folder.url.appendingPathComponent("worker.log")
+            // The test's threads block SIGTERM and children inherit that; a small shim clears the mask, as a service manager would.
+            let worker = try TallyBinary.launch(
+                ["worker", "--jitter", "0"], environment: environment, output: log, unblockingSignals: true)
+            defer { worker.send(SIGKILL) }
+            let building = await TestEnvironment.waitUntil { await ping.workerIsWaiting(self, postgres) }
+            #expect(building, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+            kill(worker.processIdentifier, SIGTERM)
+            // The query in flight ends when the gate opens; then the worker stops without storing.
+            await ping.open(self, postgres)
+            try #require(await TestEnvironment.waitUntil { !worker.isRunning }, "the worker stops on SIGTERM")
+            #expect(worker.terminationStatus == 0, "a graceful stop is not an error")
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            #expect(try await ping.storedPings(self, postgres) == "0", "no half-built ping is stored\n\(text)")
+        }
     }
 
     /// SIGKILL mid-ping leaves the lease to expire (it is no longer renewed); a restarted worker waits it out and
     /// stores the week's ping: exactly one row.
     @Test func sigkillMidPingThenRestartStoresOnePing() async throws {
-        let redis = try RedisServer.start()
+        let redis = try await RedisServer.start()
         defer { redis.stop() }
-        let postgres = try PostgresServer.shared()
-        let ping = try await gatedPing(postgres)
-        defer { ping.open(self, postgres) }
-        let environment = ping.environment(redis)
-        let arguments = ["worker", "--jitter", "0", "--lease-seconds", "2"]
-        let firstLog = ping.folder.url.appendingPathComponent("first.log")
-        let first = try TallyBinary.launch(arguments, environment: environment, output: firstLog)
-        #expect(await TestEnvironment.waitUntil { ping.workerIsWaiting(self, postgres) }, "the first worker builds")
-        kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
-        ping.open(self, postgres)
-        #expect(try ping.storedPings(self, postgres) == "0")
+        let postgres = try await PostgresServer.shared()
+        try await withGatedPing(postgres) { ping in
+            let environment = ping.environment(redis)
+            let arguments = ["worker", "--jitter", "0", "--lease-seconds", "2"]
+            let firstLog = ping.folder.url.appendingPathComponent("first.log")
+            let first = try TallyBinary.launch(arguments, environment: environment, output: firstLog)
+            #expect(
+                await TestEnvironment.waitUntil { await ping.workerIsWaiting(self, postgres) },
+                "the first worker builds")
+            kill(first.processIdentifier, SIGKILL)
+            await first.waitUntilExit()
+            await ping.open(self, postgres)
+            #expect(try await ping.storedPings(self, postgres) == "0")
 
-        // Hold the dead worker's lease until the second worker has seen it, then let it expire: the test gates on
-        // what the second worker logs, not on starting it within the lease's 2 s.
-        let admin = try RedisConnection(configuration: redis.configuration())
-        let lease = "tally:service_ping:lock"
-        #expect(try admin.send(RedisCommand("PERSIST", keys: [lease])).int() == 1, "the killed worker's lease remains")
-        let secondLog = ping.folder.url.appendingPathComponent("second.log")
-        let second = try TallyBinary.launch(arguments, environment: environment, output: secondLog)
-        defer {
-            kill(second.processIdentifier, SIGKILL)
-            second.waitUntilExit()
+            // Hold the dead worker's lease until the second worker has seen it, then let it expire: the test gates on
+            // what the second worker logs, not on starting it within the lease's 2 s.
+            let admin = try await AsyncRedisConnection.connect(configuration: redis.configuration())
+            let lease = "tally:service_ping:lock"
+            #expect(
+                try await admin.send(RedisCommand("PERSIST", keys: [lease])).int() == 1,
+                "the killed worker's lease remains")
+            let secondLog = ping.folder.url.appendingPathComponent("second.log")
+            let second = try TallyBinary.launch(arguments, environment: environment, output: secondLog)
+            defer { second.send(SIGKILL) }
+            let sawLease = await TestEnvironment.waitUntil {
+                ((try? String(contentsOf: secondLog, encoding: .utf8)) ?? "").contains(
+                    "another worker holds the service ping lease")
+            }
+            #expect(sawLease, "the second worker found the lease held")
+            _ = try await admin.send(.expire(lease, seconds: 1))
+            let stored = await TestEnvironment.waitUntil {
+                (try? await ping.storedPings(self, postgres)) == "1"
+            }
+            let log = (try? String(contentsOf: secondLog, encoding: .utf8)) ?? ""
+            #expect(stored, "\(log)")
+            #expect(
+                log.contains("another worker holds the service ping lease"), "the dead worker's lease was waited out")
+            print(
+                "RELIABILITY scenario=6 killed_workers=1 restarted_workers=1 stored_pings=\(stored ? 1 : 0) lease_seconds=2"
+            )
+            #expect(try await ping.storedPings(self, postgres) == "1")
         }
-        let sawLease = await TestEnvironment.waitUntil {
-            ((try? String(contentsOf: secondLog, encoding: .utf8)) ?? "").contains(
-                "another worker holds the service ping lease")
-        }
-        #expect(sawLease, "the second worker found the lease held")
-        _ = try admin.send(.expire(lease, seconds: 1))
-        let stored = await TestEnvironment.waitUntil {
-            (try? ping.storedPings(self, postgres)) == "1"
-        }
-        let log = (try? String(contentsOf: secondLog, encoding: .utf8)) ?? ""
-        #expect(stored, "\(log)")
-        #expect(log.contains("another worker holds the service ping lease"), "the dead worker's lease was waited out")
-        print(
-            "RELIABILITY scenario=6 killed_workers=1 restarted_workers=1 stored_pings=\(stored ? 1 : 0) lease_seconds=2"
-        )
-        #expect(try ping.storedPings(self, postgres) == "1")
     }
 
-    func psql(_ server: PostgresServer, _ sql: String, database: String? = nil) throws {
-        _ = try psqlOutput(server, sql, database: database)
+    func psql(_ server: PostgresServer, _ sql: String, database: String? = nil) async throws {
+        _ = try await psqlOutput(server, sql, database: database)
     }
 
-    func psqlOutput(_ server: PostgresServer, _ sql: String, database: String? = nil) throws -> String {
-        try TestEnvironment.run([
+    func psqlOutput(_ server: PostgresServer, _ sql: String, database: String? = nil) async throws -> String {
+        try await TestEnvironment.run([
             "psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", database ?? server.url, "-c", sql,
         ]).output.trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -13,17 +13,17 @@ import Testing
     .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
 struct ServeCLITests {
     @Test("refuses to start without a token, naming how to give one")
-    func needsAToken() throws {
-        let output = try TallyBinary.run(["serve", "--port", "0"])
+    func needsAToken() async throws {
+        let output = try await TallyBinary.run(["serve", "--port", "0"])
         #expect(output.status != 0)
         #expect(output.standardError.contains("TALLY_API_TOKENS"))
     }
 
     @Test("serves events on loopback and flushes its buffer on SIGTERM; no secret in its output")
     func servesAndStops() async throws {
-        let redis = try RedisServer.start(extraArguments: ["--requirepass", "redis-password-77"])
+        let redis = try await RedisServer.start(extraArguments: ["--requirepass", "redis-password-77"])
         defer { redis.stop() }
-        let collector = try Collector.start()
+        let collector = try await Collector.start()
         defer { collector.stop() }
         let folder = try DefinitionFolder()
         try folder.write("events/e.yml", DefinitionFolder.event("view_page", identifiers: "[user]"))
@@ -37,12 +37,7 @@ struct ServeCLITests {
                 "TALLY_INSTANCE_SECRET": "instance-secret-0123456789abcdef-xyz",
             ], output: log,
             unblockingSignals: true)
-        defer {
-            if server.isRunning {
-                kill(server.processIdentifier, SIGKILL)
-                server.waitUntilExit()
-            }
-        }
+        defer { server.send(SIGKILL) }
         var port: Int?
         _ = await TestEnvironment.waitUntil {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""

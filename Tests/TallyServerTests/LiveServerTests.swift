@@ -21,7 +21,7 @@ struct LiveServerTests {
     @Test("DNT and Sec-GPC requests are counted but never become records; no raw user id leaves in any byte")
     func doNotTrackAndNoRawUserID() async throws {
         let fixture = try await ServerFixture(label: "live")
-        let collector = try Collector.start()
+        let collector = try await Collector.start()
         let emitter = SnowplowEmitter(
             configuration: .init(collectorURL: collector.baseURL, batchSize: 1, flushInterval: .milliseconds(20)),
             instance: .init(

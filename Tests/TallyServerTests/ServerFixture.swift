@@ -89,7 +89,7 @@ final class ServerFixture: Sendable {
         catalog = try DefinitionLoader().load(from: [folder.url])
         prefix = TestEnvironment.uniqueKeyPrefix(label)
         scheme = CounterKeyScheme(prefix: prefix)
-        pool = RedisConnectionPool(redis: try RedisServer.shared().configuration())
+        pool = RedisConnectionPool(redis: try await RedisServer.shared().configuration())
         counters = DirectRedisCounterSink(pool: pool, planner: CounterWritePlanner(catalog: catalog, scheme: scheme))
     }
 

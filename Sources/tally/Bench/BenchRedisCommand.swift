@@ -47,7 +47,7 @@ struct BenchRedisCommand: AsyncParsableCommand {
         for run in 1...runs {
             _ = try await pool.send(.del([key])).checked()
             let tally = try await incrThroughput(pool: pool, key: key)
-            let reference = try baseline.requestsPerSecond(
+            let reference = try await baseline.requestsPerSecond(
                 configuration,
                 arguments: ["-P", String(pipeline), "-c", "1", "-n", String(requests), "-t", "incr"])
             ours.append(tally)

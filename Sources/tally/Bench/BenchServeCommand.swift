@@ -83,7 +83,7 @@ struct BenchServeCommand: AsyncParsableCommand {
                         "run \(run): wrk completed \(result.requests) requests (\(result.errors) errors), Redis counted \(counted)"
                 )
             }
-            let ping = try baseline.requestsPerSecond(
+            let ping = try await baseline.requestsPerSecond(
                 redisConfiguration,
                 arguments: ["-c", String(connections), "-n", "1000000", "-t", "ping_mbulk"])
             served.append(result.requestsPerSecond)
@@ -134,7 +134,7 @@ struct BenchServeCommand: AsyncParsableCommand {
             guard let port = await iterator.next() else {
                 throw WrkResult.Failure(description: "the server did not start")
             }
-            let result = try WrkResult.run(
+            let result = try await WrkResult.run(
                 wrk: wrk, url: "http://127.0.0.1:\(port)/api/v4/usage_data/track_event", token: token,
                 users: users, threads: threads, connections: connections, duration: duration)
             await serviceGroup.triggerGracefulShutdown()

@@ -18,17 +18,35 @@ struct RedisBenchmarkTool {
     }
 
     /// Runs a benchmark tool to its end; returns its exit status and its standard output and error together.
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    ///
+    /// Never parks a thread of the cooperative pool while the tool runs (a parked thread would be one fewer for the
+    /// server being measured): the output goes to a temporary file, not a pipe someone must drain, and the exit is
+    /// awaited through `Process.terminationHandler`, which Foundation calls on a thread of its own.
+    static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tally-bench-tool-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: outputURL) }
+        let output = try FileHandle(forWritingTo: outputURL)
+        defer { try? output.close() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let output = Pipe()
         process.standardOutput = output
         process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        process.standardInput = FileHandle.nullDevice
+        let status = try await withCheckedThrowingContinuation {
+            (continuation: CheckedContinuation<Int32, any Error>) in
+            // Set before `run()`, so an exit that comes first is not missed; called once, on Foundation's thread.
+            process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        return (status, try String(contentsOf: outputURL, encoding: .utf8))
     }
 
     /// The full path of an executable on `PATH`, or `nil`.
@@ -53,8 +71,8 @@ struct RedisBenchmarkTool {
     }
 
     /// Runs `redis-benchmark … --csv` and returns the requests per second of its first result row.
-    func requestsPerSecond(_ configuration: RedisConfiguration, arguments: [String]) throws -> Double {
-        let (status, text) = try Self.run(
+    func requestsPerSecond(_ configuration: RedisConfiguration, arguments: [String]) async throws -> Double {
+        let (status, text) = try await Self.run(
             executable, Self.connectionArguments(configuration) + arguments + ["--csv"])
         guard status == 0 else {
             throw Failure(description: "redis-benchmark exited with \(status): \(text.prefix(200))")

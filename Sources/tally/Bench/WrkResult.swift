@@ -13,10 +13,11 @@ struct WrkResult {
     var p50Milliseconds: Double
     var p99Milliseconds: Double
 
-    /// Runs wrk with a Lua script that posts `bench_event` for user ids cycling through `users`.
+    /// Runs wrk with a Lua script that posts `bench_event` for user ids cycling through `users`, awaiting its exit
+    /// without holding a cooperative thread (the server under test needs them all).
     static func run(
         wrk: String, url: String, token: String, users: Int, threads: Int, connections: Int, duration: Int
-    ) throws -> WrkResult {
+    ) async throws -> WrkResult {
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("tally-wrk-\(UUID().uuidString).lua")
         defer { try? FileManager.default.removeItem(at: script) }
         try Data(
@@ -37,7 +38,7 @@ struct WrkResult {
             end
             """.utf8
         ).write(to: script)
-        let (status, text) = try RedisBenchmarkTool.run(
+        let (status, text) = try await RedisBenchmarkTool.run(
             wrk, ["-t", String(threads), "-c", String(connections), "-d", "\(duration)s", "-s", script.path, url])
         guard status == 0 else {
             throw Failure(description: "wrk exited with \(status): \(text.prefix(300))")
