@@ -13,9 +13,9 @@ struct AbandonedWritesTests {
     @Test func aFinalFlushWithRedisGoneCountsWhatItGaveUp() async throws {
         let folder = try DefinitionFolder.clicksWithUniqueUsers()
         let catalog = try DefinitionLoader().load(from: [folder.url])
-        let server = try RedisServer.start()
+        let server = try await RedisServer.start()
         let redis = server.configuration(commandTimeout: .milliseconds(500))
-        server.stop()
+        await server.stopAndWait()
         let log = LogCapture()
         let sink = BufferedRedisCounterSink(
             redis: redis, planner: CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme()),

@@ -13,7 +13,7 @@ struct DirectSinkSliceTests {
     @Test func aRefusedEventFailsAloneInItsRun() async throws {
         let folder = try DefinitionFolder.clicksWithUniqueUsers()
         let catalog = try DefinitionLoader().load(from: [folder.url])
-        let server = try RedisServer.shared()
+        let server = try await RedisServer.shared()
         let prefix = TestEnvironment.uniqueKeyPrefix()
         let pool = RedisConnectionPool(redis: server.configuration(), configuration: .init(maximumConnections: 1))
         defer { pool.close() }

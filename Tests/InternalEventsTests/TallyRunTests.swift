@@ -12,7 +12,7 @@ struct TallyRunTests {
     @Test(arguments: [TallyConfiguration.Counting.buffered(.init(flushInterval: .seconds(3_600))), .direct])
     func requestShutdownStoresTheLastEventsThenRunReturns(counting: TallyConfiguration.Counting) async throws {
         let folder = try DefinitionFolder.clicksWithUniqueUsers()
-        let server = try RedisServer.shared()
+        let server = try await RedisServer.shared()
         let prefix = TestEnvironment.uniqueKeyPrefix()
         let tally = try Tally(
             configuration: .init(
@@ -32,7 +32,7 @@ struct TallyRunTests {
 
     @Test func aShutdownRequestedBeforeRunStillFlushesWhatWasTracked() async throws {
         let folder = try DefinitionFolder.clicksWithUniqueUsers()
-        let server = try RedisServer.shared()
+        let server = try await RedisServer.shared()
         let prefix = TestEnvironment.uniqueKeyPrefix()
         let tally = try Tally(
             configuration: .init(redisURL: server.url, definitions: [folder.url.path], keyPrefix: prefix))
