@@ -83,15 +83,13 @@ public struct DefinitionFile: Sendable, Hashable {
 
 /// An internal event's definition and the selection rules it feeds, shared by reference (immutable).
 ///
-/// What `track` checks is copied out of the definition (identifiers, declared properties), so the hot path reads
-/// two fields instead of copying the whole definition value.
+/// `track` reads only what it checks (identifiers, declared properties) through it, never copying the whole
+/// definition value.
 final class TrackableEvent: Sendable {
     let definition: EventDefinition
     let rules: [EventSelectionRule]
     /// `definition.identifiers`.
     let identifiers: [EventIdentifier]
-    /// Whether the definition declares any additional property.
-    let declaresProperties: Bool
     /// The event's place in its catalog's sorted actions: planners built from that catalog index by it.
     let number: Int
     let catalog: CatalogIdentity
@@ -100,9 +98,13 @@ final class TrackableEvent: Sendable {
         self.definition = definition
         self.rules = rules
         self.identifiers = definition.identifiers
-        self.declaresProperties = !definition.additionalProperties.isEmpty
         self.number = number
         self.catalog = catalog
+    }
+
+    /// Whether the event declares this additional property, read in place (no copy of the definition).
+    func declares(_ name: String) -> Bool {
+        definition.declares(name)
     }
 }
 

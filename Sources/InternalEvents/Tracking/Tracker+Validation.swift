@@ -12,7 +12,7 @@ extension Tracker {
         if let namespace { try check(.namespace, namespace.rawValue, of: trackable) }
         var declared: [String: PropertyValue] = [:]
         for (name, value) in properties {
-            let definition = trackable.definition
+            let isDeclared = trackable.declares(name)
             switch name {
             case "label", "property":
                 guard case .string = value else {
@@ -27,15 +27,15 @@ extension Tracker {
                         field: "additional_properties")
                 }
             default:
-                guard definition.declares(name) else {
+                guard isDeclared else {
                     throw TrackingError(
                         code: .undeclaredProperty, event: event,
-                        message: "custom property \(name) is not declared in \(definition.source.file)",
+                        message: "custom property \(name) is not declared in \(trackable.definition.source.file)",
                         field: "additional_properties")
                 }
             }
             // Undeclared base properties are ignored, as GitLab does: they never reach counters or filters.
-            if trackable.declaresProperties && definition.declares(name) { declared[name] = value }
+            if isDeclared { declared[name] = value }
         }
         var tracked = TrackedEvent(
             name: event, user: user, project: project, namespace: namespace, properties: declared,
