@@ -18,6 +18,8 @@ public struct EventDefinition: Sendable, Hashable {
     public var tiers: [Tier]
     /// `active` or `removed` when given.
     public var status: String?
+    /// `duo` for GitLab Duo (AI) events, whose event records carry the `ai_context` context; `nil` otherwise.
+    public var classification: String?
     /// Where the definition was read from.
     public var source: SourceLocation
 

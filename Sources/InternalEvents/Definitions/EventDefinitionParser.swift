@@ -58,7 +58,7 @@ struct EventDefinitionParser {
                 }
             }
         }
-        _ = reader.string(
+        let classification = reader.string(
             "classification", nullable: true, check: { $0 == "duo" ? nil : "expected duo, found \"\($0)\"" },
             into: &diagnostics)
         let tiers = reader.enumList("tiers", as: Tier.self, required: true, into: &diagnostics)
@@ -74,7 +74,7 @@ struct EventDefinitionParser {
             identifiers: identifiers ?? [], additionalProperties: properties, productGroup: productGroup,
             productCategories: categories ?? [], milestone: milestone, introducedByURL: introducedBy,
             tiers: tiers ?? [],
-            status: status, source: SourceLocation(file: file, line: reader.line))
+            status: status, classification: classification, source: SourceLocation(file: file, line: reader.line))
     }
 
     /// `additional_properties`: each declared property is `{description: string}`; custom properties need `label`
