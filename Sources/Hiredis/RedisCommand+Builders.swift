@@ -90,6 +90,18 @@ extension RedisCommand {
         RedisCommand("INCRBYFLOAT", keys: [key], arguments: [increment])
     }
 
+    /// `HINCRBY key field increment`.
+    public static func hincrBy(
+        _ key: some RedisArgumentConvertible, field: some RedisArgumentConvertible, _ increment: Int64
+    ) -> RedisCommand {
+        RedisCommand("HINCRBY", keys: [key], arguments: [field, increment])
+    }
+
+    /// `HGETALL key`: field and value, alternating; empty for a missing key.
+    public static func hgetall(_ key: some RedisArgumentConvertible) -> RedisCommand {
+        RedisCommand("HGETALL", keys: [key])
+    }
+
     /// `EXPIRE key seconds [NX | XX | GT | LT]`: 1 when the TTL was set, 0 when the key is missing or the
     /// condition kept it from being set.
     public static func expire(

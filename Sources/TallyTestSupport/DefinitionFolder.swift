@@ -105,6 +105,24 @@ public final class DefinitionFolder: Sendable {
         return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("metrics").path) }
     }
 
+    /// GitLab's current CE tree (`config/`, with `lib/gitlab/usage_data_counters/` beside it):
+    /// `TALLY_GITLAB_CE_CONFIG`, else `../shared/compat/gitlab-ce/config` beside the package; `nil` when neither
+    /// exists.
+    public static var gitLabCECorpus: URL? {
+        var candidates: [URL] = []
+        if let configured = ProcessInfo.processInfo.environment["TALLY_GITLAB_CE_CONFIG"], !configured.isEmpty {
+            candidates.append(URL(fileURLWithPath: configured))
+        }
+        candidates.append(
+            packageRoot.deletingLastPathComponent().appendingPathComponent("shared/compat/gitlab-ce/config"))
+        return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("metrics").path) }
+    }
+
+    /// Makes the folder look like GitLab's own `config/` (the loader recognises it by `metrics/schema/base.json`).
+    public func markAsGitLabConfig() throws {
+        try write("metrics/schema/base.json", "{}")
+    }
+
     /// The package's root folder (where Package.swift is).
     public static var packageRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -34,7 +34,8 @@ public struct TallyRecorder: Sendable {
     public var events: [TrackedEvent] { sink.events }
 
     /// The value each internal-events metric would gain from `events`: totals count matching events, uniques
-    /// count distinct members over all the metric's rules, sums add `value`. Time frames are not applied: every
+    /// count distinct members over all the metric's rules, sums add `value`, unique totals count the matching
+    /// events that carry the unique property (the sum of the metric's per-value counts). Time frames are not applied: every
     /// event given counts for 7d, 28d and all-time metrics alike.
     public func metricValues(from events: [TrackedEvent]) -> [String: Double] {
         var values: [String: Double] = [:]
@@ -58,6 +59,8 @@ public struct TallyRecorder: Sendable {
                     if let identifier = rule.unique, let member = event.uniqueMember(identifier) {
                         members.insert(member)
                     }
+                case .uniqueTotal:
+                    if let identifier = rule.unique, event.uniqueMember(identifier) != nil { total += 1 }
                 }
             }
         }

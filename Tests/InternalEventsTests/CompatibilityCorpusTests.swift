@@ -73,9 +73,9 @@ struct CompatibilityCorpusTests {
         } catch {
             let text = error.errors.map(\.description)
             #expect(text.contains { $0.contains("render_blob_embed_in_markdown.yml") && $0.contains("product_group") })
-            #expect(
-                text.contains { $0.contains("i_quickactions_approve.yml") && $0.contains("additional_properties.") })
-            #expect(text.contains { $0.contains("use_pat.yml") && $0.contains("custom property") })
+            // The other two declare custom properties without label/property/value: the older event schema refused
+            // that, GitLab's current one (and Tally, which follows the newer rule) accepts it.
+            #expect(text.allSatisfy { $0.contains("render_blob_embed_in_markdown") }, "\(text)")
         }
     }
 }

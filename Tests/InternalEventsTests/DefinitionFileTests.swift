@@ -18,7 +18,8 @@ struct DefinitionFileTests {
             "not UTF-8", Data("description: caf".utf8) + Data([0xE9, 0x0A]) + Data("action: x\n".utf8), "file",
             "not valid UTF-8"
         ),
-        ("duplicate key", Data("action: x\naction: y\n".utf8), "yaml", "action"),
+        // A repeated top-level key keeps its last value (see GitLabLoadingRulesTests); a nested one stays an error.
+        ("duplicate nested key", Data("additional_properties:\n  label:\n    description: a\n  label:\n    description: b\n".utf8), "yaml", "label"),
     ]
 
     @Test(arguments: cases)

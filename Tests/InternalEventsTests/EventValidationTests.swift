@@ -78,11 +78,6 @@ struct EventValidationTests {
             "additional_properties.label.description", "required field is missing"
         ),
         (
-            "custom property alone",
-            DefinitionFolder.event("x", extra: "additional_properties:\n  deploy_token_id:\n    description: d"),
-            11, "additional_properties.deploy_token_id", "needs label and property, or value"
-        ),
-        (
             "removed without its URLs", DefinitionFolder.event("x", extra: "status: removed"), 10, "removed_by_url",
             "required when status is removed"
         ),

@@ -12,7 +12,9 @@ struct DefinitionsCLITests {
         let output = try await TallyBinary.run(["definitions", "validate", corpus.path])
         #expect(output.status == 0, "\(output.standardError.suffix(2000))")
         #expect(
-            output.standardOutput.hasPrefix("ok: 149 events (65 internal), 200 metric files → 205 metrics, 0 errors"))
+            output.standardOutput.hasPrefix(
+                "ok: loaded 149 events (65 internal, 84 legacy) and 200 metric files (205 metrics after time_frame expansion); 0 errors"
+            ))
     }
 
     @Test func validatesTheShippedExamples() async throws {
@@ -109,10 +111,10 @@ struct DefinitionsCLITests {
         let badUnique = try await TallyBinary.run([
             "definitions", "new", "metric", "--folder", folder.url.path, "--key-path", "a.b", "--description", "x",
             "--event", "e",
-            "--unique", "email", "--time-frame", "7d",
+            "--unique", "user.email", "--time-frame", "7d",
         ])
         #expect(badUnique.status != 0)
-        #expect(badUnique.standardError.contains("--unique: \"email\""))
+        #expect(badUnique.standardError.contains("--unique: \"user.email\""))
         let allTimeUnique = try await TallyBinary.run([
             "definitions", "new", "metric", "--folder", folder.url.path, "--key-path", "a.b", "--description", "x",
             "--event", "e",

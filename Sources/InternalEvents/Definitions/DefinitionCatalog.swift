@@ -16,6 +16,22 @@ public struct DefinitionCatalog: Sendable {
     public let legacyAliases: LegacyKeyAliases
     /// Warnings found while loading (errors stop the load).
     public let warnings: [DefinitionDiagnostic]
+    /// What the load read and skipped.
+    public let summary: LoadSummary
+
+    /// How many files a load read, and how many it skipped on purpose.
+    public struct LoadSummary: Sendable, Hashable {
+        public var eventFiles: Int
+        public var metricFiles: Int
+        /// Files under `removed/` folders, which GitLab doesn't load either.
+        public var skippedRemovedFiles: Int
+
+        public init(eventFiles: Int = 0, metricFiles: Int = 0, skippedRemovedFiles: Int = 0) {
+            self.eventFiles = eventFiles
+            self.metricFiles = metricFiles
+            self.skippedRemovedFiles = skippedRemovedFiles
+        }
+    }
 
     /// Each event's definition and rules behind one reference: `track` finds both with one hash lookup and
     /// copies no definition.
@@ -25,8 +41,10 @@ public struct DefinitionCatalog: Sendable {
 
     init(
         events: [String: EventDefinition], legacyEvents: [EventDefinition], metrics: [MetricDefinition],
-        metricFiles: [DefinitionFile] = [], legacyAliases: LegacyKeyAliases, warnings: [DefinitionDiagnostic]
+        metricFiles: [DefinitionFile] = [], legacyAliases: LegacyKeyAliases, warnings: [DefinitionDiagnostic],
+        summary: LoadSummary = .init()
     ) {
+        self.summary = summary
         self.metricFiles = metricFiles
         self.events = events
         self.legacyEvents = legacyEvents

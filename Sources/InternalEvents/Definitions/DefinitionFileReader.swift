@@ -32,7 +32,7 @@ enum DefinitionFileReader {
         }
         let node: Node?
         do {
-            node = try Yams.compose(yaml: text)
+            node = try composeKeepingLastOfRepeatedKeys(text, displayPath: displayPath, diagnostics: &diagnostics)
         } catch let error as YamlError {
             return fail(error.line, "yaml", error.problem)
         } catch {
@@ -43,6 +43,35 @@ enum DefinitionFileReader {
                 0, "file", "holds no YAML value (only comments or ---); expected a mapping of definition fields")
         }
         return node
+    }
+
+    /// Composes the file; when a top-level key repeats, keeps its last value, as GitLab's YAML loader (Psych) does,
+    /// with a warning naming every line and the value kept. Repeats inside nested mappings stay errors.
+    static func composeKeepingLastOfRepeatedKeys(
+        _ text: String, displayPath: String, diagnostics: inout [DefinitionDiagnostic]
+    ) throws -> Node? {
+        do {
+            return try Yams.compose(yaml: text)
+        } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
+            let entries = TopLevelEntries(text)
+            let dropped = entries.linesToBlank(keepingLastOf: Set(duplicates))
+            guard !dropped.isEmpty else {
+                throw YamlError.duplicatedKeysInMapping(duplicates: duplicates, context: context)
+            }
+            let node = try Yams.compose(yaml: entries.text(blanking: dropped))
+            for key in duplicates.sorted() {
+                let lines = entries.keyLines(of: key)
+                guard lines.count > 1 else { continue }
+                let kept = node?.mapping?.first { $0.key.string == key }?.value.summary ?? "null"
+                diagnostics.append(
+                    .init(
+                        severity: .warning, file: displayPath, line: lines.last!, field: key,
+                        message:
+                            "appears on lines \(lines.map(String.init).joined(separator: ", ")); the last value (\(kept)) is kept, as GitLab's YAML loader does"
+                    ))
+            }
+            return node
+        }
     }
 
     private static func firstInvalidUTF8Offset(_ data: Data) -> Int {
@@ -61,6 +90,77 @@ enum DefinitionFileReader {
                 return offset
             }
         }
+    }
+}
+
+/// The top-level entries of a YAML mapping file, found line by line: an entry starts at a line whose first column
+/// holds a key (`name:`), and runs until the next such line. Block scalars, nested mappings and lists are indented,
+/// so they stay inside their entry.
+struct TopLevelEntries {
+    private let lines: [Substring]
+    /// Each entry's key and its first and last line (0-based, inclusive).
+    private let entries: [(key: String, first: Int, last: Int)]
+
+    init(_ text: String) {
+        lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var entries: [(key: String, first: Int, last: Int)] = []
+        var isOpen = false
+        for (index, line) in lines.enumerated() {
+            let key = Self.key(of: line)
+            let endsDocument = line.hasPrefix("---") || line.hasPrefix("...")
+            if (key != nil || endsDocument), isOpen, let last = entries.indices.last {
+                entries[last].last = index - 1
+                isOpen = false
+            }
+            if let key {
+                entries.append((key, index, index))
+                isOpen = true
+            }
+        }
+        if isOpen, let last = entries.indices.last { entries[last].last = lines.count - 1 }
+        self.entries = entries
+    }
+
+    /// The key of a line that starts a top-level entry: plain or quoted text at column 0, then `:` and a space or
+    /// the end of the line.
+    private static func key(of line: Substring) -> String? {
+        guard let first = line.first else { return nil }
+        let keyEnd: Substring.Index
+        let key: String
+        if first == "\"" || first == "'" {
+            guard let close = line.dropFirst().firstIndex(of: first) else { return nil }
+            key = String(line[line.index(after: line.startIndex)..<close])
+            keyEnd = line.index(after: close)
+            guard line[keyEnd...].hasPrefix(":") else { return nil }
+        } else {
+            if " \t#-[{?!&*|>%@`".contains(first) { return nil }
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            key = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
+            keyEnd = colon
+        }
+        let after = line[line.index(after: keyEnd)...]
+        guard after.isEmpty || after.first == " " || after.first == "\t" else { return nil }
+        return key
+    }
+
+    /// The 1-based lines where `key` starts an entry.
+    func keyLines(of key: String) -> [Int] {
+        entries.filter { $0.key == key }.map { $0.first + 1 }
+    }
+
+    /// The lines of every entry of a repeated key but its last.
+    func linesToBlank(keepingLastOf keys: Set<String>) -> Set<Int> {
+        var blank: Set<Int> = []
+        for key in keys {
+            let occurrences = entries.filter { $0.key == key }
+            for entry in occurrences.dropLast() { blank.formUnion(entry.first...entry.last) }
+        }
+        return blank
+    }
+
+    /// The text with those lines emptied (so every other line keeps its number).
+    func text(blanking blank: Set<Int>) -> String {
+        lines.enumerated().map { blank.contains($0.offset) ? "" : String($0.element) }.joined(separator: "\n")
     }
 }
 

@@ -47,6 +47,7 @@ public struct DefinitionLoader: Sendable {
         var metricFiles: [(URL, String)] = []
         var aliases = LegacyKeyAliases()
         var allowsUndefinedEvents = options.allowsUndefinedEvents
+        var skippedRemovedFiles = 0
         if directories.isEmpty {
             diagnostics.append(
                 .init(
@@ -72,13 +73,12 @@ public struct DefinitionLoader: Sendable {
                         severity: .error, file: display, line: 0, field: "folder",
                         message: "has neither an events/ nor a metrics/ folder"))
             }
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("metrics/schema/base.json").path)
-            {
-                allowsUndefinedEvents = true
-            }
-            eventFiles += (events ?? []).map { ($0, Self.displayPath($0)) }
-            metricFiles += (metrics ?? []).map { ($0, Self.displayPath($0)) }
-            for candidate in LegacyKeyAliases.candidateDirectories(for: directory) {
+            let isGitLabConfig = Self.isGitLabConfig(directory)
+            if isGitLabConfig { allowsUndefinedEvents = true }
+            eventFiles += (events?.files ?? []).map { ($0, Self.displayPath($0)) }
+            metricFiles += (metrics?.files ?? []).map { ($0, Self.displayPath($0)) }
+            skippedRemovedFiles += (events?.skippedRemoved ?? 0) + (metrics?.skippedRemoved ?? 0)
+            for candidate in LegacyKeyAliases.candidateDirectories(for: directory, isGitLabConfig: isGitLabConfig) {
                 aliases.load(from: candidate, diagnostics: &diagnostics)
             }
         }
@@ -138,64 +138,103 @@ public struct DefinitionLoader: Sendable {
             }
         }
         checkEventReferences(
-            metrics: metrics, events: internalEvents, allowsUndefined: allowsUndefinedEvents, diagnostics: &diagnostics)
+            metrics: metrics, events: internalEvents, legacyEvents: aliases.uniqueEvents,
+            allowsUndefined: allowsUndefinedEvents, diagnostics: &diagnostics)
 
         let errors = diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else { throw DefinitionLoadError(diagnostics: diagnostics) }
         return DefinitionCatalog(
             events: internalEvents, legacyEvents: legacyEvents, metrics: metrics,
             metricFiles: metricFiles.map { DefinitionFile(path: $0.1, url: $0.0) }, legacyAliases: aliases,
-            warnings: diagnostics)
+            warnings: diagnostics,
+            summary: .init(
+                eventFiles: eventFiles.count, metricFiles: metricFiles.count, skippedRemovedFiles: skippedRemovedFiles))
     }
 
-    /// Events named by internal-events metrics must be defined; legacy option events only earn a warning.
+    /// Events named by internal-events metrics must be defined (or listed as GitLab's legacy unique events); legacy
+    /// option events only earn a warning. A filter or unique property the event doesn't declare earns a warning:
+    /// only declared properties reach the counters, so such a rule never counts. Removed metrics aren't checked:
+    /// the ping doesn't read them, and their events are often gone.
     private func checkEventReferences(
-        metrics: [MetricDefinition], events: [String: EventDefinition], allowsUndefined: Bool,
-        diagnostics: inout [DefinitionDiagnostic]
+        metrics: [MetricDefinition], events: [String: EventDefinition], legacyEvents: Set<String>,
+        allowsUndefined: Bool, diagnostics: inout [DefinitionDiagnostic]
     ) {
         var warned: Set<String> = []
-        for metric in metrics {
-            for (index, rule) in metric.events.enumerated() where events[rule.name] == nil {
+        for metric in metrics where metric.status != .removed {
+            for (index, rule) in metric.events.enumerated() {
                 // An expanded metric is checked once per file.
                 guard warned.insert("\(metric.source.file)#\(index)").inserted else { continue }
-                let isInternal = metric.dataSource == .internalEvents
-                diagnostics.append(
-                    .init(
-                        severity: isInternal && !allowsUndefined ? .error : .warning, file: metric.source.file,
-                        line: metric.source.line, field: "events[\(index)].name",
-                        message:
-                            "event \"\(rule.name)\" is not defined; add events/\(rule.name).yml with internal_events: true"
-                    ))
+                guard let event = events[rule.name] else {
+                    if legacyEvents.contains(rule.name) { continue }
+                    let isInternal = metric.dataSource == .internalEvents
+                    diagnostics.append(
+                        .init(
+                            severity: isInternal && !allowsUndefined ? .error : .warning, file: metric.source.file,
+                            line: metric.source.line, field: "events[\(index)].name",
+                            message:
+                                "event \"\(rule.name)\" is not defined; add an event file for it with internal_events: true"
+                        ))
+                    continue
+                }
+                let unique = rule.unique?.propertyName.map { [("unique", $0)] } ?? []
+                let filtered = rule.filter.keys.sorted().map { ("filter.\($0)", $0) }
+                for (field, property) in unique + filtered where !event.declares(property) {
+                    diagnostics.append(
+                        .init(
+                            severity: .warning, file: metric.source.file, line: metric.source.line,
+                            field: "events[\(index)].\(field)",
+                            message:
+                                "event \"\(rule.name)\" doesn't declare the additional property \"\(property)\" (\(event.source.file)), so this rule never counts"
+                        ))
+                }
             }
-            for name in metric.optionEvents where events[name] == nil {
+            for name in metric.optionEvents where events[name] == nil && !legacyEvents.contains(name) {
                 guard warned.insert("\(metric.source.file)#\(name)").inserted else { continue }
                 diagnostics.append(
                     .init(
                         severity: .warning, file: metric.source.file, line: metric.source.line, field: "options.events",
                         message:
-                            "legacy event \"\(name)\" has no definition (GitLab lists such events in hll_redis_legacy_events.yml)"
+                            "legacy event \"\(name)\" is neither defined nor listed in \(LegacyKeyAliases.uniqueEventsFileName)"
                     ))
             }
         }
     }
 
-    /// `.yml`/`.yaml` files below `folder`, sorted; `nil` if the folder doesn't exist.
-    static func yamlFiles(under folder: URL) -> [URL]? {
+    /// `.yml`/`.yaml` files below `folder`, sorted, and how many files were skipped in `removed/` folders (GitLab
+    /// moves definitions of removed events and metrics there and doesn't load them); `nil` if the folder doesn't
+    /// exist.
+    static func yamlFiles(under folder: URL) -> (files: [URL], skippedRemoved: Int)? {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue
         else {
             return nil
         }
         guard
-            let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey])
+            let enumerator = FileManager.default.enumerator(
+                at: folder, includingPropertiesForKeys: [.isRegularFileKey, .isDirectoryKey])
         else {
-            return []
+            return ([], 0)
         }
         var files: [URL] = []
-        for case let url as URL in enumerator where ["yml", "yaml"].contains(url.pathExtension) {
-            files.append(url)
+        var skipped = 0
+        for case let url as URL in enumerator {
+            let isFolder = (try? url.resourceValues(forKeys: [.isDirectoryKey]))?.isDirectory == true
+            if isFolder && url.lastPathComponent == removedFolderName {
+                enumerator.skipDescendants()
+                skipped += yamlFiles(under: url)?.files.count ?? 0
+                continue
+            }
+            if !isFolder && ["yml", "yaml"].contains(url.pathExtension) { files.append(url) }
         }
-        return files.sorted { $0.path < $1.path }
+        return (files.sorted { $0.path < $1.path }, skipped)
+    }
+
+    /// The folder name GitLab keeps removed definitions in.
+    static let removedFolderName = "removed"
+
+    /// GitLab's own `config/` folder, recognised by its metric schema (`metrics/schema/base.json`).
+    static func isGitLabConfig(_ directory: URL) -> Bool {
+        FileManager.default.fileExists(atPath: directory.appendingPathComponent("metrics/schema/base.json").path)
     }
 
     /// The path relative to the working directory when it lies below it, else absolute.

@@ -77,8 +77,9 @@ struct EventDefinitionParser {
             status: status, classification: classification, source: SourceLocation(file: file, line: reader.line))
     }
 
-    /// `additional_properties`: each declared property is `{description: string}`; custom properties need `label`
-    /// and `property`, or `value`, declared too (the schema's `anyOf`).
+    /// `additional_properties`: each declared property is `{description: string}` (a null custom entry declares
+    /// the property without a description). GitLab's older event schema also wanted `label` and `property`, or
+    /// `value`, declared beside custom properties; its current one dropped that rule, and so does Tally.
     private func parseAdditionalProperties(
         _ reader: inout YAMLNodeReader, diagnostics: inout [DefinitionDiagnostic]
     ) -> [String: String] {
@@ -88,11 +89,13 @@ struct EventDefinitionParser {
                 node, file: reader.file, path: "additional_properties", diagnostics: &diagnostics)
         else { return [:] }
         var declared: [String: String] = [:]
-        var custom: [(name: String, line: Int)] = []
         for name in properties.fieldNames {
             guard let value = properties.mappingNode(name) else { continue }
             let isBase = ["label", "property", "value"].contains(name)
-            if !isBase && value.isNull { continue }  // The schema's first branch allows null custom entries.
+            if !isBase && value.isNull {
+                declared[name] = ""
+                continue
+            }
             guard
                 var entry = YAMLNodeReader(
                     value, file: reader.file, path: "additional_properties.\(name)", diagnostics: &diagnostics)
@@ -101,16 +104,6 @@ struct EventDefinitionParser {
                 declared[name] = description
             }
             entry.reportUnknownFields(strict: true, expected: "description", into: &diagnostics)
-            if !isBase { custom.append((name, properties.line(of: name))) }
-        }
-        let basesAllowCustom = (declared["label"] != nil && declared["property"] != nil) || declared["value"] != nil
-        if !basesAllowCustom {
-            for (name, line) in custom {
-                properties.error(
-                    name,
-                    "custom property needs label and property, or value, declared too (GitLab's event schema)",
-                    line: line, into: &diagnostics)
-            }
         }
         return declared
     }

@@ -9,9 +9,9 @@ public struct EventSelectionRule: Sendable, Hashable, Codable {
     public var isTimeFramed: Bool
     /// Additional properties an event must carry, with exactly these values, to be counted.
     public var filter: [String: PropertyValue]
-    /// For unique counters: what is counted distinctly.
+    /// For unique counters and unique totals: what is counted distinctly.
     public var unique: UniqueIdentifier?
-    /// For sums: the aggregation.
+    /// For sums (`sum(value)`) and unique totals (`total`): the aggregation.
     public var aggregation: AggregationOperator?
 
     public init(
@@ -39,11 +39,16 @@ public struct EventSelectionRule: Sendable, Hashable, Codable {
         case unique
         /// `INCRBYFLOAT` sums.
         case sum
+        /// `HINCRBY` hashes: a count per value of the unique property.
+        case uniqueTotal = "unique_total"
     }
 
     public var kind: Kind {
-        if aggregation != nil { return .sum }
-        return unique == nil ? .total : .unique
+        switch aggregation {
+        case .sumOfValue: .sum
+        case .total: .uniqueTotal
+        case nil: unique == nil ? .total : .unique
+        }
     }
 
     /// The filter in canonical form: keys sorted, `key:value` joined by commas (`label:npm,property:x`).

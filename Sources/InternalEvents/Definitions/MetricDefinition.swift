@@ -16,6 +16,11 @@ public struct MetricDefinition: Sendable, Hashable {
             self.filter = filter
             self.aggregation = aggregation
         }
+
+        /// What kind of counter the entry reads.
+        public var kind: EventSelectionRule.Kind {
+            EventSelectionRule(name: name, isTimeFramed: true, unique: unique, aggregation: aggregation).kind
+        }
     }
 
     /// Dotted path in the payload; suffixed `_weekly`/`_monthly` when expanded from a list.

@@ -190,13 +190,39 @@ struct MetricDefinitionParser {
                     element, file: reader.file, path: "events[\(index)]", diagnostics: &diagnostics)
             else { continue }
             let name = entry.string("name", required: true, into: &diagnostics)
-            let unique = entry.enumValue("unique", as: UniqueIdentifier.self, into: &diagnostics)
+            let unique = parseUnique(&entry, diagnostics: &diagnostics)
             let aggregation = entry.enumValue("operator", as: AggregationOperator.self, into: &diagnostics)
+            switch aggregation {
+            case .total where unique == nil:
+                entry.error(
+                    "operator",
+                    "total counts each value of the unique property; add unique (label, property, value or a custom property)",
+                    into: &diagnostics)
+            case .sumOfValue where unique != nil:
+                entry.error("operator", "sum(value) adds values up and can't be combined with unique", into: &diagnostics)
+            default: break
+            }
             let filter = parseFilter(&entry, diagnostics: &diagnostics)
             entry.reportUnknownFields(strict: true, expected: "name, unique, filter, operator", into: &diagnostics)
             if let name { rules.append(.init(name: name, unique: unique, filter: filter, aggregation: aggregation)) }
         }
         return rules
+    }
+
+    /// `unique`: `user.id`, `project.id`, `namespace.id`, or an additional property's name (GitLab's current schema
+    /// takes any string and keys by the part before the first dot).
+    private func parseUnique(
+        _ entry: inout YAMLNodeReader, diagnostics: inout [DefinitionDiagnostic]
+    ) -> UniqueIdentifier? {
+        guard let text = entry.string("unique", into: &diagnostics) else { return nil }
+        guard let unique = UniqueIdentifier(rawValue: text) else {
+            entry.error(
+                "unique",
+                "expected user.id, project.id, namespace.id or an additional property's name (letters, digits, _), found \"\(text)\"",
+                into: &diagnostics)
+            return nil
+        }
+        return unique
     }
 
     /// `filter`: `label`/`property` strings, `value` a number, other keys a string or a number.
@@ -239,22 +265,20 @@ struct MetricDefinitionParser {
         return values
     }
 
-    /// One kind of rule per metric (total, unique or sum), and unique counts only per week (`7d`/`28d`).
+    /// One kind of rule per metric (total, unique, sum or unique total), and unique counts and unique totals only
+    /// per week (`7d`/`28d`, GitLab's `valid_timeframe_for_unique_property`).
     private func checkEventKinds(
         _ rules: [MetricDefinition.EventRule], timeFrames: TimeFrames?, reader: YAMLNodeReader,
         diagnostics: inout [DefinitionDiagnostic]
     ) {
-        let kinds = Set(
-            rules.map { rule -> EventSelectionRule.Kind in
-                rule.aggregation != nil ? .sum : (rule.unique == nil ? .total : .unique)
-            })
+        let kinds = Set(rules.map(\.kind))
         if kinds.count > 1 {
             reader.error(
                 "events",
-                "mixes \(kinds.map(\.rawValue).sorted().joined(separator: " and ")) rules; a metric counts one way (all unique, all total, or all sums)",
+                "mixes \(kinds.map(\.rawValue).sorted().joined(separator: " and ")) rules; a metric counts one way (all unique, all total, all sums, or all unique totals)",
                 into: &diagnostics)
         }
-        if kinds.contains(.unique), let timeFrames, let bad = timeFrames.frames.first(where: { !$0.isTimeFramed }) {
+        if !kinds.isDisjoint(with: [.unique, .uniqueTotal]), let timeFrames, let bad = timeFrames.frames.first(where: { !$0.isTimeFramed }) {
             reader.error(
                 "time_frame",
                 "unique counts exist per ISO week only: expected 7d or 28d, found \(bad.rawValue)", into: &diagnostics)

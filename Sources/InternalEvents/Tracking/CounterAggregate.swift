@@ -17,16 +17,23 @@ struct CounterAggregate: Sendable {
     private(set) var sums: [Slot: Double] = [:]
     private(set) var numericMembers: [Slot: Set<Int64>] = [:]
     private(set) var textMembers: [Slot: Set<String>] = [:]
+    /// Unique totals: a count per value.
+    private(set) var fieldCounts: [Slot: [String: Int64]] = [:]
     /// An estimate of the memory held, for the buffer's bound.
     private(set) var bytes = 0
 
     static let bytesPerCounter = 96
     static let bytesPerNumericMember = 24
 
-    var isEmpty: Bool { totals.isEmpty && sums.isEmpty && numericMembers.isEmpty && textMembers.isEmpty }
+    var isEmpty: Bool {
+        totals.isEmpty && sums.isEmpty && numericMembers.isEmpty && textMembers.isEmpty && fieldCounts.isEmpty
+    }
 
-    /// The counters held, one write each once the aggregate is flushed.
-    var counterCount: Int { totals.count + sums.count + numericMembers.count + textMembers.count }
+    /// The counters held, one write each once the aggregate is flushed (a unique total one per value).
+    var counterCount: Int {
+        totals.count + sums.count + numericMembers.count + textMembers.count
+            + fieldCounts.values.reduce(0) { $0 + $1.count }
+    }
 
     /// The most bytes adding one event of these rules can take.
     static func worstCaseBytes(of event: TrackedEvent, rules: Int) -> Int {
@@ -74,6 +81,13 @@ struct CounterAggregate: Sendable {
                     if textMembers[slot, default: []].insert(text).inserted { bytes += text.utf8.count + 32 }
                     if textMembers.count != counters { bytes += Self.bytesPerCounter }
                 }
+            case .uniqueTotal:
+                guard let unique = rule.unique, let field = event.uniqueMember(unique) else { continue }
+                let counters = fieldCounts.count
+                let fields = fieldCounts[slot]?.count ?? 0
+                fieldCounts[slot, default: [:]][field, default: 0] += 1
+                if fieldCounts.count != counters { bytes += Self.bytesPerCounter }
+                if fieldCounts[slot]?.count != fields { bytes += field.utf8.count + 32 }
             }
         }
     }
@@ -84,7 +98,7 @@ struct CounterAggregate: Sendable {
             planner.key(for: planner.rules[slot.rule], week: ISOWeek(day: max(slot.week, 0)))
         }
         var writes: [CounterWrite] = []
-        writes.reserveCapacity(totals.count + sums.count + numericMembers.count + textMembers.count)
+        writes.reserveCapacity(counterCount)
         for (slot, count) in totals { writes.append(.increment(key: key(slot), by: count, weekly: slot.week >= 0)) }
         for (slot, amount) in sums {
             writes.append(.incrementFloat(key: key(slot), by: amount, weekly: slot.week >= 0))
@@ -93,6 +107,12 @@ struct CounterAggregate: Sendable {
             writes.append(.addUnique(key: key(slot), members: members.sorted().map(String.init)))
         }
         for (slot, members) in textMembers { writes.append(.addUnique(key: key(slot), members: members.sorted())) }
+        for (slot, counts) in fieldCounts {
+            let key = key(slot)
+            for (field, count) in counts.sorted(by: { $0.key < $1.key }) {
+                writes.append(.incrementField(key: key, field: field, by: count, weekly: slot.week >= 0))
+            }
+        }
         return writes
     }
 }

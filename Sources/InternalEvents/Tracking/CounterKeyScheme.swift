@@ -1,7 +1,7 @@
 /// GitLab's Redis key names for event selection rules, byte for byte (DESIGN.md §4).
 ///
 /// `{SLOT}_PATH[-WEEK]`: the slot is `event_sums` for sums, `event_counters` for totals, `hll_counters` for
-/// uniques; the path is the rule's `pathPart`, replaced by its legacy name when `hll_redis_key_overrides.yml` maps
+/// uniques and unique totals; the path is the rule's `pathPart`, replaced by its legacy name when `hll_redis_key_overrides.yml` maps
 /// it; the week suffix (`-2025-07`) is added for time-framed rules; an all-time total key is finally replaced by its
 /// legacy name when `total_counter_redis_key_overrides.yml` maps it. An optional prefix goes before everything.
 public struct CounterKeyScheme: Sendable, Hashable {
@@ -22,7 +22,7 @@ public struct CounterKeyScheme: Sendable, Hashable {
         switch rule.kind {
         case .sum: "event_sums"
         case .total: "event_counters"
-        case .unique: "hll_counters"
+        case .unique, .uniqueTotal: "hll_counters"
         }
     }
 

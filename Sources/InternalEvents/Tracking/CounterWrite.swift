@@ -8,11 +8,15 @@ public enum CounterWrite: Sendable, Hashable {
     case incrementFloat(key: String, by: Double, weekly: Bool)
     /// `PFADD key members…` then `EXPIRE key 3628800` (refreshed on every write, as GitLab).
     case addUnique(key: String, members: [String])
+    /// `HINCRBY key field count` (a unique total: how often each value was seen), with the TTL rule of counters.
+    case incrementField(key: String, field: String, by: Int64, weekly: Bool)
 
     /// The key written.
     public var key: String {
         switch self {
-        case .increment(let key, _, _), .incrementFloat(let key, _, _), .addUnique(let key, _): key
+        case .increment(let key, _, _), .incrementFloat(let key, _, _), .addUnique(let key, _),
+            .incrementField(let key, _, _, _):
+            key
         }
     }
 
@@ -20,6 +24,7 @@ public enum CounterWrite: Sendable, Hashable {
     public var argumentCount: Int {
         switch self {
         case .increment, .incrementFloat: 6
+        case .incrementField: 7
         case .addUnique(_, let members): members.count + 2 * (members.count / 300 + 1) + 3
         }
     }
@@ -34,6 +39,9 @@ public enum CounterWrite: Sendable, Hashable {
         case .incrementFloat(let key, let amount, let weekly):
             return weekly
                 ? [.incrByFloat(key, amount), .expireIfUnset(key, seconds: ttl)] : [.incrByFloat(key, amount)]
+        case .incrementField(let key, let field, let count, let weekly):
+            let increment: RedisCommand = .hincrBy(key, field: field, count)
+            return weekly ? [increment, .expireIfUnset(key, seconds: ttl)] : [increment]
         case .addUnique(let key, let members):
             // GitLab adds at most 300 values per PFADD.
             var commands: [RedisCommand] = stride(from: 0, to: members.count, by: 300).map {

@@ -56,7 +56,8 @@ public struct CounterWritePlanner: Sendable {
         scheme.key(base: planned.baseKey, rule: planned.rule, weekSuffix: week.description)
     }
 
-    /// The writes of one event: one per rule whose filter matches and whose unique member or `value` is present.
+    /// The writes of one event: one per rule whose filter matches and whose unique member or `value` is present
+    /// (GitLab skips a rule whose property is missing, too).
     public func writes(for event: TrackedEvent) -> [CounterWrite] {
         let week = ISOWeek(containing: event.timestamp)
         var writes: [CounterWrite] = []
@@ -72,6 +73,11 @@ public struct CounterWritePlanner: Sendable {
             case .unique:
                 guard let unique = rule.unique, let member = event.uniqueMember(unique) else { continue }
                 writes.append(.addUnique(key: key(for: planned, week: week), members: [member]))
+            case .uniqueTotal:
+                guard let unique = rule.unique, let member = event.uniqueMember(unique) else { continue }
+                writes.append(
+                    .incrementField(
+                        key: key(for: planned, week: week), field: member, by: 1, weekly: rule.isTimeFramed))
             }
         }
         return writes

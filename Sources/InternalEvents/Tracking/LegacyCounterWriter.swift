@@ -6,14 +6,15 @@ import Hiredis
 ///
 /// - a `redis` metric (`RedisMetric`, options `prefix` + `event`) declares the counter `<prefix>_<event>`, written
 ///   with `INCR USAGE_<PREFIX>_<EVENT>` (no expiry, as GitLab's `BaseCounter`);
-/// - a `redis_hll` metric (`RedisHLLMetric`, `AggregatedMetric`) declares each event in `options.events`, written
-///   with `PFADD {hll_counters}_<event>-<week> <user id>` and the six-week expiry.
+/// - a `redis_hll` metric (`RedisHLLMetric`, `AggregatedMetric`) declares each event in `options.events`, and
+///   GitLab's `hll_redis_legacy_events.yml` lists more; each is written with
+///   `PFADD {hll_counters}_<event>-<week> <user id>` and the six-week expiry.
 ///
 /// Each call is one pipeline on the pool; a name no metric declares is refused, so no caller can create a key.
 public struct LegacyCounterWriter: Sendable {
     /// Counter name (`<prefix>_<event>`) → key without the scheme's prefix.
     public let counterKeys: [String: String]
-    /// Legacy unique events that `redis_hll` metrics declare.
+    /// Legacy unique events that `redis_hll` metrics declare or `hll_redis_legacy_events.yml` lists.
     public let uniqueEvents: Set<String>
     public let scheme: CounterKeyScheme
     public let pool: RedisConnectionPool
@@ -24,7 +25,7 @@ public struct LegacyCounterWriter: Sendable {
         clock: any WallClock = SystemWallClock()
     ) {
         var counters: [String: String] = [:]
-        var uniques: Set<String> = []
+        var uniques = catalog.legacyAliases.uniqueEvents
         for metric in catalog.metrics {
             switch metric.dataSource {
             case .redis:
@@ -52,7 +53,7 @@ public struct LegacyCounterWriter: Sendable {
     }
 
     /// Adds `user` to this week's HyperLogLog of a declared legacy unique event.
-    /// - Throws: `.unknownEvent` when no `redis_hll` metric lists `name`; `.sinkFailed` when Redis failed.
+    /// - Throws: `.unknownEvent` when neither a `redis_hll` metric nor the legacy events list names `name`; `.sinkFailed` when Redis failed.
     public func addUniqueUser(_ name: String, user: UserID) async throws(TrackingError) {
         guard uniqueEvents.contains(name) else {
             throw TrackingError(code: .unknownEvent, event: name, message: "Unknown event: \(name)", field: "event")

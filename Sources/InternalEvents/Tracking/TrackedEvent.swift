@@ -59,7 +59,7 @@ public struct TrackedEvent: Sendable, Hashable {
         case .userID: user?.description
         case .projectID: project?.description
         case .namespaceID: namespace?.description
-        case .label, .property, .value: properties[identifier.rawValue]?.description
+        case .additionalProperty(let name): properties[name]?.description
         }
     }
 }

@@ -1,28 +1,52 @@
 import InternalEvents
 
-/// `data_source: internal_events`: totals, uniques and sums over the metric's selection rules, for the last complete
-/// week (7d), the last four (28d) or all time, as GitLab's `TotalCountMetric`, `UniqueCountMetric` and
-/// `TotalSumMetric` read them.
+/// `data_source: internal_events`: totals, uniques, sums and unique totals over the metric's selection rules, for
+/// the last complete week (7d), the last four (28d) or all time, as GitLab's `TotalCountMetric`,
+/// `UniqueCountMetric`, `TotalSumMetric` and `UniqueTotalsMetric` read them.
 struct InternalEventsInstrumentation {
     static func computation(for metric: MetricDefinition, context: PingContext) -> MetricComputation {
         let rules = metric.selectionRules
         guard let first = rules.first else { return .failure(MetricFailure("the metric lists no events")) }
-        let keys: [String]
+        let keysPerRule: [[String]]
         switch metric.timeFrame {
         case .sevenDays, .twentyEightDays:
             let weeks = context.week.completeWeeks(for: metric.timeFrame)
-            keys = rules.flatMap { rule in weeks.map { context.scheme.key(for: rule, week: $0) } }
+            keysPerRule = rules.map { rule in weeks.map { context.scheme.key(for: rule, week: $0) } }
         case .all:
-            keys = rules.map { context.scheme.key(for: $0, week: context.week) }
+            keysPerRule = rules.map { [context.scheme.key(for: $0, week: context.week)] }
         case .none:
             return .failure(MetricFailure("internal_events metrics need time_frame 7d, 28d or all, not none"))
         }
         var seen = Set<String>()
-        let uniqueKeys = keys.filter { seen.insert($0).inserted }
+        let uniqueKeys = keysPerRule.joined().filter { seen.insert($0).inserted }
         switch first.kind {
         case .total: return .redis(RedisCounterReads.total(uniqueKeys))
         case .unique: return .redis(RedisCounterReads.unique(uniqueKeys))
         case .sum: return .redis(RedisCounterReads.sum(uniqueKeys))
+        case .uniqueTotal: return .redis(uniqueTotals(rules: rules, keysPerRule: keysPerRule))
+        }
+    }
+
+    /// One hash per rule, named by its unique property (a later rule with the same name replaces an earlier one,
+    /// as GitLab's `to_h` does).
+    private static func uniqueTotals(rules: [EventSelectionRule], keysPerRule: [[String]]) -> RedisRead {
+        let reads = zip(rules, keysPerRule).map { rule, keys in
+            RedisCounterReads.uniqueTotals(keys, unique: rule.unique?.keyPart ?? "")
+        }
+        return RedisRead(commands: reads.flatMap(\.commands)) { replies in
+            var merged: [(key: String, value: JSONValue)] = []
+            var offset = 0
+            for read in reads {
+                let part = Array(replies[offset..<offset + read.commands.count])
+                offset += read.commands.count
+                guard case .object(let pairs) = try read.value(part), let entry = pairs.first else { continue }
+                if let index = merged.firstIndex(where: { $0.key == entry.key }) {
+                    merged[index] = entry
+                } else {
+                    merged.append(entry)
+                }
+            }
+            return .object(merged)
         }
     }
 }

@@ -31,4 +31,28 @@ enum RedisCounterReads {
             return .double(total)
         }
     }
+
+    /// `HGETALL` each key and add the counts up per value, as GitLab's `UniqueTotalsMetric`: the value is
+    /// `{"<unique>": {"<value>": count, …}}`, values sorted.
+    static func uniqueTotals(_ keys: [String], unique: String) -> RedisRead {
+        RedisRead(commands: keys.map { .hgetall($0) }) { replies in
+            var counts: [String: Int64] = [:]
+            for reply in replies {
+                let fields = try reply.checked().array()
+                guard fields.count.isMultiple(of: 2) else {
+                    throw RedisError(code: .unexpectedReply, message: "HGETALL answered an odd number of items")
+                }
+                for index in stride(from: 0, to: fields.count, by: 2) {
+                    let value = try fields[index + 1].string()
+                    guard let count = Int64(value) else {
+                        throw RedisError(
+                            code: .unexpectedReply, message: "expected an integer count, got \"\(value.prefix(40))\"")
+                    }
+                    counts[try fields[index].string(), default: 0] += count
+                }
+            }
+            let totals = counts.keys.sorted().map { ($0, JSONValue.integer(counts[$0]!)) }
+            return .object([(unique, .object(totals))])
+        }
+    }
 }

@@ -22,12 +22,30 @@ struct ValidateDefinitionsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let catalog = try definitions.loadOrExit()
-        for warning in catalog.warnings { StandardError.print(warning.description) }
+        let report = DiagnosticReport(diagnostics: catalog.warnings, verbose: definitions.verbose)
+        for line in report.lines { StandardError.print(line) }
+        print(Self.summary(of: catalog, warnings: report.warningSummary))
+    }
+
+    /// `ok: loaded 891 events (505 internal, 386 legacy) and 2656 metric files (3140 metrics); skipped 21 files in
+    /// removed/ folders; GitLab legacy keys: …; 0 errors, 46 warnings (1 kind)`.
+    static func summary(of catalog: DefinitionCatalog, warnings: String) -> String {
         let internalCount = catalog.events.count
-        let total = internalCount + catalog.legacyEvents.count
-        let files = Set(catalog.metrics.map(\.source.file)).count
-        print(
-            "ok: \(total) events (\(internalCount) internal), \(files) metric files → \(catalog.metrics.count) metrics, 0 errors, \(catalog.warnings.count) warnings"
-        )
+        let legacyCount = catalog.legacyEvents.count
+        let loaded = catalog.summary
+        var parts = [
+            "loaded \(internalCount + legacyCount) events (\(internalCount) internal, \(legacyCount) legacy) and \(loaded.metricFiles) metric files (\(catalog.metrics.count) metrics after time_frame expansion)"
+        ]
+        if loaded.skippedRemovedFiles > 0 {
+            parts.append("skipped \(loaded.skippedRemovedFiles) files in removed/ folders, as GitLab does")
+        }
+        let aliases = catalog.legacyAliases
+        if !aliases.isEmpty {
+            parts.append(
+                "GitLab legacy keys: \(aliases.totalCounters.count) total-counter aliases, \(aliases.rulePaths.count) path aliases, \(aliases.uniqueEvents.count) legacy unique events"
+            )
+        }
+        parts.append("0 errors, \(warnings)")
+        return "ok: " + parts.joined(separator: "; ")
     }
 }

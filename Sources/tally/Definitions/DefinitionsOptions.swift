@@ -12,7 +12,10 @@ struct DefinitionsOptions: ParsableArguments {
     @Flag(help: "Treat unknown fields as errors.")
     var strict = false
 
-    @Option(help: "Folder holding GitLab's total_counter_redis_key_overrides.yml / hll_redis_key_overrides.yml.")
+    @Option(
+        help:
+            "Folder holding GitLab's total_counter_redis_key_overrides.yml, hll_redis_key_overrides.yml and hll_redis_legacy_events.yml."
+    )
     var legacyAliases: String?
 
     @Option(help: "Comma-separated product groups to accept (default: any).")
@@ -23,6 +26,9 @@ struct DefinitionsOptions: ParsableArguments {
 
     @Flag(help: "Metrics may name events no folder defines (a warning, not an error). Always on for GitLab's config/.")
     var allowUndefinedEvents = false
+
+    @Flag(help: "Print every warning on its own line instead of grouping alike ones.")
+    var verbose = false
 
     var resolvedFolders: [String] {
         if !folders.isEmpty { return folders }
@@ -40,10 +46,8 @@ struct DefinitionsOptions: ParsableArguments {
     var loader: DefinitionLoader {
         DefinitionLoader(
             options: .init(
-                strict: strict,
-                productGroups: productGroups.map {
-                    Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-                },
+                strict: strict, productGroups: productGroups.map(Self.list),
+                productCategories: productCategories.map(Self.list),
                 legacyAliasesDirectory: legacyAliases.map { URL(fileURLWithPath: $0) },
                 allowsUndefinedEvents: allowUndefinedEvents))
     }
@@ -55,7 +59,9 @@ struct DefinitionsOptions: ParsableArguments {
             let catalog = try loader.load(from: resolvedFolders.map { URL(fileURLWithPath: $0) })
             return catalog
         } catch {
-            StandardError.print(error.description)
+            let report = DiagnosticReport(diagnostics: error.diagnostics, verbose: verbose)
+            for line in report.lines { StandardError.print(line) }
+            StandardError.print("\(report.errors.count) error(s) in definitions, \(report.warningSummary)")
             throw ExitCode.failure
         }
     }

@@ -69,11 +69,14 @@ struct ListDefinitionsCommand: AsyncParsableCommand {
 }
 
 extension EventSelectionRule {
-    /// `create_note`, `create_note (unique user)`, `export (sum value, filter label:csv)`.
+    /// `create_note`, `create_note (unique user)`, `export (sum value, filter label:csv)`, `run (count per label)`.
     var summary: String {
         var details: [String] = []
-        if let unique { details.append("unique \(unique.keyPart)") }
-        if aggregation != nil { details.append("sum value") }
+        switch aggregation {
+        case .total: details.append("count per \(unique?.keyPart ?? "value")")
+        case .sumOfValue: details.append("sum value")
+        case nil: if let unique { details.append("unique \(unique.keyPart)") }
+        }
         if !filter.isEmpty { details.append("filter \(canonicalFilter)") }
         return details.isEmpty ? name : "\(name) (\(details.joined(separator: ", ")))"
     }

@@ -161,7 +161,8 @@ struct NewMetricCommand: AsyncParsableCommand {
     func validate() throws {
         if let unique, UniqueIdentifier(rawValue: unique) == nil {
             throw ValidationError(
-                "--unique: \"\(unique)\" is not one of user.id, project.id, namespace.id, label, property, value")
+                "--unique: \"\(unique)\" is not user.id, project.id, namespace.id or an additional property's name (label, property, value or a custom one)"
+            )
         }
         if unique != nil && sum { throw ValidationError("--unique and --sum can't be combined") }
         for frame in timeFrame.split(separator: ",") where TimeFrame(rawValue: String(frame)) == nil {

@@ -39,6 +39,8 @@ struct KeysCommand: AsyncParsableCommand {
                 print("  inspect: redis-cli GET '\(key)'" + (rule.isTimeFramed ? " ; redis-cli TTL '\(key)'" : ""))
             case .unique:
                 print("  inspect: redis-cli PFCOUNT '\(key)' ; redis-cli TTL '\(key)'")
+            case .uniqueTotal:
+                print("  inspect: redis-cli HGETALL '\(key)'" + (rule.isTimeFramed ? " ; redis-cli TTL '\(key)'" : ""))
             }
         }
     }
