@@ -118,6 +118,22 @@ struct GitLabLoadingRulesTests {
         #expect(catalog.warnings.isEmpty, "\(catalog.warnings)")
     }
 
+    static let operatorCases: [(String, String, String, String)] = [
+        ("total without unique", "7d", "- name: test_event\n  operator: total", "events[0].operator"),
+        ("sum with unique", "7d", "- name: test_event\n  unique: label\n  operator: sum(value)", "events[0].operator"),
+        ("all-time unique total", "all", "- name: test_event\n  unique: label\n  operator: total", "time_frame"),
+        ("unique on a dotted property", "7d", "- name: test_event\n  unique: user.email", "events[0].unique"),
+        ("unique on a bare identifier", "7d", "- name: test_event\n  unique: project", "events[0].unique"),
+        ("unique on a key-breaking name", "7d", "- name: test_event\n  unique: 'a b'", "events[0].unique"),
+    ]
+
+    @Test(arguments: operatorCases)
+    func badRulesOfTheNewKindsAreNamed(what: String, frame: String, events: String, field: String) throws {
+        let folder = try folder(metrics: ["m.yml": DefinitionFolder.metric("m.x", timeFrame: frame, events: events)])
+        let errors = loadDiagnostics(folder).filter { $0.severity == .error }
+        #expect(errors.map(\.field) == [field], "\(what): \(errors)")
+    }
+
     static func redisHLLMetric(_ keyPath: String, events: String) -> String {
         DefinitionFolder.metric(keyPath, timeFrame: "28d")
             .replacingOccurrences(of: "events:\n- name: test_event\n", with: "")
