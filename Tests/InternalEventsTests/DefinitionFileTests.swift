@@ -19,7 +19,11 @@ struct DefinitionFileTests {
             "not valid UTF-8"
         ),
         // A repeated top-level key keeps its last value (see GitLabLoadingRulesTests); a nested one stays an error.
-        ("duplicate nested key", Data("additional_properties:\n  label:\n    description: a\n  label:\n    description: b\n".utf8), "yaml", "label"),
+        (
+            "duplicate nested key",
+            Data("additional_properties:\n  label:\n    description: a\n  label:\n    description: b\n".utf8), "yaml",
+            "label"
+        ),
     ]
 
     @Test(arguments: cases)

@@ -32,8 +32,10 @@ struct GitLabLoadingRulesTests {
 
     @Test func aRepeatedKeyKeepsLineNumbersOfLaterErrors() throws {
         // The first `tiers` is blanked before parsing again: an error further down must keep its own line.
-        let text = "---\ntiers: [free]\n" + DefinitionFolder.event("e").dropFirst(4).replacingOccurrences(
-            of: "milestone: '1.0'", with: "milestone: 'one'")
+        let text =
+            "---\ntiers: [free]\n"
+            + DefinitionFolder.event("e").dropFirst(4).replacingOccurrences(
+                of: "milestone: '1.0'", with: "milestone: 'one'")
         let folder = try DefinitionFolder()
         try folder.write("events/e.yml", text)
         let diagnostics = loadDiagnostics(folder)
@@ -110,7 +112,8 @@ struct GitLabLoadingRulesTests {
     }
 
     @Test func removedMetricsAreNotCheckedForTheirEvents() throws {
-        let removed = DefinitionFolder.metric("m.gone", timeFrame: "7d", events: "- name: deleted_event")
+        let removed =
+            DefinitionFolder.metric("m.gone", timeFrame: "7d", events: "- name: deleted_event")
             .replacingOccurrences(of: "status: active", with: "status: removed")
             + "removed_by_url: https://example.com/r\nmilestone_removed: '2.0'\n"
         let folder = try folder(metrics: ["m.yml": removed])

@@ -36,7 +36,8 @@ struct UniqueTotalsTests {
         try folder.write(
             "metrics/per_label.yml",
             DefinitionFolder.metric(
-                "counts.commands", timeFrame: "[28d, 7d]", events: "- name: run_command\n  unique: label\n  operator: total"))
+                "counts.commands", timeFrame: "[28d, 7d]",
+                events: "- name: run_command\n  unique: label\n  operator: total"))
         try folder.write(
             "metrics/packages.yml",
             DefinitionFolder.metric(
@@ -55,7 +56,9 @@ struct UniqueTotalsTests {
     }
 
     var totalKey: String { prefix + "{hll_counters}_run_command-operator:total-label-2025-07" }
-    var packageKey: String { prefix + "{hll_counters}_run_command-operator:total-filter:[category:package]-label-2025-07" }
+    var packageKey: String {
+        prefix + "{hll_counters}_run_command-operator:total-filter:[category:package]-label-2025-07"
+    }
 
     func directTracker(_ pool: RedisConnectionPool) -> Tracker {
         let planner = CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme(prefix: prefix))
@@ -64,7 +67,8 @@ struct UniqueTotalsTests {
 
     func hash(_ pool: RedisConnectionPool, _ key: String) async throws -> [String: String] {
         let items = try await pool.send(.hgetall(key)).array().map { try $0.string() }
-        return Dictionary(uniqueKeysWithValues: stride(from: 0, to: items.count, by: 2).map { (items[$0], items[$0 + 1]) })
+        return Dictionary(
+            uniqueKeysWithValues: stride(from: 0, to: items.count, by: 2).map { (items[$0], items[$0 + 1]) })
     }
 
     @Test func rulesAndKeysFollowGitLab() {
@@ -174,7 +178,9 @@ struct UniqueTotalsTests {
         }
         await sink.shutdown()
         #expect(try await hash(pool, totalKey) == ["ci": "250", "mr": "750"])
-        #expect(try await pool.send(.pfcount([prefix + "{hll_counters}_run_command-merge_request_iid-2025-07"])).int() == 10)
+        #expect(
+            try await pool.send(.pfcount([prefix + "{hll_counters}_run_command-merge_request_iid-2025-07"])).int() == 10
+        )
         #expect(sink.statistics.dropped == 0)
     }
 }

@@ -20,7 +20,9 @@ public struct LegacyKeyAliases: Sendable, Hashable {
     /// Where GitLab keeps the three files, relative to its `config/` folder's parent.
     static let gitLabCountersFolder = "lib/gitlab/usage_data_counters"
 
-    public init(totalCounters: [String: String] = [:], rulePaths: [String: String] = [:], uniqueEvents: Set<String> = []) {
+    public init(
+        totalCounters: [String: String] = [:], rulePaths: [String: String] = [:], uniqueEvents: Set<String> = []
+    ) {
         self.totalCounters = totalCounters
         self.rulePaths = rulePaths
         self.uniqueEvents = uniqueEvents
@@ -56,7 +58,11 @@ public struct LegacyKeyAliases: Sendable, Hashable {
                     reader.error(field, "expected a legacy key name (a string)", into: &diagnostics)
                     continue
                 }
-                if name == Self.totalCounterFileName { totalCounters[field] = target } else { rulePaths[field] = target }
+                if name == Self.totalCounterFileName {
+                    totalCounters[field] = target
+                } else {
+                    rulePaths[field] = target
+                }
             }
         }
     }

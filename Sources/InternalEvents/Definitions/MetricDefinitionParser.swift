@@ -199,7 +199,8 @@ struct MetricDefinitionParser {
                     "total counts each value of the unique property; add unique (label, property, value or a custom property)",
                     into: &diagnostics)
             case .sumOfValue where unique != nil:
-                entry.error("operator", "sum(value) adds values up and can't be combined with unique", into: &diagnostics)
+                entry.error(
+                    "operator", "sum(value) adds values up and can't be combined with unique", into: &diagnostics)
             default: break
             }
             let filter = parseFilter(&entry, diagnostics: &diagnostics)
@@ -278,7 +279,9 @@ struct MetricDefinitionParser {
                 "mixes \(kinds.map(\.rawValue).sorted().joined(separator: " and ")) rules; a metric counts one way (all unique, all total, all sums, or all unique totals)",
                 into: &diagnostics)
         }
-        if !kinds.isDisjoint(with: [.unique, .uniqueTotal]), let timeFrames, let bad = timeFrames.frames.first(where: { !$0.isTimeFramed }) {
+        if !kinds.isDisjoint(with: [.unique, .uniqueTotal]), let timeFrames,
+            let bad = timeFrames.frames.first(where: { !$0.isTimeFramed })
+        {
             reader.error(
                 "time_frame",
                 "unique counts exist per ISO week only: expected 7d or 28d, found \(bad.rawValue)", into: &diagnostics)

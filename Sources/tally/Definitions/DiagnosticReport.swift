@@ -51,7 +51,8 @@ struct DiagnosticReport {
             let more = files.count > shown.count ? ", …" : ""
             lines.append("warning: \(group.members.count) × \(group.kind)")
             lines.append("  first: \(group.members[0].description)")
-            lines.append("  in \(files.count) file\(files.count == 1 ? "" : "s"): \(shown.joined(separator: ", "))\(more)")
+            lines.append(
+                "  in \(files.count) file\(files.count == 1 ? "" : "s"): \(shown.joined(separator: ", "))\(more)")
         }
         if warningGroups.contains(where: { $0.members.count > 1 }) {
             lines.append("(alike warnings are grouped; --verbose prints each one)")
