@@ -20,16 +20,19 @@ public struct DefinitionCatalog: Sendable {
     public let summary: LoadSummary
 
     /// How many files a load read, and how many it skipped on purpose.
-    public struct LoadSummary: Sendable, Hashable {
+    public struct LoadSummary: Sendable, Hashable, Codable {
         public var eventFiles: Int
         public var metricFiles: Int
         /// Files under `removed/` folders, which GitLab doesn't load either.
         public var skippedRemovedFiles: Int
+        /// Whether the catalog came from a `DefinitionCache` instead of being parsed.
+        public var fromCache: Bool
 
-        public init(eventFiles: Int = 0, metricFiles: Int = 0, skippedRemovedFiles: Int = 0) {
+        public init(eventFiles: Int = 0, metricFiles: Int = 0, skippedRemovedFiles: Int = 0, fromCache: Bool = false) {
             self.eventFiles = eventFiles
             self.metricFiles = metricFiles
             self.skippedRemovedFiles = skippedRemovedFiles
+            self.fromCache = fromCache
         }
     }
 
@@ -93,7 +96,7 @@ public struct DefinitionCatalog: Sendable {
 }
 
 /// A definition file: the path diagnostics show, and where it is.
-public struct DefinitionFile: Sendable, Hashable {
+public struct DefinitionFile: Sendable, Hashable, Codable {
     /// Relative to the working directory when below it, else absolute.
     public var path: String
     public var url: URL

@@ -1,6 +1,6 @@
 /// One problem found in a definition file: `FILE:LINE: field: what was expected, what was found`.
-public struct DefinitionDiagnostic: Sendable, Hashable, CustomStringConvertible {
-    public enum Severity: String, Sendable, Hashable {
+public struct DefinitionDiagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
+    public enum Severity: String, Sendable, Hashable, Codable {
         case error, warning
     }
 
@@ -30,7 +30,7 @@ public struct DefinitionDiagnostic: Sendable, Hashable, CustomStringConvertible 
 }
 
 /// Where a definition was read from.
-public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible {
     public var file: String
     public var line: Int
 

@@ -42,57 +42,34 @@ public struct DefinitionLoader: Sendable {
     /// Loads and validates every definition under the folders.
     /// - Throws: `DefinitionLoadError` with every error and warning, when any error was found.
     public func load(from directories: [URL]) throws(DefinitionLoadError) -> DefinitionCatalog {
-        var diagnostics: [DefinitionDiagnostic] = []
-        var eventFiles: [(URL, String)] = []
-        var metricFiles: [(URL, String)] = []
+        try load(DefinitionSources(directories: directories, options: options))
+    }
+
+    /// Loads through `cache`: the stored catalog when nothing it depends on changed (`summary.fromCache`), else a
+    /// fresh load, stored for next time when it has no error. See `DefinitionCache` for what a change is.
+    /// - Throws: `DefinitionLoadError`, as `load(from:)`; errors are never cached.
+    public func load(from directories: [URL], cache: DefinitionCache?) throws(DefinitionLoadError) -> DefinitionCatalog
+    {
+        let sources = DefinitionSources(directories: directories, options: options)
+        guard let cache, sources.diagnostics.isEmpty, let key = DefinitionCache.key(of: sources, options: options)
+        else {
+            return try load(sources)
+        }
+        if let cached = cache.catalog(key: key) { return cached }
+        let catalog = try load(sources)
+        cache.store(catalog, key: key)
+        return catalog
+    }
+
+    /// Loads what `sources` found.
+    func load(_ sources: DefinitionSources) throws(DefinitionLoadError) -> DefinitionCatalog {
+        var diagnostics = sources.diagnostics
         var aliases = LegacyKeyAliases()
-        var allowsUndefinedEvents = options.allowsUndefinedEvents
-        var skippedRemovedFiles = 0
-        if directories.isEmpty {
-            diagnostics.append(
-                .init(
-                    severity: .error, file: "(none)", line: 0, field: "folders", message: "no definition folder given"))
-        }
-        for directory in directories {
-            let display = directory.path
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory),
-                isDirectory.boolValue
-            else {
-                diagnostics.append(
-                    .init(
-                        severity: .error, file: display, line: 0, field: "folder",
-                        message: "does not exist or is not a folder"))
-                continue
-            }
-            let events = Self.yamlFiles(under: directory.appendingPathComponent("events"))
-            let metrics = Self.yamlFiles(under: directory.appendingPathComponent("metrics"))
-            if events == nil && metrics == nil {
-                diagnostics.append(
-                    .init(
-                        severity: .error, file: display, line: 0, field: "folder",
-                        message: "has neither an events/ nor a metrics/ folder"))
-            }
-            let isGitLabConfig = Self.isGitLabConfig(directory)
-            if isGitLabConfig { allowsUndefinedEvents = true }
-            eventFiles += (events?.files ?? []).map { ($0, Self.displayPath($0)) }
-            metricFiles += (metrics?.files ?? []).map { ($0, Self.displayPath($0)) }
-            skippedRemovedFiles += (events?.skippedRemoved ?? 0) + (metrics?.skippedRemoved ?? 0)
-            for candidate in LegacyKeyAliases.candidateDirectories(for: directory, isGitLabConfig: isGitLabConfig) {
-                aliases.load(from: candidate, diagnostics: &diagnostics)
-            }
-        }
-        if let extra = options.legacyAliasesDirectory {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: extra.path, isDirectory: &isDirectory), isDirectory.boolValue {
-                aliases.load(from: extra, diagnostics: &diagnostics)
-            } else {
-                diagnostics.append(
-                    .init(
-                        severity: .error, file: extra.path, line: 0, field: "legacy aliases",
-                        message: "does not exist or is not a folder"))
-            }
-        }
+        for directory in sources.aliasDirectories { aliases.load(from: directory, diagnostics: &diagnostics) }
+        let allowsUndefinedEvents = options.allowsUndefinedEvents || sources.includesGitLabConfig
+        let eventFiles = sources.eventFiles.map { ($0.url, $0.path) }
+        let metricFiles = sources.metricFiles.map { ($0.url, $0.path) }
+        let skippedRemovedFiles = sources.skippedRemovedFiles.count
 
         let eventParser = EventDefinitionParser(options: options)
         var internalEvents: [String: EventDefinition] = [:]
@@ -145,7 +122,7 @@ public struct DefinitionLoader: Sendable {
         guard errors.isEmpty else { throw DefinitionLoadError(diagnostics: diagnostics) }
         return DefinitionCatalog(
             events: internalEvents, legacyEvents: legacyEvents, metrics: metrics,
-            metricFiles: metricFiles.map { DefinitionFile(path: $0.1, url: $0.0) }, legacyAliases: aliases,
+            metricFiles: sources.metricFiles, legacyAliases: aliases,
             warnings: diagnostics,
             summary: .init(
                 eventFiles: eventFiles.count, metricFiles: metricFiles.count, skippedRemovedFiles: skippedRemovedFiles))
@@ -198,43 +175,6 @@ public struct DefinitionLoader: Sendable {
                     ))
             }
         }
-    }
-
-    /// `.yml`/`.yaml` files below `folder`, sorted, and how many files were skipped in `removed/` folders (GitLab
-    /// moves definitions of removed events and metrics there and doesn't load them); `nil` if the folder doesn't
-    /// exist.
-    static func yamlFiles(under folder: URL) -> (files: [URL], skippedRemoved: Int)? {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue
-        else {
-            return nil
-        }
-        guard
-            let enumerator = FileManager.default.enumerator(
-                at: folder, includingPropertiesForKeys: [.isRegularFileKey, .isDirectoryKey])
-        else {
-            return ([], 0)
-        }
-        var files: [URL] = []
-        var skipped = 0
-        for case let url as URL in enumerator {
-            let isFolder = (try? url.resourceValues(forKeys: [.isDirectoryKey]))?.isDirectory == true
-            if isFolder && url.lastPathComponent == removedFolderName {
-                enumerator.skipDescendants()
-                skipped += yamlFiles(under: url)?.files.count ?? 0
-                continue
-            }
-            if !isFolder && ["yml", "yaml"].contains(url.pathExtension) { files.append(url) }
-        }
-        return (files.sorted { $0.path < $1.path }, skipped)
-    }
-
-    /// The folder name GitLab keeps removed definitions in.
-    static let removedFolderName = "removed"
-
-    /// GitLab's own `config/` folder, recognised by its metric schema (`metrics/schema/base.json`).
-    static func isGitLabConfig(_ directory: URL) -> Bool {
-        FileManager.default.fileExists(atPath: directory.appendingPathComponent("metrics/schema/base.json").path)
     }
 
     /// The path relative to the working directory when it lies below it, else absolute.

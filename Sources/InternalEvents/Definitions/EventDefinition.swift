@@ -1,5 +1,5 @@
 /// One event definition file (`events/*.yml`).
-public struct EventDefinition: Sendable, Hashable {
+public struct EventDefinition: Sendable, Hashable, Codable {
     /// The event name (`action`), unique among internal events.
     public var action: String
     public var description: String

@@ -10,6 +10,10 @@ extension JSONValue: Decodable {
     }
 
     public init(from decoder: any Decoder) throws {
+        if decoder.userInfo[.orderedJSONObjects] as? Bool == true {
+            self = try OrderedJSONValue(from: decoder).value
+            return
+        }
         if let object = try? decoder.container(keyedBy: AnyKey.self) {
             self = .object(
                 try object.allKeys.map { key in (key.stringValue, try object.decode(JSONValue.self, forKey: key)) })

@@ -9,7 +9,7 @@ import Yams
 ///   `g_edit_by_web_ide-user` → `g_edit_by_web_ide`.
 /// - `uniqueEvents` (`hll_redis_legacy_events.yml`): GitLab's legacy unique events, which have no definition file
 ///   but are known events all the same (`RedisHLLMetric` reads them, `increment_unique_users` writes them).
-public struct LegacyKeyAliases: Sendable, Hashable {
+public struct LegacyKeyAliases: Sendable, Hashable, Codable {
     public var totalCounters: [String: String]
     public var rulePaths: [String: String]
     public var uniqueEvents: Set<String>
@@ -17,6 +17,7 @@ public struct LegacyKeyAliases: Sendable, Hashable {
     public static let totalCounterFileName = "total_counter_redis_key_overrides.yml"
     public static let rulePathFileName = "hll_redis_key_overrides.yml"
     public static let uniqueEventsFileName = "hll_redis_legacy_events.yml"
+    static let fileNames = [totalCounterFileName, rulePathFileName, uniqueEventsFileName]
     /// Where GitLab keeps the three files, relative to its `config/` folder's parent.
     static let gitLabCountersFolder = "lib/gitlab/usage_data_counters"
 
@@ -39,7 +40,7 @@ public struct LegacyKeyAliases: Sendable, Hashable {
 
     /// Reads whichever of the three files exist in `directory` into `self`.
     mutating func load(from directory: URL, diagnostics: inout [DefinitionDiagnostic]) {
-        for name in [Self.totalCounterFileName, Self.rulePathFileName, Self.uniqueEventsFileName] {
+        for name in Self.fileNames {
             let url = directory.appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: url.path) else { continue }
             let display = DefinitionLoader.displayPath(url)

@@ -1,5 +1,5 @@
 /// One metric of the Service Ping, after `time_frame` expansion: a file with `time_frame: [28d, 7d]` gives two.
-public struct MetricDefinition: Sendable, Hashable {
+public struct MetricDefinition: Sendable, Hashable, Codable {
     /// One entry of an internal-events metric's `events`.
     public struct EventRule: Sendable, Hashable, Codable {
         public var name: String

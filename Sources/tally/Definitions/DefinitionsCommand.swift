@@ -45,7 +45,7 @@ struct ValidateDefinitionsCommand: AsyncParsableCommand {
                 "GitLab legacy keys: \(aliases.totalCounters.count) total-counter aliases, \(aliases.rulePaths.count) path aliases, \(aliases.uniqueEvents.count) legacy unique events"
             )
         }
-        parts.append("0 errors, \(warnings)")
+        parts.append("0 errors, \(warnings)" + (loaded.fromCache ? " (validated catalog read from the cache)" : ""))
         return "ok: " + parts.joined(separator: "; ")
     }
 }

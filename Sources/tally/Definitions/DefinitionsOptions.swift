@@ -30,6 +30,12 @@ struct DefinitionsOptions: ParsableArguments {
     @Flag(help: "Print every warning on its own line instead of grouping alike ones.")
     var verbose = false
 
+    @Flag(
+        help:
+            "Parse every file even if the validated catalog is cached (cache: $TALLY_CACHE_DIR, else ~/.cache/tally; TALLY_DEFINITIONS_CACHE=off disables it)."
+    )
+    var noCache = false
+
     var resolvedFolders: [String] {
         if !folders.isEmpty { return folders }
         if let fromEnvironment = ProcessInfo.processInfo.environment["TALLY_DEFINITIONS"], !fromEnvironment.isEmpty {
@@ -56,8 +62,8 @@ struct DefinitionsOptions: ParsableArguments {
     func loadOrExit() throws -> DefinitionCatalog {
         _ = try ConfigFile.settings()
         do {
-            let catalog = try loader.load(from: resolvedFolders.map { URL(fileURLWithPath: $0) })
-            return catalog
+            let folders = resolvedFolders.map { URL(fileURLWithPath: $0) }
+            return try loader.load(from: folders, cache: noCache ? nil : DefinitionCache.standard())
         } catch {
             let report = DiagnosticReport(diagnostics: error.diagnostics, verbose: verbose)
             for line in report.lines { StandardError.print(line) }
