@@ -119,10 +119,12 @@ struct UsageDataRouterTests {
             let response = try await client.get("metric_definitions")
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "application/yaml")
+            #expect(response.text.hasPrefix("---\n- "), "GitLab's to_yaml starts the document with ---")
             #expect(response.text.contains("key_path: counts.source_code_pushes"))
             #expect(response.text.contains("key_path: redis_hll_counters.zoom_monthly"))
             #expect(!response.text.contains("file_path"))
             let withPaths = try await client.get("metric_definitions?include_paths=true")
+            #expect(withPaths.text.hasPrefix("---\n- "))
             #expect(withPaths.text.contains("file_path: "))
             #expect(withPaths.text.contains("metrics/pushes.yml"))
         }
