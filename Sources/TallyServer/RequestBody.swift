@@ -100,7 +100,10 @@ struct FieldReader {
         }
     }
 
-    /// An optional object of scalar properties (strings and numbers; booleans become `"true"`/`"false"`).
+    /// An optional object of properties whose values are strings or numbers, the only types GitLab's
+    /// `EventValidator` lets through (`label`/`property` String, `value` Integer|Float, custom String|Integer|Float).
+    /// A boolean, an array or an object is a 400 naming the property (`additional_properties.label`); a null value is
+    /// dropped, as GitLab's validator skips nil.
     func optionalProperties(_ name: String, dropping blocked: Set<String>) throws(APIError) -> [String: PropertyValue] {
         guard let value = value(name) else { return [:] }
         guard case .object(let pairs) = value else {
@@ -112,15 +115,23 @@ struct FieldReader {
             case .string(let text): properties[key] = .string(text)
             case .integer(let number): properties[key] = .integer(number)
             case .double(let number): properties[key] = .double(number)
-            case .bool(let flag): properties[key] = .string(flag ? "true" : "false")
             case .null: continue
-            case .array, .object:
+            case .bool, .array, .object:
                 throw .invalid(
                     "\(prefix)\(name).\(key)",
-                    "expected a string, a number or a boolean, found \(Self.describe(property))")
+                    "expected \(Self.expectedType(ofProperty: key)), found \(Self.describe(property))")
             }
         }
         return properties
+    }
+
+    /// What GitLab's `EventValidator` accepts for a property, in words.
+    static func expectedType(ofProperty name: String) -> String {
+        switch name {
+        case "label", "property": "a string"
+        case "value": "a number"
+        default: "a string or a number"
+        }
     }
 
     /// An optional array of objects.

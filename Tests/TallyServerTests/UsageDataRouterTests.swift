@@ -149,6 +149,37 @@ struct UsageDataRouterTests {
                 "additional_properties.lang"
             ),
             ("track_event", #"{"event": "create_note", "send_to_snowplow": "yes"}"#, "send_to_snowplow"),
+            // GitLab's EventValidator: label/property String, value Integer|Float, custom String|Integer|Float.
+            (
+                "track_event", #"{"event": "create_note", "additional_properties": {"label": true}}"#,
+                "additional_properties.label"
+            ),
+            (
+                "track_event", #"{"event": "create_note", "additional_properties": {"property": false}}"#,
+                "additional_properties.property"
+            ),
+            (
+                "track_event", #"{"event": "create_note", "additional_properties": {"value": true}}"#,
+                "additional_properties.value"
+            ),
+            (
+                "track_event", #"{"event": "create_note", "additional_properties": {"lang": false}}"#,
+                "additional_properties.lang"
+            ),
+            (
+                "track_event", #"{"event": "create_note", "additional_properties": {"label": ["mr"]}}"#,
+                "additional_properties.label"
+            ),
+            (
+                "track_events",
+                #"{"events": [{"event": "create_note", "additional_properties": {"label": true}}]}"#,
+                "events[0].additional_properties.label"
+            ),
+            (
+                "track_events",
+                #"{"events": [{"event": "view_page"}, {"event": "create_note", "additional_properties": {"lang": true}}]}"#,
+                "events[1].additional_properties.lang"
+            ),
             ("track_events", #"{}"#, "events"),
             ("track_events", #"{"events": {"event": "create_note"}}"#, "events"),
             ("track_events", #"{"events": [{"event": "create_note"}, 3]}"#, "events[1]"),
@@ -169,6 +200,23 @@ struct UsageDataRouterTests {
         }
         #expect(try await fixture.keys() == [])
         #expect(fixture.recorder.events.isEmpty)
+    }
+
+    @Test("a boolean property is a 400 in development mode too; a null one is dropped, as GitLab's validator skips nil")
+    func booleanAndNullProperties() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.application(strict: true).test(.router) { client async throws in
+            let boolean = try await client.post(
+                "track_event", #"{"event": "create_note", "additional_properties": {"label": true}}"#)
+            #expect(boolean.status == .badRequest)
+            #expect(boolean.errorField == "additional_properties.label")
+            #expect(boolean.text.contains("expected a string, found true"), "\(boolean.text)")
+            let null = try await client.post(
+                "track_event", #"{"event": "create_note", "additional_properties": {"label": null, "lang": "swift"}}"#)
+            #expect(null.status == .ok, "\(null.text)")
+        }
+        #expect(fixture.recorder.events.map(\.properties) == [["lang": .string("swift")]])
+        #expect(try await fixture.integer("{event_counters}_create_note") == 1)
     }
 
     @Test("more than 50 events: GitLab's 400, nothing counted; 50 are fine")
