@@ -12,9 +12,10 @@ import Logging
 /// `service_ping` needs an admin (401/403).
 ///
 /// Requests are checked before anything is counted: malformed JSON, a field of the wrong type, or a body past the
-/// limit is a 400/413 naming the field, and nothing of that request reaches a counter. Unknown events are 422 when
-/// `configuration.strictValidation` is on (development, tests) and a silent 200 in production, as GitLab answers. Only defined events
-/// write counters, so no request can make Redis grow with new keys.
+/// limit is a 400/413 naming the field, and nothing of that request reaches a counter. Unknown `track_event(s)`
+/// events are 422 when `configuration.strictValidation` is on (development, tests) and a silent 200 in production,
+/// as GitLab answers; unknown legacy `increment_*` names are logged and answered 200 in both modes, as GitLab's
+/// are. Only defined events write counters, so no request can make Redis grow with new keys.
 ///
 /// `DNT: 1` and `Sec-GPC: 1` requests still update counters but never become event records.
 public struct UsageDataAPI<Context: RequestContext>: Sendable {
@@ -25,9 +26,10 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
     public struct Configuration: Sendable, Hashable {
         /// Largest request body accepted (default 64 KB); larger bodies get 413.
         public var maximumBodyBytes: Int
-        /// Development mode: unknown events, undeclared identifiers and wrong property types get 422 (a whole
-        /// `track_events` batch is checked before any of it counts), and events are tracked with
-        /// `trackStrictly`. Off (production): GitLab's silent 200, and `track`, which never waits.
+        /// Development mode: unknown `track_event(s)` events, undeclared identifiers and wrong property types get
+        /// 422 (a whole `track_events` batch is checked before any of it counts), events are tracked with
+        /// `trackStrictly`, and a failed counter store is a 503. Off (production): GitLab's silent 200, and
+        /// `track`, which never waits.
         public var strictValidation: Bool
 
         public init(maximumBodyBytes: Int = 64 * 1024, strictValidation: Bool = false) {
@@ -232,10 +234,13 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
         }
     }
 
+    /// GitLab's `increment_counter`/`increment_unique_users` rescue every error, log "Redis tracking event failed
+    /// for event: …" and answer 200 in every environment, an unknown name included (unlike `track_event`, whose
+    /// unknown events are 422 in development). Tally does the same, except that development mode reports a counter
+    /// store that failed (503), as it does for `track_event`.
     private func handleLegacy(_ error: TrackingError) throws(APIError) {
         logger.warning("Redis tracking event failed", metadata: ["event": "\(error.event)", "error": "\(error)"])
-        guard configuration.strictValidation else { return }
-        if error.code == .unknownEvent { throw APIError(.unprocessableContent, error.message, field: error.field) }
+        guard configuration.strictValidation, error.code != .unknownEvent else { return }
         throw APIError(.serviceUnavailable, "counter store unavailable: \(error.message)")
     }
 
