@@ -17,6 +17,8 @@ import Logging
 /// as GitLab answers; unknown legacy `increment_*` names are logged and answered 200 in both modes, as GitLab's
 /// are. Only defined events write counters, so no request can make Redis grow with new keys.
 ///
+/// An admin's `GET service_ping` tracks GitLab's `request_service_ping_via_rest` when the catalog defines it.
+///
 /// `DNT: 1` and `Sec-GPC: 1` requests still update counters but never become event records.
 public struct UsageDataAPI<Context: RequestContext>: Sendable {
     /// Resolves the caller of a request; `nil` means unauthenticated.
@@ -167,6 +169,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
     private func servicePingResponse(_ request: Request, _ context: Context) async throws -> Response {
         let caller = try await requireCaller(request, context)
         guard caller.isAdmin else { throw APIError.forbidden }
+        trackServicePingRequest(by: caller, recordAllowed: !Self.optsOut(request))
         guard let servicePing else { return .json(.object([])) }
         do {
             return .json(text: try await servicePing.newestPayload() ?? "{}")
@@ -177,6 +180,17 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
     }
 
     // MARK: Helpers
+
+    /// GitLab's event for an admin reading the Service Ping over REST.
+    public static var servicePingRequestEvent: String { "request_service_ping_via_rest" }
+
+    /// Counts an admin's `GET service_ping` as GitLab does (`request_service_ping_via_rest`, the admin as the user),
+    /// when the catalog defines the event; without a definition nothing is tracked or logged. The read never waits
+    /// for or fails because of the counters.
+    private func trackServicePingRequest(by caller: TallyCaller, recordAllowed: Bool) {
+        guard tracker.catalog.events[Self.servicePingRequestEvent] != nil else { return }
+        tracker.track(Self.servicePingRequestEvent, user: caller.user, sendEventRecord: recordAllowed)
+    }
 
     private func requireCaller(_ request: Request, _ context: Context) async throws -> TallyCaller {
         guard let caller = try await authenticate(request, context) else { throw APIError.unauthorized }

@@ -219,6 +219,43 @@ struct UsageDataRouterTests {
         #expect(try await fixture.integer("{event_counters}_create_note") == 1)
     }
 
+    @Test(
+        "an admin's GET service_ping tracks request_service_ping_via_rest when the definitions have it; without it nothing is tracked and nothing fails"
+    )
+    func servicePingRequestIsTracked() async throws {
+        let stored = StoredServicePing { #"{"counts":{"x":1}}"# }
+        let defined = try await ServerFixture(extraFiles: [
+            "events/request_service_ping_via_rest.yml": DefinitionFolder.event("request_service_ping_via_rest")
+        ])
+        try await defined.application(servicePing: stored).test(.router) { client async throws in
+            #expect(try await client.get("service_ping").status == .unauthorized)
+            #expect(try await client.get("service_ping", token: ServerFixture.eventToken).status == .forbidden)
+            #expect(defined.recorder.events.isEmpty, "only an admin's read is tracked")
+            let admin = try await client.get("service_ping", token: ServerFixture.adminToken)
+            #expect(admin.status == .ok && admin.text == #"{"counts":{"x":1}}"#)
+            let dnt = try await client.get(
+                "service_ping", token: ServerFixture.adminToken, headers: [HTTPField.Name("DNT")!: "1"])
+            #expect(dnt.status == .ok)
+        }
+        try await defined.sessionApplication(servicePing: stored).test(.router) { client async throws in
+            let admin = try await client.get("service_ping", headers: ServerFixture.session(7, admin: true))
+            #expect(admin.status == .ok)
+        }
+        let events = defined.recorder.events
+        #expect(events.map(\.name) == Array(repeating: "request_service_ping_via_rest", count: 3))
+        #expect(events.map(\.user) == [nil, nil, 7], "the admin is the user; tally serve's admin tokens name none")
+        #expect(events.map(\.sendsEventRecord) == [true, false, true], "DNT keeps it out of event records")
+        #expect(try await defined.integer("{event_counters}_request_service_ping_via_rest") == 3)
+
+        let undefined = try await ServerFixture()
+        try await undefined.application(strict: true, servicePing: stored).test(.router) { client async throws in
+            let admin = try await client.get("service_ping", token: ServerFixture.adminToken)
+            #expect(admin.status == .ok && admin.text == #"{"counts":{"x":1}}"#)
+        }
+        #expect(undefined.recorder.events.isEmpty)
+        #expect(try await undefined.keys() == [])
+    }
+
     @Test("more than 50 events: GitLab's 400, nothing counted; 50 are fine")
     func eventLimit() async throws {
         let fixture = try await ServerFixture()
