@@ -3,12 +3,26 @@ import Hummingbird
 import InternalEvents
 import NIOCore
 
-/// A request's JSON body, read within the size limit, with typed field readers whose errors name the field.
+/// How a request body was written, which decides how its text values are read.
+enum BodyEncoding {
+    /// `application/json` (or any other content type): values keep their JSON types.
+    case json
+    /// `application/x-www-form-urlencoded`: every value is text, coerced as Grape coerces the declared types.
+    case form
+}
+
+/// A request's body (a JSON object, or a form read with Rack's rules), read within the size limit, with typed field
+/// readers whose errors name the field.
 struct RequestBody {
     let object: [(key: String, value: JSONValue)]
+    let encoding: BodyEncoding
 
-    /// Reads the whole body (413 past `limit` bytes) and parses it as a JSON object (400 otherwise); `fast` is the
-    /// typed decoding tried first (see `FastBody`).
+    /// The readers of the body's top-level fields.
+    var reader: FieldReader { FieldReader(fields: object, prefix: "", encoding: encoding) }
+
+    /// Reads the whole body (413 past `limit` bytes). A form body (`Content-Type:
+    /// application/x-www-form-urlencoded`) is parsed by `FormBody`; anything else as a JSON object (400
+    /// otherwise), `fast` being the typed decoding tried first (see `FastBody`).
     static func read(
         _ request: Request, limit: Int, fast: (some FastBody).Type
     ) async throws(APIError)
@@ -22,9 +36,14 @@ struct RequestBody {
         } catch {
             throw APIError(.badRequest, "body could not be read: \(error)", field: "body")
         }
-        if buffer.readableBytes == 0 { return RequestBody(object: []) }
+        if isForm(request.headers[.contentType]) {
+            return RequestBody(object: try FormBody.parse(buffer.readableBytesView), encoding: .form)
+        }
+        if buffer.readableBytes == 0 { return RequestBody(object: [], encoding: .json) }
         let data = Data(buffer.readableBytesView)
-        if let typed = try? JSONDecoder().decode(fast, from: data) { return RequestBody(object: typed.fields) }
+        if let typed = try? JSONDecoder().decode(fast, from: data) {
+            return RequestBody(object: typed.fields, encoding: .json)
+        }
         let parsed: JSONValue
         do {
             parsed = try JSONDecoder().decode(JSONValue.self, from: data)
@@ -34,7 +53,14 @@ struct RequestBody {
         guard case .object(let object) = parsed else {
             throw APIError(.badRequest, "body must be a JSON object", field: "body")
         }
-        return RequestBody(object: object)
+        return RequestBody(object: object, encoding: .json)
+    }
+
+    /// Whether a `Content-Type` names a form (`application/x-www-form-urlencoded`, any parameters, any case).
+    static func isForm(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let mediaType = contentType.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces)
+        return mediaType.lowercased() == "application/x-www-form-urlencoded"
     }
 
     /// A short reason from a decoding error, without Swift type names.
@@ -51,13 +77,25 @@ struct RequestBody {
     }
 }
 
-/// Typed reads of one JSON object's fields; `prefix` is how errors name the object (`events[2].`).
+/// Typed reads of one object's fields; `prefix` is how errors name the object (`events[2].`).
+///
+/// In a form body every value is text, so the readers coerce it as Grape coerces the declared parameter types:
+/// an empty text is no value for an id or a flag, a flag is one of Grape's true/false words, and `value` (the
+/// additional property that must be a number) is read as a number when its text is one.
 struct FieldReader {
     let fields: [(key: String, value: JSONValue)]
     let prefix: String
+    var encoding: BodyEncoding = .json
 
     private func value(_ name: String) -> JSONValue? {
         guard let value = fields.first(where: { $0.key == name })?.value, value != .null else { return nil }
+        return value
+    }
+
+    /// A value of a declared non-string type: in a form an empty text is none, as Grape treats it.
+    private func typedValue(_ name: String) -> JSONValue? {
+        guard let value = value(name) else { return nil }
+        if encoding == .form, value == .string("") { return nil }
         return value
     }
 
@@ -76,7 +114,7 @@ struct FieldReader {
 
     /// An optional positive id: a JSON integer or a string of digits (as GitLab's API coerces it).
     func optionalID(_ name: String) throws(APIError) -> Int64? {
-        guard let value = value(name) else { return nil }
+        guard let value = typedValue(name) else { return nil }
         let number: Int64? =
             switch value {
             case .integer(let number): number
@@ -89,16 +127,30 @@ struct FieldReader {
         return number
     }
 
-    /// An optional boolean: JSON `true`/`false` or the strings `"true"`/`"false"`.
+    /// An optional boolean: JSON `true`/`false` or the strings `"true"`/`"false"`; in a form, any word Grape's
+    /// `Boolean` takes (`1`, `t`, `yes`, `on`, … and `0`, `f`, `no`, `off`, …).
     func optionalBool(_ name: String) throws(APIError) -> Bool? {
-        guard let value = value(name) else { return nil }
+        guard let value = typedValue(name) else { return nil }
         switch value {
         case .bool(let flag): return flag
         case .string("true"): return true
         case .string("false"): return false
-        default: throw .invalid(prefix + name, "expected true or false, found \(Self.describe(value))")
+        case .string(let word) where encoding == .form:
+            if Self.trueWords.contains(word) { return true }
+            if Self.falseWords.contains(word) { return false }
+        default: break
         }
+        throw .invalid(prefix + name, "expected true or false, found \(Self.describe(value))")
     }
+
+    /// The texts Grape (dry-types' `Params::Bool`) reads as true.
+    static let trueWords: Set<String> = [
+        "1", "on", "On", "ON", "t", "true", "True", "TRUE", "T", "y", "yes", "Yes", "YES", "Y",
+    ]
+    /// The texts Grape reads as false.
+    static let falseWords: Set<String> = [
+        "0", "off", "Off", "OFF", "f", "false", "False", "FALSE", "F", "n", "no", "No", "NO", "N",
+    ]
 
     /// An optional object of properties whose values are strings or numbers, the only types GitLab's
     /// `EventValidator` lets through (`label`/`property` String, `value` Integer|Float, custom String|Integer|Float).
@@ -112,7 +164,9 @@ struct FieldReader {
         var properties: [String: PropertyValue] = [:]
         for (key, property) in pairs where !blocked.contains(key) {
             switch property {
-            case .string(let text): properties[key] = .string(text)
+            case .string(let text):
+                properties[key] =
+                    encoding == .form && key == "value" ? Self.number(text) ?? .string(text) : .string(text)
             case .integer(let number): properties[key] = .integer(number)
             case .double(let number): properties[key] = .double(number)
             case .null: continue
@@ -125,6 +179,16 @@ struct FieldReader {
         return properties
     }
 
+    /// A form's text as a number (`5`, `-2`, `1.5`, `2e3`), or `nil` when it isn't one.
+    static func number(_ text: String) -> PropertyValue? {
+        if let integer = Int64(text) { return .integer(integer) }
+        guard text.contains(where: \.isNumber),
+            text.allSatisfy({ $0.isASCII && ($0.isNumber || "+-.eE".contains($0)) }),
+            let number = Double(text), number.isFinite
+        else { return nil }
+        return .double(number)
+    }
+
     /// What GitLab's `EventValidator` accepts for a property, in words.
     static func expectedType(ofProperty name: String) -> String {
         switch name {
@@ -132,6 +196,11 @@ struct FieldReader {
         case "value": "a number"
         default: "a string or a number"
         }
+    }
+
+    /// The reader of a nested object's fields, named `prefix` in errors.
+    func nested(_ fields: [(key: String, value: JSONValue)], prefix: String) -> FieldReader {
+        FieldReader(fields: fields, prefix: prefix, encoding: encoding)
     }
 
     /// An optional array of objects.

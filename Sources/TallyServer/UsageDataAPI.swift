@@ -11,7 +11,10 @@ import Logging
 /// `AccessTokens`. Every POST needs a caller (401 otherwise); `metric_definitions` is public, as GitLab's;
 /// `service_ping` needs an admin (401/403).
 ///
-/// Requests are checked before anything is counted: malformed JSON, a field of the wrong type, or a body past the
+/// Bodies are JSON or, as GitLab's Grape API also takes, `application/x-www-form-urlencoded` forms with Rack's
+/// nested-parameter rules (`additional_properties[label]=…`, `events[][event]=…`; see `FormBody`).
+///
+/// Requests are checked before anything is counted: a malformed body, a field of the wrong type, or a body past the
 /// limit is a 400/413 naming the field, and nothing of that request reaches a counter. Unknown `track_event(s)`
 /// events are 422 when `configuration.strictValidation` is on (development, tests) and a silent 200 in production,
 /// as GitLab answers; unknown legacy `increment_*` names are logged and answered 200 in both modes, as GitLab's
@@ -90,7 +93,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
     private func trackEvent(_ request: Request, _ context: Context) async throws -> Response {
         let caller = try await requireCaller(request, context)
         let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes, fast: EventBody.self)
-        let event = try EventParameters(body.object)
+        let event = try EventParameters(body.reader)
         let user = try user(of: event, caller: caller)
         try check([(event, user)], batch: false)
         try await track(event, user: user, recordAllowed: !Self.optsOut(request))
@@ -100,7 +103,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
     private func trackEvents(_ request: Request, _ context: Context) async throws -> Response {
         let caller = try await requireCaller(request, context)
         let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes, fast: EventsBody.self)
-        let reader = FieldReader(fields: body.object, prefix: "")
+        let reader = body.reader
         guard let objects = try reader.optionalObjects("events") else { throw APIError.missing("events") }
         guard objects.count <= Self.maximumEventsPerRequest else {
             throw APIError(
@@ -109,7 +112,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
         }
         var events: [(EventParameters, UserID?)] = []
         for (index, fields) in objects.enumerated() {
-            let event = try EventParameters(fields, prefix: "events[\(index)].")
+            let event = try EventParameters(reader.nested(fields, prefix: "events[\(index)]."))
             events.append((event, try user(of: event, caller: caller, field: "events[\(index)].user_id")))
         }
         try check(events, batch: true)
@@ -122,7 +125,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
         _ = try await requireCaller(request, context)
         let body = try await RequestBody.read(
             request, limit: configuration.maximumBodyBytes, fast: LegacyEventBody.self)
-        let name = try FieldReader(fields: body.object, prefix: "").requiredString("event")
+        let name = try body.reader.requiredString("event")
         guard let legacyCounters else { throw APIError(.notFound, "legacy counters are not enabled") }
         do {
             try await legacyCounters.increment(name)
@@ -136,7 +139,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
         let caller = try await requireCaller(request, context)
         let body = try await RequestBody.read(
             request, limit: configuration.maximumBodyBytes, fast: LegacyEventBody.self)
-        let reader = FieldReader(fields: body.object, prefix: "")
+        let reader = body.reader
         let name = try reader.requiredString("event")
         let named = try reader.optionalID("user_id").map { UserID($0) }
         guard let user = try resolveUser(named: named, caller: caller, field: "user_id") else {

@@ -181,6 +181,17 @@ extension TestClientProtocol {
             uri: "/api/v4/usage_data/\(path)", method: .post, headers: fields, body: ByteBuffer(string: json))
     }
 
+    /// POSTs an `application/x-www-form-urlencoded` body, as Rails' `post … params:` sends one.
+    func postForm(
+        _ path: String, _ form: String, token: String? = ServerFixture.eventToken, headers: HTTPFields = [:]
+    ) async throws -> TestResponse {
+        var fields = headers
+        fields[.contentType] = "application/x-www-form-urlencoded"
+        if let token { fields[.authorization] = "Bearer \(token)" }
+        return try await execute(
+            uri: "/api/v4/usage_data/\(path)", method: .post, headers: fields, body: ByteBuffer(string: form))
+    }
+
     func get(_ path: String, token: String? = nil, headers: HTTPFields = [:]) async throws -> TestResponse {
         var fields = headers
         if let token { fields[.authorization] = "Bearer \(token)" }

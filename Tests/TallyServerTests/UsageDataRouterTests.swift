@@ -219,6 +219,102 @@ struct UsageDataRouterTests {
         #expect(try await fixture.integer("{event_counters}_create_note") == 1)
     }
 
+    @Test("form bodies, as Rails' post params: sends them: Rack's a[b] and a[][b], text coerced as Grape does")
+    func formBodies() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.application().test(.router) { client async throws in
+            let one = try await client.postForm(
+                "track_event",
+                "event=create_note&user_id=42&project_id=7&namespace_id=3&additional_properties%5Blabel%5D=mr+list"
+                    + "&additional_properties[value]=5&additional_properties[lang]=swift&send_to_snowplow=1")
+            #expect(one.status == .ok, "\(one.text)")
+            #expect(one.text == "{}")
+            let batch = try await client.postForm(
+                "track_events",
+                "events[][event]=view_page&events[][user_id]=1&events[][project_id]=&events[][send_to_snowplow]=no"
+                    + "&events[][event]=create_note&events[][user_id]=2&events[][additional_properties][label]=x"
+                    + "&events[][additional_properties][value]=1.5&events[][additional_properties][lang]=7")
+            #expect(batch.status == .ok, "\(batch.text)")
+            #expect(try await client.postForm("increment_counter", "event=source_code_pushes").status == .ok)
+            let unique = try await client.postForm("increment_unique_users", "event=incident_zoom_meeting&user_id=9")
+            #expect(unique.status == .ok, "\(unique.text)")
+            let charset = try await client.execute(
+                uri: "/api/v4/usage_data/track_event", method: .post,
+                headers: [
+                    .contentType: "Application/X-WWW-Form-Urlencoded; charset=UTF-8",
+                    .authorization: "Bearer \(ServerFixture.eventToken)",
+                ],
+                body: .init(string: "event=view_page&user_id=5"))
+            #expect(charset.status == .ok, "\(charset.text)")
+        }
+        let events = fixture.recorder.events
+        #expect(events.map(\.name) == ["create_note", "view_page", "create_note", "view_page"])
+        #expect(events[0].user == 42 && events[0].project == 7 && events[0].namespace == 3)
+        #expect(events[0].properties == ["label": .string("mr list"), "value": .integer(5), "lang": .string("swift")])
+        #expect(events[0].sendsEventRecord, "send_to_snowplow=1 is true, as Grape's Boolean reads it")
+        #expect(events[1].user == 1 && events[1].project == nil, "an empty id is none, as Grape reads it")
+        #expect(!events[1].sendsEventRecord)
+        #expect(events[2].user == 2)
+        #expect(
+            events[2].properties == ["label": .string("x"), "value": .double(1.5), "lang": .string("7")],
+            "value is read as a number; other properties stay text")
+        #expect(try await fixture.integer("{event_counters}_create_note") == 2)
+        #expect(try await fixture.integer("{event_counters}_view_page") == 2)
+        #expect(try await fixture.integer("USAGE_SOURCE_CODE_PUSHES") == 1)
+        #expect(try await fixture.uniqueCount("{hll_counters}_incident_zoom_meeting-2025-07") == 1)
+    }
+
+    @Test(
+        "form bodies of unknown shapes or wrong types: 400 naming the parameter, nothing counted",
+        arguments: [
+            ("track_event", "", "event"),
+            ("track_event", "event=create_note&additional_properties=x", "additional_properties"),
+            ("track_event", "event=create_note&event[a]=1", "event"),
+            ("track_event", "event[]=create_note", "event"),
+            ("track_event", "event=create_note&project_id=seven", "project_id"),
+            ("track_event", "event=create_note&namespace_id=1.5", "namespace_id"),
+            ("track_event", "event=create_note&send_to_snowplow=maybe", "send_to_snowplow"),
+            ("track_event", "event=create_note&additional_properties[label][x]=1", "additional_properties.label"),
+            ("track_event", "event=create_note&additional_properties[label][]=1", "additional_properties.label"),
+            (
+                "track_event", "event=create_note&additional_properties[label]=a&additional_properties[label][x]=1",
+                "additional_properties[label]"
+            ),
+            ("track_event", "event=create_%ZZnote", "body"),
+            ("track_event", "event=%FF", "body"),
+            ("track_events", "", "events"),
+            ("track_events", "events=create_note", "events"),
+            ("track_events", "events[event]=create_note", "events"),
+            ("track_events", "events[]=create_note", "events[0]"),
+            ("track_events", "events[][event]=create_note&events[x]=1", "events"),
+            ("track_events", "events[][event]=create_note&events[][project_id]=x", "events[0].project_id"),
+            ("increment_counter", "", "event"),
+            ("increment_counter", "event[]=source_code_pushes", "event"),
+            ("increment_unique_users", "event=incident_zoom_meeting", "user_id"),
+        ])
+    func formBadRequests(path: String, form: String, field: String) async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.application().test(.router) { client async throws in
+            let response = try await client.postForm(path, form)
+            #expect(response.status == .badRequest, "\(response.text)")
+            #expect(response.errorField == field, "\(response.text)")
+        }
+        #expect(try await fixture.keys() == [])
+        #expect(fixture.recorder.events.isEmpty)
+    }
+
+    @Test("a form's text value that isn't a number stays text: 422 in development, as a JSON string value")
+    func formValueNotANumber() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.application(strict: true).test(.router) { client async throws in
+            let response = try await client.postForm(
+                "track_event", "event=create_note&additional_properties[value]=five")
+            #expect(response.status == .unprocessableContent, "\(response.text)")
+            #expect(response.text.contains("value must be a number"))
+        }
+        #expect(try await fixture.keys() == [])
+    }
+
     @Test(
         "an admin's GET service_ping tracks request_service_ping_via_rest when the definitions have it; without it nothing is tracked and nothing fails"
     )
