@@ -76,9 +76,9 @@ def raw_request(port, data, read=True, timeout=10):
         return int(answer.split(b" ", 2)[1])
 
 
-def post(path, body, headers=None, token=TOKEN):
+def post(path, body, headers=None, token=TOKEN, content_type="application/json"):
     lines = [f"POST /api/v4/usage_data/{path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close",
-             "Content-Type: application/json", f"Content-Length: {len(body)}"]
+             f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
     if token:
         lines.append(f"Authorization: Bearer {token}")
     lines += headers or []
@@ -120,6 +120,14 @@ def hand_written(port):
     expect_rejected(port, "a 100 KB path", b"GET /api/v4/usage_data/" + b"p" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     expect_rejected(port, "not HTTP at all", bytes(random.randrange(256) for _ in range(4096)))
     expect_rejected(port, "a wrong token", post("track_event", event + b"}", token="wrong"))
+    form = "application/x-www-form-urlencoded"
+    expect_rejected(port, "a form name 20,000 brackets deep",
+                    post("track_event", b"event=view_page&user_id=1&a" + b"[b]" * 20_000 + b"=1", content_type=form))
+    expect_rejected(port, "a form list of 10,000 events",
+                    post("track_events", b"&".join([b"events[][event]=view_page"] * 10_000), content_type=form))
+    expect_rejected(port, "a form name that is a value and nested fields",
+                    post("track_event", b"event=view_page&user_id=1&user_id[x]=2", content_type=form))
+    expect_rejected(port, "a form with a broken %-escape", post("track_event", b"event=view_%page", content_type=form))
     expect_rejected(port, "chunked garbage",
                     post("track_event", b"").replace(b"Content-Length: 0", b"Transfer-Encoding: chunked") + b"zz\r\n{}\r\n")
 

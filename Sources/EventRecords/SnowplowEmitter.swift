@@ -82,6 +82,8 @@ public final class SnowplowEmitter: EventSink, BackgroundService {
 
     public let configuration: Configuration
     public let instance: SnowplowEventRecord.Instance
+    /// The definitions the tracked events come from, for what a record carries by definition (`ai_context`).
+    public let catalog: DefinitionCatalog?
     private let pseudonymizer: Pseudonymizer
     private let logger: Logger
     private let state = LockedValueBox(State())
@@ -95,12 +97,15 @@ public final class SnowplowEmitter: EventSink, BackgroundService {
         var statistics = Statistics(queued: 0, sent: 0, failed: 0, dropped: 0, skipped: 0, retries: 0)
     }
 
+    /// - Parameter catalog: the tracker's definitions; with it, records of `classification: duo` events carry
+    ///   GitLab's `ai_context`. Without it no record does.
     public init(
         configuration: Configuration, instance: SnowplowEventRecord.Instance, pseudonymizer: Pseudonymizer,
-        logger: Logger = Logger(label: "tally.event-records")
+        catalog: DefinitionCatalog? = nil, logger: Logger = Logger(label: "tally.event-records")
     ) {
         self.configuration = configuration
         self.instance = instance
+        self.catalog = catalog
         self.pseudonymizer = pseudonymizer
         self.logger = logger
     }
@@ -121,7 +126,8 @@ public final class SnowplowEmitter: EventSink, BackgroundService {
             metrics.skipped.increment()
             return
         }
-        let record = SnowplowEventRecord(event, instance: instance, pseudonymizer: pseudonymizer)
+        let record = SnowplowEventRecord(
+            event, instance: instance, pseudonymizer: pseudonymizer, definition: catalog?.events[event.name])
         let (accepted, waiter) = state.withLockedValue { state -> (Bool, CheckedContinuation<Void, Never>?) in
             guard state.queue.count < configuration.maximumQueuedRecords else {
                 state.statistics.dropped += 1

@@ -3,8 +3,9 @@ import InternalEvents
 
 /// A tracked event as a Snowplow structured event (tracker protocol, `payload_data` 1-0-4), the way GitLab sends
 /// internal events in SaaS mode: `e=se`, category/action/label/property/value, and a base64url `cx` holding the
-/// `gitlab_standard` 1-1-7 context (pseudonymized `user_id`, ids, custom properties in `extra`, instance facts) and
-/// the `gitlab_service_ping` 1-0-0 context. No raw user id is ever put into a record.
+/// `gitlab_standard` 1-1-7 context (pseudonymized `user_id`, ids, custom properties in `extra`, instance facts),
+/// the `gitlab_service_ping` 1-0-1 context (`data_source` and `event_name`), and for events whose definition has
+/// `classification: duo` the `ai_context` 1-0-0 context (`AIContext`). No raw user id is ever put into a record.
 public struct SnowplowEventRecord: Sendable, Hashable {
     /// Instance facts every record carries.
     public struct Instance: Sendable, Hashable {
@@ -34,16 +35,17 @@ public struct SnowplowEventRecord: Sendable, Hashable {
     public static let payloadSchema = "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4"
     public static let contextsSchema = "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0"
     public static let standardContextSchema = "iglu:com.gitlab/gitlab_standard/jsonschema/1-1-7"
-    public static let servicePingContextSchema = "iglu:com.gitlab/gitlab_service_ping/jsonschema/1-0-0"
+    public static let servicePingContextSchema = "iglu:com.gitlab/gitlab_service_ping/jsonschema/1-0-1"
     public static let trackerVersion = "tally-swift-\(TallyVersion.current)"
 
     /// The protocol's fields, all strings (the `stm` sent time is added when the record is sent).
     public var fields: [String: String]
 
-    /// Builds the record of `event`.
+    /// Builds the record of `event`; `definition` (the event's, from the catalog) decides whether it carries the
+    /// `ai_context` context (`classification: duo`).
     public init(
         _ event: TrackedEvent, instance: Instance, pseudonymizer: Pseudonymizer, category: String? = nil,
-        eventID: UUID = UUID()
+        definition: EventDefinition? = nil, eventID: UUID = UUID()
     ) {
         var fields: [String: String] = [
             "e": "se", "se_ca": category ?? instance.defaultCategory, "se_ac": event.name,
@@ -69,22 +71,18 @@ public struct SnowplowEventRecord: Sendable, Hashable {
             ("instance_version", .string(instance.instanceVersion)),
             ("context_generated_at", .timestamp(event.timestamp)),
         ])
-        let contexts: JSONValue = .object([
-            ("schema", .string(Self.contextsSchema)),
-            (
-                "data",
-                .array([
-                    .object([("schema", .string(Self.standardContextSchema)), ("data", standard)]),
-                    .object([
-                        ("schema", .string(Self.servicePingContextSchema)),
-                        (
-                            "data",
-                            .object([("data_source", .string("redis_hll")), ("event_name", .string(event.name))])
-                        ),
-                    ]),
-                ])
-            ),
+        // 1-0-1 names the event for every data source (1-0-0 had `key_path` instead for `redis`).
+        let servicePing: JSONValue = .object([
+            ("data_source", .string("redis_hll")), ("event_name", .string(event.name)),
         ])
+        var entries: [JSONValue] = [
+            Self.selfDescribing(Self.standardContextSchema, standard),
+            Self.selfDescribing(Self.servicePingContextSchema, servicePing),
+        ]
+        if AIContext.applies(to: definition) {
+            entries.append(Self.selfDescribing(AIContext.schema, AIContext.data(for: event)))
+        }
+        let contexts: JSONValue = .object([("schema", .string(Self.contextsSchema)), ("data", .array(entries))])
         fields["cx"] = Self.base64URL(Data(contexts.serialized().utf8))
         self.fields = fields
     }
@@ -104,6 +102,11 @@ public struct SnowplowEventRecord: Sendable, Hashable {
                     })
             ),
         ])
+    }
+
+    /// A self-describing JSON: `{"schema": …, "data": …}`.
+    static func selfDescribing(_ schema: String, _ data: JSONValue) -> JSONValue {
+        .object([("schema", .string(schema)), ("data", data)])
     }
 
     static func json(_ value: PropertyValue) -> JSONValue {

@@ -67,7 +67,8 @@ enum LenientID: Decodable {
     }
 }
 
-/// An additional property's value: a string (usual), an integer, a number or a boolean.
+/// An additional property's value: a string (usual), an integer, a number, or a boolean (decoded only so that
+/// `FieldReader.optionalProperties` refuses it by name, as the generic path does).
 enum ScalarValue: Decodable {
     case string(String)
     case integer(Int64)

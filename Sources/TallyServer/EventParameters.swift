@@ -14,8 +14,8 @@ struct EventParameters: Sendable {
     /// Properties never stored, as GitLab's `FIELDS_BLOCKED_FOR_INTERNAL_EVENTS`.
     static let blockedProperties: Set<String> = ["branch_name"]
 
-    init(_ fields: [(key: String, value: JSONValue)], prefix: String = "") throws(APIError) {
-        let reader = FieldReader(fields: fields, prefix: prefix)
+    /// Reads one event object with `reader`'s encoding and prefix.
+    init(_ reader: FieldReader) throws(APIError) {
         event = try reader.requiredString("event")
         project = try reader.optionalID("project_id").map { ProjectID($0) }
         namespace = try reader.optionalID("namespace_id").map { NamespaceID($0) }

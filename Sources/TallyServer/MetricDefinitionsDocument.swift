@@ -3,7 +3,8 @@ import InternalEvents
 import Yams
 
 /// The metrics dictionary as `GET metric_definitions` serves it: a YAML list of every metric file's attributes,
-/// as written, optionally with each file's path (GitLab's `dump_metrics_yaml(include_paths:)`).
+/// as written, optionally with each file's path (GitLab's `dump_metrics_yaml(include_paths:)`). Each document
+/// starts with the `---` line Ruby's `to_yaml` writes, as GitLab's does.
 ///
 /// Built once at start: definitions don't change while the server runs.
 public struct MetricDefinitionsDocument: Sendable {
@@ -31,7 +32,7 @@ public struct MetricDefinitionsDocument: Sendable {
             mapping["file_path"] = Node(file.path)
             withPaths.append(.mapping(mapping))
         }
-        yaml = try Yams.serialize(node: .sequence(.init(plain)))
-        yamlWithPaths = try Yams.serialize(node: .sequence(.init(withPaths)))
+        yaml = try Yams.serialize(node: .sequence(.init(plain)), explicitStart: true)
+        yamlWithPaths = try Yams.serialize(node: .sequence(.init(withPaths)), explicitStart: true)
     }
 }

@@ -3,12 +3,26 @@ import Hummingbird
 import InternalEvents
 import NIOCore
 
-/// A request's JSON body, read within the size limit, with typed field readers whose errors name the field.
+/// How a request body was written, which decides how its text values are read.
+enum BodyEncoding {
+    /// `application/json` (or any other content type): values keep their JSON types.
+    case json
+    /// `application/x-www-form-urlencoded`: every value is text, coerced as Grape coerces the declared types.
+    case form
+}
+
+/// A request's body (a JSON object, or a form read with Rack's rules), read within the size limit, with typed field
+/// readers whose errors name the field.
 struct RequestBody {
     let object: [(key: String, value: JSONValue)]
+    let encoding: BodyEncoding
 
-    /// Reads the whole body (413 past `limit` bytes) and parses it as a JSON object (400 otherwise); `fast` is the
-    /// typed decoding tried first (see `FastBody`).
+    /// The readers of the body's top-level fields.
+    var reader: FieldReader { FieldReader(fields: object, prefix: "", encoding: encoding) }
+
+    /// Reads the whole body (413 past `limit` bytes). A form body (`Content-Type:
+    /// application/x-www-form-urlencoded`) is parsed by `FormBody`; anything else as a JSON object (400
+    /// otherwise), `fast` being the typed decoding tried first (see `FastBody`).
     static func read(
         _ request: Request, limit: Int, fast: (some FastBody).Type
     ) async throws(APIError)
@@ -22,9 +36,14 @@ struct RequestBody {
         } catch {
             throw APIError(.badRequest, "body could not be read: \(error)", field: "body")
         }
-        if buffer.readableBytes == 0 { return RequestBody(object: []) }
+        if isForm(request.headers[.contentType]) {
+            return RequestBody(object: try FormBody.parse(buffer.readableBytesView), encoding: .form)
+        }
+        if buffer.readableBytes == 0 { return RequestBody(object: [], encoding: .json) }
         let data = Data(buffer.readableBytesView)
-        if let typed = try? JSONDecoder().decode(fast, from: data) { return RequestBody(object: typed.fields) }
+        if let typed = try? JSONDecoder().decode(fast, from: data) {
+            return RequestBody(object: typed.fields, encoding: .json)
+        }
         let parsed: JSONValue
         do {
             parsed = try JSONDecoder().decode(JSONValue.self, from: data)
@@ -34,7 +53,14 @@ struct RequestBody {
         guard case .object(let object) = parsed else {
             throw APIError(.badRequest, "body must be a JSON object", field: "body")
         }
-        return RequestBody(object: object)
+        return RequestBody(object: object, encoding: .json)
+    }
+
+    /// Whether a `Content-Type` names a form (`application/x-www-form-urlencoded`, any parameters, any case).
+    static func isForm(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let mediaType = contentType.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces)
+        return mediaType.lowercased() == "application/x-www-form-urlencoded"
     }
 
     /// A short reason from a decoding error, without Swift type names.
@@ -48,106 +74,5 @@ struct RequestBody {
 
     subscript(_ field: String) -> JSONValue? {
         object.first { $0.key == field }?.value
-    }
-}
-
-/// Typed reads of one JSON object's fields; `prefix` is how errors name the object (`events[2].`).
-struct FieldReader {
-    let fields: [(key: String, value: JSONValue)]
-    let prefix: String
-
-    private func value(_ name: String) -> JSONValue? {
-        guard let value = fields.first(where: { $0.key == name })?.value, value != .null else { return nil }
-        return value
-    }
-
-    /// A required, non-empty string of at most `maximumLength` characters.
-    func requiredString(_ name: String, maximumLength: Int = 255) throws(APIError) -> String {
-        guard let value = value(name) else { throw .missing(prefix + name) }
-        guard case .string(let text) = value else {
-            throw .invalid(prefix + name, "expected a string, found \(Self.describe(value))")
-        }
-        if text.isEmpty { throw .missing(prefix + name) }
-        if text.count > maximumLength {
-            throw .invalid(prefix + name, "longer than \(maximumLength) characters")
-        }
-        return text
-    }
-
-    /// An optional positive id: a JSON integer or a string of digits (as GitLab's API coerces it).
-    func optionalID(_ name: String) throws(APIError) -> Int64? {
-        guard let value = value(name) else { return nil }
-        let number: Int64? =
-            switch value {
-            case .integer(let number): number
-            case .string(let text): Int64(text)
-            default: nil
-            }
-        guard let number, number > 0 else {
-            throw .invalid(prefix + name, "expected a positive integer id, found \(Self.describe(value))")
-        }
-        return number
-    }
-
-    /// An optional boolean: JSON `true`/`false` or the strings `"true"`/`"false"`.
-    func optionalBool(_ name: String) throws(APIError) -> Bool? {
-        guard let value = value(name) else { return nil }
-        switch value {
-        case .bool(let flag): return flag
-        case .string("true"): return true
-        case .string("false"): return false
-        default: throw .invalid(prefix + name, "expected true or false, found \(Self.describe(value))")
-        }
-    }
-
-    /// An optional object of scalar properties (strings and numbers; booleans become `"true"`/`"false"`).
-    func optionalProperties(_ name: String, dropping blocked: Set<String>) throws(APIError) -> [String: PropertyValue] {
-        guard let value = value(name) else { return [:] }
-        guard case .object(let pairs) = value else {
-            throw .invalid(prefix + name, "expected an object, found \(Self.describe(value))")
-        }
-        var properties: [String: PropertyValue] = [:]
-        for (key, property) in pairs where !blocked.contains(key) {
-            switch property {
-            case .string(let text): properties[key] = .string(text)
-            case .integer(let number): properties[key] = .integer(number)
-            case .double(let number): properties[key] = .double(number)
-            case .bool(let flag): properties[key] = .string(flag ? "true" : "false")
-            case .null: continue
-            case .array, .object:
-                throw .invalid(
-                    "\(prefix)\(name).\(key)",
-                    "expected a string, a number or a boolean, found \(Self.describe(property))")
-            }
-        }
-        return properties
-    }
-
-    /// An optional array of objects.
-    func optionalObjects(_ name: String) throws(APIError) -> [[(key: String, value: JSONValue)]]? {
-        guard let value = value(name) else { return nil }
-        guard case .array(let elements) = value else {
-            throw .invalid(prefix + name, "expected an array, found \(Self.describe(value))")
-        }
-        var objects: [[(key: String, value: JSONValue)]] = []
-        for (index, element) in elements.enumerated() {
-            guard case .object(let pairs) = element else {
-                throw .invalid("\(prefix)\(name)[\(index)]", "expected an object, found \(Self.describe(element))")
-            }
-            objects.append(pairs)
-        }
-        return objects
-    }
-
-    static func describe(_ value: JSONValue) -> String {
-        switch value {
-        case .null: "null"
-        case .bool(let flag): flag ? "true" : "false"
-        case .integer(let number): String(number)
-        case .double(let number): String(number)
-        case .string(let text): "a string \"\(text.prefix(40))\(text.count > 40 ? "…" : "")\""
-        case .array: "an array"
-        case .object: "an object"
-        }
     }
 }

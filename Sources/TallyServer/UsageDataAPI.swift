@@ -11,10 +11,16 @@ import Logging
 /// `AccessTokens`. Every POST needs a caller (401 otherwise); `metric_definitions` is public, as GitLab's;
 /// `service_ping` needs an admin (401/403).
 ///
-/// Requests are checked before anything is counted: malformed JSON, a field of the wrong type, or a body past the
-/// limit is a 400/413 naming the field, and nothing of that request reaches a counter. Unknown events are 422 when
-/// `configuration.strictValidation` is on (development, tests) and a silent 200 in production, as GitLab answers. Only defined events
-/// write counters, so no request can make Redis grow with new keys.
+/// Bodies are JSON or, as GitLab's Grape API also takes, `application/x-www-form-urlencoded` forms with Rack's
+/// nested-parameter rules (`additional_properties[label]=…`, `events[][event]=…`; see `FormBody`).
+///
+/// Requests are checked before anything is counted: a malformed body, a field of the wrong type, or a body past the
+/// limit is a 400/413 naming the field, and nothing of that request reaches a counter. Unknown `track_event(s)`
+/// events are 422 when `configuration.strictValidation` is on (development, tests) and a silent 200 in production,
+/// as GitLab answers; unknown legacy `increment_*` names are logged and answered 200 in both modes, as GitLab's
+/// are. Only defined events write counters, so no request can make Redis grow with new keys.
+///
+/// An admin's `GET service_ping` tracks GitLab's `request_service_ping_via_rest` when the catalog defines it.
 ///
 /// `DNT: 1` and `Sec-GPC: 1` requests still update counters but never become event records.
 public struct UsageDataAPI<Context: RequestContext>: Sendable {
@@ -25,9 +31,10 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
     public struct Configuration: Sendable, Hashable {
         /// Largest request body accepted (default 64 KB); larger bodies get 413.
         public var maximumBodyBytes: Int
-        /// Development mode: unknown events, undeclared identifiers and wrong property types get 422 (a whole
-        /// `track_events` batch is checked before any of it counts), and events are tracked with
-        /// `trackStrictly`. Off (production): GitLab's silent 200, and `track`, which never waits.
+        /// Development mode: unknown `track_event(s)` events, undeclared identifiers and wrong property types get
+        /// 422 (a whole `track_events` batch is checked before any of it counts), events are tracked with
+        /// `trackStrictly`, and a failed counter store is a 503. Off (production): GitLab's silent 200, and
+        /// `track`, which never waits.
         public var strictValidation: Bool
 
         public init(maximumBodyBytes: Int = 64 * 1024, strictValidation: Bool = false) {
@@ -86,7 +93,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
     private func trackEvent(_ request: Request, _ context: Context) async throws -> Response {
         let caller = try await requireCaller(request, context)
         let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes, fast: EventBody.self)
-        let event = try EventParameters(body.object)
+        let event = try EventParameters(body.reader)
         let user = try user(of: event, caller: caller)
         try check([(event, user)], batch: false)
         try await track(event, user: user, recordAllowed: !Self.optsOut(request))
@@ -96,7 +103,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
     private func trackEvents(_ request: Request, _ context: Context) async throws -> Response {
         let caller = try await requireCaller(request, context)
         let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes, fast: EventsBody.self)
-        let reader = FieldReader(fields: body.object, prefix: "")
+        let reader = body.reader
         guard let objects = try reader.optionalObjects("events") else { throw APIError.missing("events") }
         guard objects.count <= Self.maximumEventsPerRequest else {
             throw APIError(
@@ -105,7 +112,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
         }
         var events: [(EventParameters, UserID?)] = []
         for (index, fields) in objects.enumerated() {
-            let event = try EventParameters(fields, prefix: "events[\(index)].")
+            let event = try EventParameters(reader.nested(fields, prefix: "events[\(index)]."))
             events.append((event, try user(of: event, caller: caller, field: "events[\(index)].user_id")))
         }
         try check(events, batch: true)
@@ -118,7 +125,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
         _ = try await requireCaller(request, context)
         let body = try await RequestBody.read(
             request, limit: configuration.maximumBodyBytes, fast: LegacyEventBody.self)
-        let name = try FieldReader(fields: body.object, prefix: "").requiredString("event")
+        let name = try body.reader.requiredString("event")
         guard let legacyCounters else { throw APIError(.notFound, "legacy counters are not enabled") }
         do {
             try await legacyCounters.increment(name)
@@ -132,7 +139,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
         let caller = try await requireCaller(request, context)
         let body = try await RequestBody.read(
             request, limit: configuration.maximumBodyBytes, fast: LegacyEventBody.self)
-        let reader = FieldReader(fields: body.object, prefix: "")
+        let reader = body.reader
         let name = try reader.requiredString("event")
         let named = try reader.optionalID("user_id").map { UserID($0) }
         guard let user = try resolveUser(named: named, caller: caller, field: "user_id") else {
@@ -165,6 +172,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
     private func servicePingResponse(_ request: Request, _ context: Context) async throws -> Response {
         let caller = try await requireCaller(request, context)
         guard caller.isAdmin else { throw APIError.forbidden }
+        trackServicePingRequest(by: caller, recordAllowed: !Self.optsOut(request))
         guard let servicePing else { return .json(.object([])) }
         do {
             return .json(text: try await servicePing.newestPayload() ?? "{}")
@@ -175,6 +183,17 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
     }
 
     // MARK: Helpers
+
+    /// GitLab's event for an admin reading the Service Ping over REST.
+    public static var servicePingRequestEvent: String { "request_service_ping_via_rest" }
+
+    /// Counts an admin's `GET service_ping` as GitLab does (`request_service_ping_via_rest`, the admin as the user),
+    /// when the catalog defines the event; without a definition nothing is tracked or logged. The read never waits
+    /// for or fails because of the counters.
+    private func trackServicePingRequest(by caller: TallyCaller, recordAllowed: Bool) {
+        guard tracker.catalog.events[Self.servicePingRequestEvent] != nil else { return }
+        tracker.track(Self.servicePingRequestEvent, user: caller.user, sendEventRecord: recordAllowed)
+    }
 
     private func requireCaller(_ request: Request, _ context: Context) async throws -> TallyCaller {
         guard let caller = try await authenticate(request, context) else { throw APIError.unauthorized }
@@ -232,10 +251,13 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
         }
     }
 
+    /// GitLab's `increment_counter`/`increment_unique_users` rescue every error, log "Redis tracking event failed
+    /// for event: …" and answer 200 in every environment, an unknown name included (unlike `track_event`, whose
+    /// unknown events are 422 in development). Tally does the same, except that development mode reports a counter
+    /// store that failed (503), as it does for `track_event`.
     private func handleLegacy(_ error: TrackingError) throws(APIError) {
         logger.warning("Redis tracking event failed", metadata: ["event": "\(error.event)", "error": "\(error)"])
-        guard configuration.strictValidation else { return }
-        if error.code == .unknownEvent { throw APIError(.unprocessableContent, error.message, field: error.field) }
+        guard configuration.strictValidation, error.code != .unknownEvent else { return }
         throw APIError(.serviceUnavailable, "counter store unavailable: \(error.message)")
     }
 

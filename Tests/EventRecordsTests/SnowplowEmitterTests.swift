@@ -24,6 +24,13 @@ struct SnowplowEmitterTests {
                 extra:
                     "additional_properties:\n  label:\n    description: f\n  value:\n    description: n\n  kind:\n    description: c"
             ))
+        try folder.write(
+            "events/duo.yml",
+            DefinitionFolder.event(
+                "request_duo_chat_response", identifiers: "[user]",
+                extra:
+                    "classification: duo\nadditional_properties:\n  value:\n    description: n\n  workflow_id:\n    description: w"
+            ))
         catalog = try DefinitionLoader().load(from: [folder.url])
     }
 
@@ -41,7 +48,7 @@ struct SnowplowEmitterTests {
             instance: .init(
                 appID: "tally_test", environment: "development", instanceID: "instance-1", hostName: "host.test",
                 instanceVersion: "0.0.1"),
-            pseudonymizer: try Pseudonymizer(secret: Self.secret),
+            pseudonymizer: try Pseudonymizer(secret: Self.secret), catalog: catalog,
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
     }
 
@@ -100,6 +107,42 @@ struct SnowplowEmitterTests {
         #expect(standard["user_id"] as? String == pseudonym)
         #expect((standard["extra"] as? [String: Any])?["kind"] as? String == "k")
         #expect(emitter.statistics.failed == 0 && emitter.statistics.dropped == 0)
+    }
+
+    @Test("the emitter finds classification: duo in its catalog: that event's record carries ai_context, others don't")
+    func duoEventsCarryAIContext() async throws {
+        let collector = try await Collector.start()
+        let emitter = try emitter(collector.baseURL)
+        try await running(emitter) { tracker in
+            try await tracker.trackStrictly(
+                "request_duo_chat_response", user: 8,
+                additionalProperties: ["value": .integer(2), "workflow_id": .string("wf-3")])
+            try await tracker.trackStrictly("export_report", user: 8)
+            #expect(await TestEnvironment.waitUntil { emitter.statistics.sent == 2 })
+        }
+        var events: [[String: String]] = []
+        for request in collector.requests {
+            let envelope = try #require(
+                try JSONSerialization.jsonObject(with: Data(request.body.utf8)) as? [String: Any])
+            events += try #require(envelope["data"] as? [[String: String]])
+        }
+        #expect(events.count == 2)
+        var schemas: [String: [String]] = [:]
+        var aiData: [String: Any]?
+        for event in events {
+            let cx = try #require(event["cx"])
+            let decoded = try #require(Data(base64URL: cx))
+            let contexts = try #require(
+                (try JSONSerialization.jsonObject(with: decoded) as? [String: Any])?["data"] as? [[String: Any]])
+            schemas[event["se_ac"] ?? ""] = contexts.compactMap { $0["schema"] as? String }
+            if let ai = contexts.first(where: { $0["schema"] as? String == AIContext.schema }) {
+                aiData = ai["data"] as? [String: Any]
+            }
+        }
+        #expect(schemas["request_duo_chat_response"]?.last == "iglu:com.gitlab/ai_context/jsonschema/1-0-0")
+        #expect(schemas["export_report"]?.contains(AIContext.schema) == false)
+        #expect(aiData?["workflow_id"] as? String == "wf-3")
+        #expect(aiData?["session_id"] is NSNull)
     }
 
     @Test("a 5xx answer is retried until the collector takes the batch")
@@ -212,7 +255,7 @@ struct SnowplowEmitterTests {
             from snowplow_tracker import Tracker, Emitter, StructuredEvent, SelfDescribingJson
             emitter = Emitter("127.0.0.1", protocol="http", port=int(sys.argv[1]), method="post", batch_size=1)
             tracker = Tracker(namespace="gl", emitters=emitter, app_id="tally_test")
-            context = [SelfDescribingJson("iglu:com.gitlab/gitlab_service_ping/jsonschema/1-0-0",
+            context = [SelfDescribingJson("iglu:com.gitlab/gitlab_service_ping/jsonschema/1-0-1",
                                           {"data_source": "redis_hll", "event_name": "export_report"})]
             tracker.track(StructuredEvent(category="InternalEventTracking", action="export_report", label="csv",
                                           value=3, context=context))

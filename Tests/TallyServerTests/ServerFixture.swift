@@ -5,6 +5,7 @@ import Hiredis
 import Hummingbird
 import HummingbirdTesting
 import InternalEvents
+import Logging
 import NIOCore
 import ServiceLifecycle
 import ServicePing
@@ -27,8 +28,10 @@ final class ServerFixture: Sendable {
     let scheme: CounterKeyScheme
     let clock = FixedWallClock(TestEnvironment.day("2025-02-12").addingTimeInterval(43_200))
 
-    init(label: String = "server") async throws {
+    /// - Parameter extraFiles: more definition files (path → YAML), written before the catalog is loaded.
+    init(label: String = "server", extraFiles: [String: String] = [:]) async throws {
         folder = try DefinitionFolder()
+        for (path, text) in extraFiles { try folder.write(path, text) }
         try folder.write(
             "events/create_note.yml",
             DefinitionFolder.event(
@@ -104,7 +107,8 @@ final class ServerFixture: Sendable {
     /// The standalone server; `strict` is development mode (422s).
     func application(
         strict: Bool = false, extraSinks: [any EventSink] = [], servicePing: StoredServicePing? = nil,
-        maximumBodyBytes: Int = 64 * 1024, port: Int = 0, services: [any Service] = []
+        maximumBodyBytes: Int = 64 * 1024, port: Int = 0, services: [any Service] = [],
+        logger: Logger = Logger(label: "tally.server")
     ) throws -> some ApplicationProtocol {
         let dependencies = TallyServerDependencies(
             tracker: tracker(extraSinks: extraSinks),
@@ -114,7 +118,37 @@ final class ServerFixture: Sendable {
         let configuration = TallyServerConfiguration(
             port: port, tokens: AccessTokens(eventTokens: [Self.eventToken], adminTokens: [Self.adminToken]),
             api: .init(maximumBodyBytes: maximumBodyBytes, strictValidation: strict))
-        return buildTallyServer(configuration, dependencies: dependencies)
+        return buildTallyServer(configuration, dependencies: dependencies, logger: logger)
+    }
+
+    /// The routes mounted in a host app whose own sign-in says who calls, as GitLab's session and token users:
+    /// `X-Session-User: ID` is that user, `X-Session-Admin: 1` makes them an admin; no header, no caller (401).
+    func sessionApplication(
+        strict: Bool = false, servicePing: StoredServicePing? = nil, logger: Logger = Logger(label: "tally.server")
+    ) throws -> some ApplicationProtocol {
+        let router = Router(context: BasicRequestContext.self)
+        let api = UsageDataAPI<BasicRequestContext>(
+            tracker: tracker(),
+            legacyCounters: LegacyCounterWriter(catalog: catalog, scheme: scheme, pool: pool, clock: clock),
+            servicePing: servicePing, metricDefinitions: try MetricDefinitionsDocument(catalog: catalog),
+            configuration: .init(strictValidation: strict), logger: logger
+        ) { request, _ in
+            request.headers[Self.sessionUser].flatMap { Int64($0) }.map {
+                TallyCaller(user: UserID($0), isAdmin: request.headers[Self.sessionAdmin] == "1")
+            }
+        }
+        api.addRoutes(to: router)
+        return Application(router: router)
+    }
+
+    static let sessionUser = HTTPField.Name("X-Session-User")!
+    static let sessionAdmin = HTTPField.Name("X-Session-Admin")!
+
+    /// The headers of user `id`'s session (an admin's with `admin`).
+    static func session(_ id: Int64, admin: Bool = false) -> HTTPFields {
+        var fields: HTTPFields = [sessionUser: String(id)]
+        if admin { fields[sessionAdmin] = "1" }
+        return fields
     }
 
     /// Every key under this fixture's prefix, sorted.
@@ -147,8 +181,19 @@ extension TestClientProtocol {
             uri: "/api/v4/usage_data/\(path)", method: .post, headers: fields, body: ByteBuffer(string: json))
     }
 
-    func get(_ path: String, token: String? = nil) async throws -> TestResponse {
-        var fields: HTTPFields = [:]
+    /// POSTs an `application/x-www-form-urlencoded` body, as Rails' `post … params:` sends one.
+    func postForm(
+        _ path: String, _ form: String, token: String? = ServerFixture.eventToken, headers: HTTPFields = [:]
+    ) async throws -> TestResponse {
+        var fields = headers
+        fields[.contentType] = "application/x-www-form-urlencoded"
+        if let token { fields[.authorization] = "Bearer \(token)" }
+        return try await execute(
+            uri: "/api/v4/usage_data/\(path)", method: .post, headers: fields, body: ByteBuffer(string: form))
+    }
+
+    func get(_ path: String, token: String? = nil, headers: HTTPFields = [:]) async throws -> TestResponse {
+        var fields = headers
         if let token { fields[.authorization] = "Bearer \(token)" }
         return try await execute(uri: "/api/v4/usage_data/\(path)", method: .get, headers: fields)
     }

@@ -100,7 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
         var sinks: [any EventSink] = [counters]
         var services: [any Service] = [counters.service]
         if let collector = resolvedEventRecordsURL {
-            let emitter = try await makeEmitter(collector: collector, pool: pool, logger: logger)
+            let emitter = try await makeEmitter(collector: collector, pool: pool, catalog: catalog, logger: logger)
             sinks.append(emitter)
             services.append(emitter.service)
         }
@@ -130,7 +130,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     private func makeEmitter(
-        collector: String, pool: RedisConnectionPool, logger: Logger
+        collector: String, pool: RedisConnectionPool, catalog: DefinitionCatalog, logger: Logger
     ) async throws
         -> SnowplowEmitter
     {
@@ -148,6 +148,6 @@ struct ServeCommand: AsyncParsableCommand {
             instance: .init(
                 appID: appID, environment: development ? "development" : "production", instanceID: uuid,
                 hostName: system.hostname, instanceVersion: system.version),
-            pseudonymizer: try Pseudonymizer(secret: secret), logger: logger)
+            pseudonymizer: try Pseudonymizer(secret: secret), catalog: catalog, logger: logger)
     }
 }
