@@ -61,6 +61,12 @@ public struct DefinitionLoader: Sendable {
         return catalog
     }
 
+    /// The event and metric files a load of `directories` parses (not those in `removed/` folders), in load order.
+    public func definitionFiles(in directories: [URL]) -> [URL] {
+        let sources = DefinitionSources(directories: directories, options: options)
+        return (sources.eventFiles + sources.metricFiles).map(\.url)
+    }
+
     /// Loads what `sources` found.
     func load(_ sources: DefinitionSources) throws(DefinitionLoadError) -> DefinitionCatalog {
         var diagnostics = sources.diagnostics
