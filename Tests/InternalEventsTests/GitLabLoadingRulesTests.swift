@@ -1,4 +1,5 @@
 import Foundation
+import Hiredis
 import InternalEvents
 import TallyTestSupport
 import Testing
@@ -71,6 +72,11 @@ struct GitLabLoadingRulesTests {
         let warnings = catalog.warnings.map(\.message)
         #expect(!warnings.contains { $0.contains("g_edit_by_web_ide") }, "\(warnings)")
         #expect(warnings.contains { $0.contains("i_unlisted_event") && $0.contains("hll_redis_legacy_events.yml") })
+        // increment_unique_users may write the listed events, and the metric's own ones.
+        let pool = RedisConnectionPool(redis: try RedisConfiguration(url: RedisConfiguration.defaultURL))
+        defer { pool.close() }
+        let writer = LegacyCounterWriter(catalog: catalog, scheme: CounterKeyScheme(), pool: pool)
+        #expect(writer.uniqueEvents.isSuperset(of: ["g_edit_by_web_ide", "g_compliance", "i_unlisted_event"]))
     }
 
     @Test func aBadLegacyEventsListNamesTheFileAndEntry() throws {
