@@ -19,7 +19,8 @@ struct GitLabCECorpusTests {
         return nil
     }
 
-    /// The tree, loaded once for the tests that only read it (a load takes seconds in a debug build).
+    /// The tree, loaded once per test process for the tests that only read it (a load takes seconds in a debug
+    /// build, more under the sanitizers).
     static let shared: DefinitionCatalog? = DefinitionFolder.gitLabCECorpus.flatMap {
         try? DefinitionLoader().load(from: [$0])
     }
@@ -36,7 +37,7 @@ struct GitLabCECorpusTests {
 
     @Test func theWholeTreeLoadsWithNoErrors() throws {
         guard let config = Self.corpus() else { return }
-        let catalog = try DefinitionLoader().load(from: [config])
+        let catalog = try shared ?? DefinitionLoader().load(from: [config])
         #expect(catalog.events.count == 505, "internal events")
         #expect(catalog.legacyEvents.count == 386, "legacy Snowplow events")
         #expect(catalog.summary.skippedRemovedFiles == 21, "events/removed/ is not loaded")
