@@ -37,7 +37,7 @@ struct GitLabCECorpusTests {
 
     @Test func theWholeTreeLoadsWithNoErrors() throws {
         guard let config = Self.corpus() else { return }
-        let catalog = try shared ?? DefinitionLoader().load(from: [config])
+        let catalog = try Self.shared ?? DefinitionLoader().load(from: [config])
         #expect(catalog.events.count == 505, "internal events")
         #expect(catalog.legacyEvents.count == 386, "legacy Snowplow events")
         #expect(catalog.summary.skippedRemovedFiles == 21, "events/removed/ is not loaded")
