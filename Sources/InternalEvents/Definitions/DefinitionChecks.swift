@@ -21,14 +21,22 @@ public enum DefinitionChecks {
         return valid ? nil : "expected a milestone like \"16.9\" or \"<13.9\", found \"\(text)\""
     }
 
-    /// `format: uri`: an absolute URI with a scheme and no spaces.
+    /// `format: uri`: an absolute URI: a scheme (`[A-Za-z][A-Za-z0-9+.-]*`), `:`, then something, all printable
+    /// ASCII or beyond, no spaces or control characters (checked by hand: Foundation's URL parser is slow here).
     static func uri(_ text: String) -> String? {
-        guard !text.contains(where: \.isWhitespace), let url = URL(string: text), let scheme = url.scheme,
-            !scheme.isEmpty
-        else {
-            return "expected an absolute URL such as https://…, found \"\(text)\""
+        let bytes = text.utf8
+        func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }
+        var valid = false
+        if let colon = bytes.firstIndex(of: 0x3A), let first = bytes.first, isLetter(first) {
+            let scheme = bytes[..<colon]
+            let rest = bytes[bytes.index(after: colon)...]
+            valid =
+                scheme.allSatisfy {
+                    isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E
+                }
+                && !rest.isEmpty && bytes.allSatisfy { $0 > 0x20 && $0 != 0x7F }
         }
-        return nil
+        return valid ? nil : "expected an absolute URL such as https://…, found \"\(text)\""
     }
 
     /// `instrumentation_class`: `^(([A-Z][a-z]+)+::)*(([A-Z]+[a-z]+)+)$`.

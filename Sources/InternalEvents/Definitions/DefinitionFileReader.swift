@@ -14,13 +14,17 @@ enum DefinitionFileReader {
         }
         let data: Data
         do {
-            let size = (try url.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
-            if size > maximumFileSize {
-                return fail(0, "file", "is \(size) bytes; definition files are at most \(maximumFileSize) bytes")
-            }
-            data = try Data(contentsOf: url)
+            // At most one byte more than allowed is read: a huge file is refused without being held in memory.
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            data = try handle.read(upToCount: maximumFileSize + 1) ?? Data()
         } catch {
             return fail(0, "file", "can't be read: \(error.localizedDescription)")
+        }
+        if data.count > maximumFileSize {
+            let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber
+            let found = size.map { "\($0.intValue) bytes" } ?? "larger than that"
+            return fail(0, "file", "is \(found); definition files are at most \(maximumFileSize) bytes")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             let offset = firstInvalidUTF8Offset(data)
@@ -51,14 +55,14 @@ enum DefinitionFileReader {
         _ text: String, displayPath: String, diagnostics: inout [DefinitionDiagnostic]
     ) throws -> Node? {
         do {
-            return try Yams.compose(yaml: text)
+            return try Yams.compose(yaml: text, .basic, .default, .utf8)
         } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
             let entries = TopLevelEntries(text)
             let dropped = entries.linesToBlank(keepingLastOf: Set(duplicates))
             guard !dropped.isEmpty else {
                 throw YamlError.duplicatedKeysInMapping(duplicates: duplicates, context: context)
             }
-            let node = try Yams.compose(yaml: entries.text(blanking: dropped))
+            let node = try Yams.compose(yaml: entries.text(blanking: dropped), .basic, .default, .utf8)
             for key in duplicates.sorted() {
                 let lines = entries.keyLines(of: key)
                 guard lines.count > 1 else { continue }

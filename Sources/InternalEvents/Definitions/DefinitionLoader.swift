@@ -185,8 +185,12 @@ public struct DefinitionLoader: Sendable {
 
     /// The path relative to the working directory when it lies below it, else absolute.
     static func displayPath(_ url: URL) -> String {
+        displayPath(standardized: url.standardizedFileURL.path)
+    }
+
+    /// `displayPath(_:)` of an already standardized absolute path, without building a URL.
+    static func displayPath(standardized path: String) -> String {
         let current = FileManager.default.currentDirectoryPath + "/"
-        let path = url.standardizedFileURL.path
         return path.hasPrefix(current) ? String(path.dropFirst(current.count)) : path
     }
 }

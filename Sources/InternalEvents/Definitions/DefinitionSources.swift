@@ -28,8 +28,8 @@ struct DefinitionSources {
                         message: "does not exist or is not a folder"))
                 continue
             }
-            let events = Self.yamlFiles(under: directory.appendingPathComponent("events"))
-            let metrics = Self.yamlFiles(under: directory.appendingPathComponent("metrics"))
+            let events = Self.yamlPaths(under: directory.appendingPathComponent("events"))
+            let metrics = Self.yamlPaths(under: directory.appendingPathComponent("metrics"))
             if events == nil && metrics == nil {
                 diagnostics.append(
                     .init(
@@ -38,11 +38,9 @@ struct DefinitionSources {
             }
             let isGitLabConfig = Self.isGitLabConfig(directory)
             includesGitLabConfig = includesGitLabConfig || isGitLabConfig
-            eventFiles += (events?.files ?? []).map { DefinitionFile(path: DefinitionLoader.displayPath($0), url: $0) }
-            metricFiles += (metrics?.files ?? []).map {
-                DefinitionFile(path: DefinitionLoader.displayPath($0), url: $0)
-            }
-            skippedRemovedFiles += (events?.skipped ?? []) + (metrics?.skipped ?? [])
+            eventFiles += (events?.files ?? []).map(Self.file)
+            metricFiles += (metrics?.files ?? []).map(Self.file)
+            skippedRemovedFiles += ((events?.skipped ?? []) + (metrics?.skipped ?? [])).map { URL(fileURLWithPath: $0) }
             aliasDirectories += LegacyKeyAliases.candidateDirectories(for: directory, isGitLabConfig: isGitLabConfig)
         }
         if let extra = options.legacyAliasesDirectory {
@@ -80,25 +78,38 @@ struct DefinitionSources {
 
     /// `.yml`/`.yaml` files below `folder`, sorted, and those skipped in `removed/` folders (GitLab moves the
     /// definitions of removed events and metrics there and doesn't load them); `nil` if the folder doesn't exist.
+    /// Walks the tree by path (Foundation's URL resource values cost more than the parse on a large tree).
     static func yamlFiles(under folder: URL) -> (files: [URL], skipped: [URL])? {
+        yamlPaths(under: folder).map { paths in
+            (paths.files.map { URL(fileURLWithPath: $0) }, paths.skipped.map { URL(fileURLWithPath: $0) })
+        }
+    }
+
+    /// `yamlFiles(under:)` as standardized absolute paths.
+    static func yamlPaths(under folder: URL) -> (files: [String], skipped: [String])? {
         guard isFolder(folder) else { return nil }
-        guard
-            let enumerator = FileManager.default.enumerator(
-                at: folder, includingPropertiesForKeys: [.isDirectoryKey])
-        else {
-            return ([], [])
-        }
-        var files: [URL] = []
-        var skipped: [URL] = []
-        for case let url as URL in enumerator {
-            let isFolder = (try? url.resourceValues(forKeys: [.isDirectoryKey]))?.isDirectory == true
-            if isFolder && url.lastPathComponent == removedFolderName {
-                enumerator.skipDescendants()
-                skipped += yamlFiles(under: url).map { $0.files + $0.skipped } ?? []
-                continue
+        var files: [String] = []
+        var skipped: [String] = []
+        walk(folder.standardizedFileURL.path, files: &files, skipped: &skipped, isRemoved: false)
+        return (files.sorted(), skipped.sorted())
+    }
+
+    /// A definition file from its standardized absolute path.
+    static func file(_ path: String) -> DefinitionFile {
+        DefinitionFile(path: DefinitionLoader.displayPath(standardized: path), url: URL(fileURLWithPath: path))
+    }
+
+    private static func walk(_ folder: String, files: inout [String], skipped: inout [String], isRemoved: Bool) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names {
+            let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+            if isDirectory.boolValue {
+                walk(path, files: &files, skipped: &skipped, isRemoved: isRemoved || name == removedFolderName)
+            } else if name.hasSuffix(".yml") || name.hasSuffix(".yaml") {
+                if isRemoved { skipped.append(path) } else { files.append(path) }
             }
-            if !isFolder && ["yml", "yaml"].contains(url.pathExtension) { files.append(url) }
         }
-        return (files.sorted { $0.path < $1.path }, skipped.sorted { $0.path < $1.path })
     }
 }

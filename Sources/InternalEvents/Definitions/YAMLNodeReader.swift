@@ -192,41 +192,84 @@ struct YAMLNodeReader {
 }
 
 extension Node {
-    /// The resolved tag's name (`Tag.name` is internal to Yams; its description is the name).
-    var tagName: Tag.Name { Tag.Name(rawValue: tag.description) }
-
     var line: Int { mark?.line ?? 0 }
 
-    var isNull: Bool {
-        guard case .scalar(let scalar) = self else { return false }
-        return scalar.style == .plain
-            && (tagName == .null || scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null")
+    /// What a plain scalar is (`PlainScalar`); `nil` for quoted scalars, mappings, lists and aliases.
+    var plainKind: PlainScalar? {
+        guard case .scalar(let scalar) = self, scalar.style == .plain else { return nil }
+        return PlainScalar(scalar.string)
     }
+
+    var isNull: Bool { plainKind == .null }
 
     /// The text of a string scalar (quoted, or plain and not a number, boolean or null).
     var stringValue: String? {
         guard case .scalar(let scalar) = self else { return nil }
         if scalar.style != .plain { return scalar.string }
-        switch tagName {
-        case .str: return scalar.string
-        case .int, .float, .bool, .null: return nil
-        default: return isNull ? nil : scalar.string
-        }
+        return PlainScalar(scalar.string) == .string ? scalar.string : nil
     }
 
     var boolValue: Bool? {
-        guard case .scalar(let scalar) = self, scalar.style == .plain, tagName == .bool else { return nil }
-        return bool
+        if case .bool(let value) = plainKind { return value }
+        return nil
     }
 
     /// A number scalar as a property value (integer or double).
     var numberValue: PropertyValue? {
         guard case .scalar(let scalar) = self, scalar.style == .plain else { return nil }
-        if tagName == .int, let value = Int64(scalar.string.replacingOccurrences(of: "_", with: "")) {
-            return .integer(value)
+        switch PlainScalar(scalar.string) {
+        case .integer: return Self.integer(scalar.string).map(PropertyValue.integer) ?? Self.double(scalar.string)
+        case .float: return Self.double(scalar.string)
+        default: return nil
         }
-        if tagName == .int || tagName == .float, let value = float { return .double(value) }
-        return nil
+    }
+
+    /// A YAML 1.1 integer's value: decimal, `0b`, `0o`/`0`, `0x`, `_` separators; `nil` beyond 64 bits or for the
+    /// sexagesimal form (`1:30`).
+    private static func integer(_ text: String) -> Int64? {
+        var digits = Substring(text.replacingOccurrences(of: "_", with: ""))
+        let negative = digits.first == "-"
+        if digits.first == "-" || digits.first == "+" { digits = digits.dropFirst() }
+        let radix: Int
+        if digits.hasPrefix("0b") {
+            radix = 2
+            digits = digits.dropFirst(2)
+        } else if digits.hasPrefix("0x") {
+            radix = 16
+            digits = digits.dropFirst(2)
+        } else if digits.hasPrefix("0o") {
+            radix = 8
+            digits = digits.dropFirst(2)
+        } else if digits.count > 1 && digits.hasPrefix("0") {
+            radix = 8
+            digits = digits.dropFirst()
+        } else {
+            radix = 10
+        }
+        guard let magnitude = Int64(digits, radix: radix) else { return nil }
+        return negative ? -magnitude : magnitude
+    }
+
+    /// A YAML 1.1 float's value (`.inf`, `.nan`, `_` separators; sexagesimal `1:30.5` too).
+    private static func double(_ text: String) -> PropertyValue? {
+        let cleaned = text.replacingOccurrences(of: "_", with: "")
+        switch cleaned.lowercased() {
+        case ".inf", "+.inf": return .double(.infinity)
+        case "-.inf": return .double(-.infinity)
+        case ".nan": return .double(.nan)
+        default: break
+        }
+        if cleaned.contains(":") {
+            let negative = cleaned.hasPrefix("-")
+            let parts = cleaned.trimmingCharacters(in: ["+", "-"]).split(separator: ":")
+            var value = 0.0
+            for part in parts {
+                guard let number = Double(part) else { return nil }
+                value = value * 60 + number
+            }
+            return .double(negative ? -value : value)
+        }
+        return Double(cleaned).map(PropertyValue.double)
     }
 
     /// "a mapping", "a list", "null", "number 16.9", "\"text\"", for messages.
@@ -237,10 +280,11 @@ extension Node {
         case .sequence: return "a list"
         case .alias: return "an alias"
         case .scalar(let scalar):
-            if node.isNull { return "null" }
-            if scalar.style == .plain {
-                if node.tagName == .bool { return "boolean \(scalar.string)" }
-                if node.tagName == .int || node.tagName == .float { return "number \(scalar.string)" }
+            switch node.plainKind {
+            case .null: return "null"
+            case .bool: return "boolean \(scalar.string)"
+            case .integer, .float: return "number \(scalar.string)"
+            case .string, nil: break
             }
             let text = scalar.string.count > 60 ? String(scalar.string.prefix(57)) + "…" : scalar.string
             return "\"\(text)\""
