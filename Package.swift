@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "EventRecords", targets: ["EventRecords"]),
         .library(name: "ServicePing", targets: ["ServicePing"]),
         .library(name: "TallyServer", targets: ["TallyServer"]),
+        .library(name: "TallyCollector", targets: ["TallyCollector"]),
         .library(name: "TallyTesting", targets: ["TallyTesting"]),
         .executable(name: "tally", targets: ["tally"]),
     ],
@@ -109,6 +110,20 @@ let package = Package(
             name: "TallyTesting",
             dependencies: ["InternalEvents"]
         ),
+        .target(
+            name: "TallyCollector",
+            dependencies: [
+                "InternalEvents",
+                "ServicePing",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+            ]
+        ),
         .executableTarget(
             name: "tally",
             dependencies: [
@@ -118,6 +133,7 @@ let package = Package(
                 "EventRecords",
                 "ServicePing",
                 "TallyServer",
+                "TallyCollector",
                 "TallyServiceLifecycle",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -173,6 +189,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "TallyCollectorTests",
+            dependencies: [
+                "TallyCollector", "ServicePing", "InternalEvents", "TallyTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -14,7 +14,8 @@ struct TallyCommand: AsyncParsableCommand {
         version: TallyVersion.current,
         subcommands: [
             DoctorCommand.self, DefinitionsCommand.self, TrackCommand.self, KeysCommand.self, PingCommand.self,
-            MetricCommand.self, WorkerCommand.self, ServeCommand.self, BenchCommand.self,
+            MetricCommand.self, WorkerCommand.self, ServeCommand.self, CollectCommand.self, QueryCommand.self,
+            BenchCommand.self,
         ]
     )
 }

@@ -1,0 +1,193 @@
+import Foundation
+import InternalEvents
+import Logging
+import SQLKit
+import ServicePing
+
+/// Where `tally collect` keeps what instances send: one SQLite file by default, PostgreSQL in production.
+///
+/// Each call opens a connection, does its work in one transaction, and closes it: pings arrive weekly per
+/// instance, so connections are cheap next to them. SQLite runs in WAL mode; this process's writes take turns
+/// (`SerialGate`: SQLite allows one writer, and writers waiting inside SQLite would hold the threads the one
+/// writing needs), other processes' are waited for (busy timeout). Reads never wait for writes.
+///
+/// **Thread safety:** `Sendable`; calls may run concurrently.
+public struct Warehouse: Sendable {
+    public let configuration: DatabaseConfiguration
+    let logger: Logger
+    /// This process's SQLite writes, one at a time (shared by copies of the value).
+    private let writes = SerialGate()
+
+    /// Metric rows inserted per statement (7 values each, under SQLite's bound-parameter limit).
+    static let metricRowsPerInsert = 500
+
+    public init(configuration: DatabaseConfiguration, logger: Logger = Logger(label: "tally.warehouse")) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Creates the tables and views that don't exist yet.
+    public func migrate() async throws {
+        try await withDatabase { database in
+            if database.dialect == .sqlite { try await database.sql.raw("PRAGMA journal_mode = WAL").run() }
+            for statement in WarehouseSchema.statements(for: database.dialect) {
+                try await database.sql.raw(SQLQueryString(statement)).run()
+            }
+        }
+    }
+
+    /// Stores a ping and its flattened metrics, once: a ping of the same instance and `recorded_at` that is already
+    /// stored is not stored again. Returns the ping's id.
+    func store(_ ping: ReceivedPing, receivedAt: Date = Date()) async throws -> Int64 {
+        try await writing { database in
+            if let existing = try await Self.pingID(of: ping, in: database) { return existing }
+            do {
+                return try await transaction(database) {
+                    let id = try await database.sql.insert(into: "pings")
+                        .columns("uuid", "hostname", "version", "edition", "recorded_at", "received_at", "payload")
+                        .values(
+                            SQLBind(ping.uuid), SQLBind(ping.hostname), SQLBind(ping.version), SQLBind(ping.edition),
+                            database.time(ping.recordedAt), database.time(receivedAt), SQLBind(ping.payload)
+                        )
+                        .returning("id").first(decodingColumn: "id", as: Int64.self)
+                    guard let id else { throw WarehouseError("the warehouse returned no id for the new ping") }
+                    var start = 0
+                    while start < ping.metrics.count {
+                        let slice = ping.metrics[start..<min(start + Self.metricRowsPerInsert, ping.metrics.count)]
+                        var insert = database.sql.insert(into: "ping_metrics").columns(
+                            "ping_id", "instance_uuid", "hostname", "metrics_path", "metric_value", "has_failed",
+                            "recorded_at")
+                        for metric in slice {
+                            insert = insert.values(
+                                SQLBind(id), SQLBind(ping.uuid), SQLBind(ping.hostname), SQLBind(metric.path),
+                                SQLBind(metric.value), database.flag(metric.hasFailed), database.time(ping.recordedAt))
+                        }
+                        try await insert.run()
+                        start += Self.metricRowsPerInsert
+                    }
+                    return id
+                }
+            } catch {
+                // Another request stored the same ping meanwhile (the unique key refused this one).
+                if let existing = try await Self.pingID(of: ping, in: database) { return existing }
+                throw error
+            }
+        }
+    }
+
+    /// Stores a ping's metadata document (`POST /usage_ping_metadata`).
+    func storeMetadata(_ body: String, uuid: String?, receivedAt: Date = Date()) async throws {
+        try await writing { database in
+            try await database.sql.insert(into: "ping_metadata").columns("uuid", "received_at", "payload")
+                .values(SQLBind(uuid), database.time(receivedAt), SQLBind(body)).run()
+        }
+    }
+
+    /// Stores a sender's error report (`POST /usage_ping_errors`).
+    func storeError(_ report: PingErrorReport, receivedAt: Date = Date()) async throws {
+        try await writing { database in
+            try await database.sql.insert(into: "ping_errors")
+                .columns("uuid", "hostname", "version", "message", "elapsed", "received_at", "payload")
+                .values(
+                    SQLBind(report.uuid), SQLBind(report.hostname), SQLBind(report.version), SQLBind(report.message),
+                    SQLBind(report.elapsed), database.time(receivedAt), SQLBind(report.payload)
+                ).run()
+        }
+    }
+
+    static func pingID(of ping: ReceivedPing, in database: AppDatabase) async throws -> Int64? {
+        try await database.sql.select().column("id").from("pings")
+            .where("uuid", .equal, SQLBind(ping.uuid))
+            .where("recorded_at", .equal, database.time(ping.recordedAt))
+            .first(decodingColumn: "id", as: Int64.self)
+    }
+
+    /// Opens the warehouse for a write: in SQLite after this process's earlier writes.
+    func writing<Result: Sendable>(
+        _ body: @Sendable (AppDatabase) async throws -> Result
+    ) async throws -> Result {
+        guard case .sqlite = configuration.kind else { return try await withDatabase(body) }
+        return try await writes.run { try await withDatabase(body) }
+    }
+
+    /// Opens the warehouse for `body` (SQLite with its busy timeout).
+    func withDatabase<Result: Sendable>(
+        _ body: @Sendable (AppDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await AppDatabase.withDatabase(configuration, logger: logger) { database in
+            if database.dialect == .sqlite { try await database.sql.raw("PRAGMA busy_timeout = 10000").run() }
+            return try await body(database)
+        }
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    func transaction<Result: Sendable>(
+        _ database: AppDatabase, _ body: @Sendable () async throws -> Result
+    ) async throws -> Result {
+        try await database.sql.raw(database.dialect == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN").run()
+        do {
+            let result = try await body()
+            try await database.sql.raw("COMMIT").run()
+            return result
+        } catch {
+            try? await database.sql.raw("ROLLBACK").run()
+            throw error
+        }
+    }
+}
+
+/// A warehouse failure of Tally's own making (the database's errors are passed on as they are).
+struct WarehouseError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// What `POST /usage_ping_errors` carries: `{"error": {time, uuid, hostname, version, message, elapsed}}`.
+struct PingErrorReport: Sendable {
+    var uuid: String?
+    var hostname: String?
+    var version: String?
+    var message: String?
+    var elapsed: Double?
+    var payload: String
+
+    init(body: Data) throws(ReceivedPing.Invalid) {
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: body)
+        } catch {
+            throw ReceivedPing.Invalid(field: "body", message: "not JSON: \(error)")
+        }
+        guard let error = value["error"], case .object = error else {
+            throw ReceivedPing.Invalid(field: "error", message: "required: an object with uuid, message, …")
+        }
+        uuid = error["uuid"]?.string
+        hostname = error["hostname"]?.string
+        version = error["version"]?.string
+        message = error["message"]?.string
+        switch error["elapsed"] {
+        case .double(let seconds): elapsed = seconds
+        case .integer(let seconds): elapsed = Double(seconds)
+        default: elapsed = nil
+        }
+        payload = String(decoding: body, as: UTF8.self)
+    }
+}
+
+extension AppDatabase {
+    /// A time as the warehouse stores it: `TIMESTAMPTZ` in PostgreSQL, ISO 8601 text (UTC, milliseconds) in SQLite.
+    func time(_ date: Date) -> SQLBind {
+        switch dialect {
+        case .postgres: SQLBind(date)
+        case .sqlite: SQLBind(JSONValue.formatTimestamp(date))
+        }
+    }
+
+    /// A flag as the warehouse stores it: `BOOLEAN` in PostgreSQL, 0/1 in SQLite.
+    func flag(_ value: Bool) -> SQLBind {
+        switch dialect {
+        case .postgres: SQLBind(value)
+        case .sqlite: SQLBind(value ? 1 : 0)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Hummingbird
+import Logging
+import TallyCollector
+
+/// `tally collect`: receive Service Pings from many instances into the warehouse, until SIGTERM or SIGINT.
+struct CollectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collect",
+        abstract: "Receive Service Pings (GitLab's versions-app protocol) from many instances into a SQL warehouse.",
+        discussion: """
+            Point a worker at it with --collector-url http://HOST:PORT (tally worker --submit, tally ping --submit) \
+            or a GitLab instance's version-app URL. Pings land in the pings table and, one row per numeric metric, \
+            in ping_metrics (view fct_ping_instance_metric); ask with tally query. A ping already stored (same \
+            uuid and recorded_at) is answered with its id and not stored again. A warehouse that can't store \
+            answers 503, so senders keep their ping and retry.
+            """
+    )
+
+    @OptionGroup var warehouse: WarehouseOptions
+
+    @Option(help: "Interface to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "TCP port to listen on (0: any free port, printed at start).")
+    var port = 9090
+
+    @Option(help: "Largest request body in bytes; larger ones get 413.")
+    var maxBodyBytes = 16 * 1024 * 1024
+
+    func validate() throws {
+        if !(0...65_535).contains(port) { throw ValidationError("--port must be 0…65535, got \(port)") }
+        if maxBodyBytes < 1_024 { throw ValidationError("--max-body-bytes must be at least 1024, got \(maxBodyBytes)") }
+        _ = try warehouse.warehouse()
+    }
+
+    func run() async throws {
+        let logger = Logger(label: "tally.collect")
+        let store = try warehouse.warehouse()
+        do {
+            try await store.migrate()
+        } catch {
+            StandardError.print(
+                "tally collect: can't prepare the warehouse \(store.configuration.redactedURL): \(error)")
+            throw ExitCode.failure
+        }
+        let configuration = CollectorConfiguration(host: host, port: port, maximumBodyBytes: maxBodyBytes)
+        let app = buildCollector(configuration, warehouse: store, logger: logger) {
+            [host, url = store.configuration.redactedURL] port in
+            StandardError.print("tally collect: listening on http://\(host):\(port) (warehouse \(url))")
+        }
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+}

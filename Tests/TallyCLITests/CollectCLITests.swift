@@ -1,0 +1,90 @@
+import Foundation
+import Hiredis
+import TallyTestSupport
+import Testing
+
+/// The whole loop as a user runs it: `tally collect` on a free port, a `tally ping --submit` from an instance with
+/// counters in Redis, and `tally query` reading the warehouse.
+@Suite(
+    "tally collect and tally query",
+    .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
+struct CollectCLITests {
+    @Test func aSubmittedPingIsQueryable() async throws {
+        let redis = try await RedisServer.shared()
+        let folder = try DefinitionFolder()
+        try folder.write("events/e.yml", DefinitionFolder.event("open_app", identifiers: "[user]"))
+        try folder.write(
+            "metrics/m.yml",
+            DefinitionFolder.metric("counts.app_users", timeFrame: "7d", events: "- name: open_app\n  unique: user.id"))
+        // The versions app knows an instance by the payload's uuid (GitLab's UuidMetric).
+        try folder.write(
+            "metrics/uuid.yml",
+            try String(
+                contentsOf: DefinitionFolder.packageRoot.appendingPathComponent(
+                    "definitions/metrics/license/20261125000100_uuid.yml"), encoding: .utf8))
+        let warehouse = "sqlite://" + folder.url.appendingPathComponent("warehouse.sqlite").path
+        let log = folder.url.appendingPathComponent("collect.log")
+        let collector = try TallyBinary.launch(
+            ["collect", "--port", "0", "--warehouse-url", warehouse], output: log, unblockingSignals: true)
+        defer { collector.send(SIGKILL) }
+        var port: Int?
+        _ = await TestEnvironment.waitUntil {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            port = text.firstMatch(of: #/listening on http:\/\/127\.0\.0\.1:(\d+) /#).flatMap { Int($0.1) }
+            return port != nil || !collector.isRunning
+        }
+        let bound = try #require(port, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+
+        let prefix = TestEnvironment.uniqueKeyPrefix("collect")
+        let environment = [
+            "TALLY_REDIS_URL": "redis://127.0.0.1:\(redis.port)", "TALLY_KEY_PREFIX": prefix,
+            "TALLY_DATABASE_URL": "sqlite://" + folder.url.appendingPathComponent("app.sqlite").path,
+        ]
+        for user in ["1", "2", "3"] {
+            let tracked = try await TallyBinary.run(
+                ["track", "open_app", "--user", user, "--at", "2025-02-12T10:00:00Z", folder.url.path],
+                environment: environment)
+            #expect(tracked.status == 0, "\(tracked.standardError)")
+        }
+        for _ in 0..<2 {  // Submitted twice: the warehouse keeps one.
+            let ping = try await TallyBinary.run(
+                [
+                    "ping", "--at", "2025-02-20T10:00:00Z", "--submit", "--collector-url", "http://127.0.0.1:\(bound)",
+                    folder.url.path,
+                ], environment: environment)
+            #expect(ping.status == 0, "\(ping.standardError)")
+            #expect(ping.standardError.contains("usage_data_id 1"), "\(ping.standardError)")
+        }
+
+        let query = try await TallyBinary.run([
+            "query", "--warehouse-url", warehouse, "--json",
+            "SELECT dim_instance_id, metrics_path, metric_value, ping_created_at FROM fct_ping_instance_metric WHERE metrics_path = 'counts.app_users'",
+        ])
+        #expect(query.status == 0, "\(query.standardError)")
+        #expect(
+            query.standardOutput.contains(#""metrics_path":"counts.app_users","metric_value":3"#),
+            "\(query.standardOutput)")
+        #expect(query.standardOutput.contains(#""ping_created_at":"2025-02-20T10:00:00.000Z""#))
+        let table = try await TallyBinary.run([
+            "query", "--warehouse-url", warehouse, "SELECT count(*) AS pings FROM pings",
+        ])
+        #expect(table.standardOutput == "pings\n-----\n    1\n(1 row)\n", "\(table.standardOutput)")
+        let csv = try await TallyBinary.run(
+            ["query", "--warehouse-url", warehouse, "--csv", "SELECT 'a,b' AS text, 2 AS n"])
+        #expect(csv.standardOutput == "text,n\n\"a,b\",2\n")
+
+        let write = try await TallyBinary.run(["query", "--warehouse-url", warehouse, "DELETE FROM pings"])
+        #expect(write.status == 1)
+        #expect(write.standardError.contains("only reads"), "\(write.standardError)")
+
+        kill(collector.processIdentifier, SIGTERM)
+        #expect(await TestEnvironment.waitUntil { !collector.isRunning }, "tally collect stops on SIGTERM")
+        #expect(collector.terminationStatus == 0)
+    }
+
+    @Test func aBadWarehouseURLIsNamed() async throws {
+        let output = try await TallyBinary.run(["collect", "--warehouse-url", "mysql://x"])
+        #expect(output.status != 0)
+        #expect(output.standardError.contains("--warehouse-url"), "\(output.standardError)")
+    }
+}
