@@ -39,7 +39,7 @@ public struct BatchCounter: Sendable {
             if low == nil || high == nil {
                 let bounds = try await database.sql.raw(
                     "SELECT MIN(\(ident: spec.batchColumn)) AS low, MAX(\(ident: spec.batchColumn)) AS high FROM \(ident: spec.table) WHERE \(filter)"
-                ).first()
+                ).firstRow()
                 low = try low ?? bounds?.decode(column: "low", as: Int64?.self) ?? 0
                 high = try high ?? bounds?.decode(column: "high", as: Int64?.self) ?? 0
             }
@@ -184,7 +184,7 @@ public struct BatchCounter: Sendable {
                     SELECT \(expression) AS value FROM \(ident: spec.table)
                     WHERE \(filter) AND \(ident: spec.batchColumn) >= \(bind: batchStart) AND \(ident: spec.batchColumn) < \(bind: batchEnd)
                     """
-                ).first()
+                ).firstRow()
                 if let row { try add(row) }
                 batchStart = batchEnd
             } catch  where Self.isStatementTimeout(error) {

@@ -46,7 +46,7 @@ public struct RawUsageDataStore: Sendable {
                 try await createPostgresTable()
             } catch {
                 let exists = try await database.sql.raw("SELECT to_regclass('raw_usage_data') IS NOT NULL AS found")
-                    .first()?.decode(column: "found", as: Bool.self)
+                    .firstRow()?.decode(column: "found", as: Bool.self)
                 if exists != true { throw error }
             }
         }
@@ -76,7 +76,7 @@ public struct RawUsageDataStore: Sendable {
             INSERT INTO raw_usage_data (recorded_at, payload, created_at) VALUES (\(time(recordedAt)), \(bind: payload), \(time(createdAt)))
             ON CONFLICT (recorded_at) DO NOTHING RETURNING id
             """
-        ).all()
+        ).allRows()
         return !rows.isEmpty
     }
 
@@ -93,7 +93,7 @@ public struct RawUsageDataStore: Sendable {
             WHERE NOT EXISTS (SELECT 1 FROM raw_usage_data WHERE recorded_at >= \(time(since)))
             ON CONFLICT (recorded_at) DO NOTHING RETURNING id
             """
-        ).all()
+        ).allRows()
         return !rows.isEmpty
     }
 
@@ -135,7 +135,7 @@ public struct RawUsageDataStore: Sendable {
     }
 
     private func rows(_ query: SQLQueryString) async throws -> [Row] {
-        try await database.sql.raw(query).all().map { row in
+        try await database.sql.raw(query).allRows().map { row in
             Row(
                 id: try row.decode(column: "id", as: Int64.self),
                 recordedAt: try decodeTime(row, "recorded_at"),

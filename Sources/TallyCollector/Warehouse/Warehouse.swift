@@ -49,7 +49,7 @@ public struct Warehouse: Sendable {
                             SQLBind(ping.uuid), SQLBind(ping.hostname), SQLBind(ping.version), SQLBind(ping.edition),
                             database.time(ping.recordedAt), database.time(receivedAt), SQLBind(ping.payload)
                         )
-                        .returning("id").first(decodingColumn: "id", as: Int64.self)
+                        .returning("id").firstRow()?.decode(column: "id", as: Int64.self)
                     guard let id else { throw WarehouseError("the warehouse returned no id for the new ping") }
                     var start = 0
                     while start < ping.metrics.count {
@@ -99,7 +99,7 @@ public struct Warehouse: Sendable {
         try await database.sql.select().column("id").from("pings")
             .where("uuid", .equal, SQLBind(ping.uuid))
             .where("recorded_at", .equal, database.time(ping.recordedAt))
-            .first(decodingColumn: "id", as: Int64.self)
+            .firstRow()?.decode(column: "id", as: Int64.self)
     }
 
     /// Opens the warehouse for a write: in SQLite after this process's earlier writes.

@@ -33,7 +33,7 @@ extension Warehouse {
             }
             let rows: [any SQLRow]
             do {
-                rows = try await database.sql.raw(SQLQueryString(sql)).all()
+                rows = try await database.sql.raw(SQLQueryString(sql)).allRows()
             } catch {
                 throw QueryError(description: Self.explain(error))
             }

@@ -44,7 +44,7 @@ enum SetupChecks {
         }
         do {
             let stored = try await AppDatabase.withDatabase(configuration) { database in
-                _ = try await database.sql.raw("SELECT 1 AS one").first()
+                _ = try await database.sql.raw("SELECT 1 AS one").firstRow()
                 let store = RawUsageDataStore(database)
                 return try? await store.all().count
             }
