@@ -73,15 +73,14 @@ public struct DefinitionLoader: Sendable {
         var aliases = LegacyKeyAliases()
         for directory in sources.aliasDirectories { aliases.load(from: directory, diagnostics: &diagnostics) }
         let allowsUndefinedEvents = options.allowsUndefinedEvents || sources.includesGitLabConfig
-        let eventFiles = sources.eventFiles.map { ($0.url, $0.path) }
-        let metricFiles = sources.metricFiles.map { ($0.url, $0.path) }
         let skippedRemovedFiles = sources.skippedRemovedFiles.count
 
         let eventParser = EventDefinitionParser(options: options)
         var internalEvents: [String: EventDefinition] = [:]
         var legacyEvents: [EventDefinition] = []
-        for (url, display) in eventFiles {
-            guard let node = DefinitionFileReader.read(url, displayPath: display, diagnostics: &diagnostics),
+        for file in sources.eventFiles {
+            let display = file.path
+            guard let node = DefinitionFileReader.read(file.url, displayPath: display, diagnostics: &diagnostics),
                 let event = eventParser.parse(node, file: display, diagnostics: &diagnostics)
             else { continue }
             guard event.isInternalEvent else {
@@ -102,8 +101,9 @@ public struct DefinitionLoader: Sendable {
         let metricParser = MetricDefinitionParser(options: options)
         var metrics: [MetricDefinition] = []
         var byKeyPath: [String: MetricDefinition] = [:]
-        for (url, display) in metricFiles {
-            guard let node = DefinitionFileReader.read(url, displayPath: display, diagnostics: &diagnostics) else {
+        for file in sources.metricFiles {
+            let display = file.path
+            guard let node = DefinitionFileReader.read(file.url, displayPath: display, diagnostics: &diagnostics) else {
                 continue
             }
             for metric in metricParser.parse(node, file: display, diagnostics: &diagnostics) {
@@ -131,7 +131,8 @@ public struct DefinitionLoader: Sendable {
             metricFiles: sources.metricFiles, legacyAliases: aliases,
             warnings: diagnostics,
             summary: .init(
-                eventFiles: eventFiles.count, metricFiles: metricFiles.count, skippedRemovedFiles: skippedRemovedFiles))
+                eventFiles: sources.eventFiles.count, metricFiles: sources.metricFiles.count,
+                skippedRemovedFiles: skippedRemovedFiles))
     }
 
     /// Events named by internal-events metrics must be defined (or listed as GitLab's legacy unique events); legacy

@@ -76,16 +76,9 @@ struct DefinitionSources {
         FileManager.default.fileExists(atPath: directory.appendingPathComponent("metrics/schema/base.json").path)
     }
 
-    /// `.yml`/`.yaml` files below `folder`, sorted, and those skipped in `removed/` folders (GitLab moves the
+    /// The standardized absolute paths of `.yml`/`.yaml` files below `folder`, sorted, and those skipped in `removed/` folders (GitLab moves the
     /// definitions of removed events and metrics there and doesn't load them); `nil` if the folder doesn't exist.
     /// Walks the tree by path (Foundation's URL resource values cost more than the parse on a large tree).
-    static func yamlFiles(under folder: URL) -> (files: [URL], skipped: [URL])? {
-        yamlPaths(under: folder).map { paths in
-            (paths.files.map { URL(fileURLWithPath: $0) }, paths.skipped.map { URL(fileURLWithPath: $0) })
-        }
-    }
-
-    /// `yamlFiles(under:)` as standardized absolute paths.
     static func yamlPaths(under folder: URL) -> (files: [String], skipped: [String])? {
         guard isFolder(folder) else { return nil }
         var files: [String] = []

@@ -99,14 +99,17 @@ struct YAMLNodeReader {
             if required { error(field, "required field is missing; expected a string", into: &diagnostics) }
             return nil
         }
-        if node.isNull {
+        // One classification of the scalar for both questions (null? text?).
+        let kind = node.plainKind
+        if kind == .null {
             if !nullable { error(field, "expected a string, found null", into: &diagnostics) }
             return nil
         }
-        guard let text = node.stringValue else {
+        guard case .scalar(let scalar) = node, kind == nil || kind == .string else {
             error(field, "expected a string, found \(node.summary)", into: &diagnostics)
             return nil
         }
+        let text = scalar.string
         if let check, let problem = check(text) {
             error(field, problem, into: &diagnostics)
             return nil
@@ -205,8 +208,8 @@ extension Node {
     /// The text of a string scalar (quoted, or plain and not a number, boolean or null).
     var stringValue: String? {
         guard case .scalar(let scalar) = self else { return nil }
-        if scalar.style != .plain { return scalar.string }
-        return PlainScalar(scalar.string) == .string ? scalar.string : nil
+        let kind = plainKind
+        return kind == nil || kind == .string ? scalar.string : nil
     }
 
     var boolValue: Bool? {

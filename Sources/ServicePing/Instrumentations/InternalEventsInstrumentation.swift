@@ -27,26 +27,29 @@ struct InternalEventsInstrumentation {
         }
     }
 
-    /// One hash per rule, named by its unique property (a later rule with the same name replaces an earlier one,
-    /// as GitLab's `to_h` does).
+    /// One hash per unique property, GitLab's `to_h` over the rules: where two rules count the same property the
+    /// later one's hash is the value, so only that rule's keys are read.
     private static func uniqueTotals(rules: [EventSelectionRule], keysPerRule: [[String]]) -> RedisRead {
-        let reads = zip(rules, keysPerRule).map { rule, keys in
-            RedisCounterReads.uniqueTotals(keys, unique: rule.unique?.keyPart ?? "")
+        var kept: [(unique: String, keys: [String])] = []
+        for (rule, keys) in zip(rules, keysPerRule) {
+            let unique = rule.unique?.keyPart ?? ""
+            // As Ruby's to_h: the first position, the last value.
+            if let index = kept.firstIndex(where: { $0.unique == unique }) {
+                kept[index].keys = keys
+            } else {
+                kept.append((unique, keys))
+            }
         }
+        let reads = kept.map { RedisCounterReads.uniqueTotals($0.keys, unique: $0.unique) }
         return RedisRead(commands: reads.flatMap(\.commands)) { replies in
-            var merged: [(key: String, value: JSONValue)] = []
+            var pairs: [(key: String, value: JSONValue)] = []
             var offset = 0
             for read in reads {
                 let part = Array(replies[offset..<offset + read.commands.count])
                 offset += read.commands.count
-                guard case .object(let pairs) = try read.value(part), let entry = pairs.first else { continue }
-                if let index = merged.firstIndex(where: { $0.key == entry.key }) {
-                    merged[index] = entry
-                } else {
-                    merged.append(entry)
-                }
+                if case .object(let entry) = try read.value(part) { pairs += entry }
             }
-            return .object(merged)
+            return .object(pairs)
         }
     }
 }
