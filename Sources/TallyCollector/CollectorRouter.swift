@@ -10,13 +10,22 @@ public struct CollectorConfiguration: Sendable {
     public var host: String
     /// TCP port (0 picks a free one).
     public var port: Int
-    /// Largest accepted body; a ping of GitLab's size is about 1 MB.
+    /// Largest accepted ping body; a ping of GitLab's size is about 1 MB.
     public var maximumBodyBytes: Int
+    /// Largest accepted tracker body (`tp2`); larger ones get 413 and a bad row.
+    public var maximumEventBodyBytes: Int
+    /// Most events one `tp2` request may carry; a larger batch is one bad row.
+    public var maximumEventsPerRequest: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 9090, maximumBodyBytes: Int = 16 * 1024 * 1024) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 9090, maximumBodyBytes: Int = 16 * 1024 * 1024,
+        maximumEventBodyBytes: Int = 1024 * 1024, maximumEventsPerRequest: Int = 1_000
+    ) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
+        self.maximumEventBodyBytes = maximumEventBodyBytes
+        self.maximumEventsPerRequest = maximumEventsPerRequest
     }
 }
 
@@ -26,7 +35,9 @@ public struct CollectorConfiguration: Sendable {
 ///   (the same id again for a ping already stored, so a sender's retry stores nothing twice);
 /// - `POST /usage_ping_metadata`: the ping's metadata document; 201;
 /// - `POST /usage_ping_errors`: a sender's failure report (`{"error": {…}}`); 201;
-/// - `GET /health`: 200 `ok`.
+/// - `GET /health`: 200 `ok`;
+///
+/// and the Snowplow collector endpoints (`SnowplowRoutes`: `tp2`, `/i`, CORS).
 ///
 /// A body that isn't what the path takes gets 400 naming the field; a body over the limit 413; a warehouse that
 /// can't store gets 503 (senders retry), never a 2xx for data it didn't store.
@@ -37,6 +48,7 @@ public func buildCollectorRouter(
     let router = Router(context: BasicRequestContext.self)
     let limit = configuration.maximumBodyBytes
     router.get("/health") { _, _ in "ok\n" }
+    SnowplowRoutes(configuration: configuration, warehouse: warehouse, logger: logger).add(to: router)
     router.post("/usage_data") { request, _ -> Response in
         try await respond(logger: logger) {
             let ping = try ReceivedPing(body: try await body(of: request, limit: limit))

@@ -20,8 +20,10 @@ public struct AppDatabase: Sendable {
     public let dialect: Dialect
 
     /// Opens the database, runs `body`, and closes it again.
+    /// - Parameter sqliteFunctions: SQL functions installed on a SQLite connection before `body` runs.
     public static func withDatabase<Result: Sendable>(
         _ configuration: DatabaseConfiguration, logger: Logger = Logger(label: "tally.database"),
+        sqliteFunctions: [SQLiteCustomFunction] = [],
         _ body: @Sendable (AppDatabase) async throws -> Result
     ) async throws -> Result {
         switch configuration.kind {
@@ -29,6 +31,7 @@ public struct AppDatabase: Sendable {
             let connection = try await SQLiteConnection.open(
                 storage: path.map { .file(path: $0) } ?? .memory, logger: logger)
             do {
+                for function in sqliteFunctions { try await connection.install(customFunction: function) }
                 let result = try await body(AppDatabase(sql: connection.sql(), dialect: .sqlite))
                 try await connection.close()
                 return result

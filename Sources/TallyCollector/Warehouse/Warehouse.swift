@@ -2,6 +2,7 @@ import Foundation
 import InternalEvents
 import Logging
 import SQLKit
+import SQLiteKit
 import ServicePing
 
 /// Where `tally collect` keeps what instances send: one SQLite file by default, PostgreSQL in production.
@@ -17,6 +18,8 @@ public struct Warehouse: Sendable {
     let logger: Logger
     /// This process's SQLite writes, one at a time (shared by copies of the value).
     private let writes = SerialGate()
+    /// The event writer (group commit) and the pseudonymizer, shared by copies of the value.
+    let shared = WarehouseShared()
 
     /// Metric rows inserted per statement (7 values each, under SQLite's bound-parameter limit).
     static let metricRowsPerInsert = 500
@@ -112,9 +115,11 @@ public struct Warehouse: Sendable {
 
     /// Opens the warehouse for `body` (SQLite with its busy timeout).
     func withDatabase<Result: Sendable>(
+        sqliteFunctions: [SQLiteCustomFunction] = [],
         _ body: @Sendable (AppDatabase) async throws -> Result
     ) async throws -> Result {
-        try await AppDatabase.withDatabase(configuration, logger: logger) { database in
+        try await AppDatabase.withDatabase(configuration, logger: logger, sqliteFunctions: sqliteFunctions) {
+            database in
             if database.dialect == .sqlite { try await database.sql.raw("PRAGMA busy_timeout = 10000").run() }
             return try await body(database)
         }

@@ -23,9 +23,10 @@ public struct QueryError: Error, CustomStringConvertible {
 
 extension Warehouse {
     /// Runs one SQL statement read-only (SQLite `PRAGMA query_only`, PostgreSQL `READ ONLY` transactions) and
-    /// returns what it selected. A statement that writes is refused by the database and reported as a `QueryError`.
+    /// returns what it selected. In SQLite, PostgreSQL's `date_trunc(unit, time)` is there too
+    /// (`SQLiteDateFunctions`), so GitLab's example queries run on either. A statement that writes is refused by the database and reported as a `QueryError`.
     public func query(_ sql: String) async throws -> QueryResult {
-        try await withDatabase { database in
+        try await withDatabase(sqliteFunctions: SQLiteDateFunctions.all) { database in
             switch database.dialect {
             case .sqlite: try await database.sql.raw("PRAGMA query_only = 1").run()
             case .postgres:

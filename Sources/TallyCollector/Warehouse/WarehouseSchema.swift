@@ -12,11 +12,14 @@ import ServicePing
 ///   `dim_instance_id`, `host_name`, `ping_created_at`, …).
 /// - `latest_pings_per_week`: the newest ping of each instance in each week (Monday to Sunday, UTC), so an instance
 ///   that resubmits a week counts once.
+/// - `fct_ping_instance_metric_rolling_6_months`: `fct_ping_instance_metric` of the last six months.
+///
+/// Event records (`EventSchema`) have tables and views of their own.
 enum WarehouseSchema {
     static func statements(for dialect: AppDatabase.Dialect) -> [String] {
         switch dialect {
-        case .sqlite: sqlite
-        case .postgres: postgres
+        case .sqlite: sqlite + EventSchema.sqlite
+        case .postgres: postgres + EventSchema.postgres
         }
     }
 
@@ -68,6 +71,11 @@ enum WarehouseSchema {
         SELECT m.ping_id AS dim_ping_instance_id, m.instance_uuid AS dim_instance_id, m.hostname AS host_name,
                m.metrics_path, m.metric_value, m.has_failed, m.recorded_at AS ping_created_at
         FROM ping_metrics m
+        """,
+        """
+        CREATE VIEW IF NOT EXISTS fct_ping_instance_metric_rolling_6_months AS
+        SELECT * FROM fct_ping_instance_metric
+        WHERE ping_created_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-6 months')
         """,
         """
         CREATE VIEW IF NOT EXISTS latest_pings_per_week AS
@@ -129,6 +137,10 @@ enum WarehouseSchema {
         SELECT m.ping_id AS dim_ping_instance_id, m.instance_uuid AS dim_instance_id, m.hostname AS host_name,
                m.metrics_path, m.metric_value, m.has_failed, m.recorded_at AS ping_created_at
         FROM ping_metrics m
+        """,
+        """
+        CREATE OR REPLACE VIEW fct_ping_instance_metric_rolling_6_months AS
+        SELECT * FROM fct_ping_instance_metric WHERE ping_created_at >= now() - interval '6 months'
         """,
         """
         CREATE OR REPLACE VIEW latest_pings_per_week AS

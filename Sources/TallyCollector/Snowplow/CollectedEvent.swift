@@ -1,0 +1,228 @@
+import Foundation
+import InternalEvents
+
+/// One tracker event, checked against the tracker protocol and laid out as a row of the warehouse's `events`
+/// table (Snowplow's atomic event names). GitLab's `gitlab_standard` context, when the event carries one, is lifted
+/// into columns of its own (`gsc_*`, `project_id`, `namespace_id`).
+///
+/// No raw user id is kept: the tracker's `uid` is stored only as its pseudonym (`user_id`), and the ids inside
+/// `gitlab_standard` are already pseudonymized by their sender.
+struct CollectedEvent: Sendable, Equatable {
+    var eventID: String
+    /// Snowplow's event name: `struct`, `unstruct`, `page_view`, `page_ping`, `transaction`, `transaction_item`.
+    var event: String
+    var appID: String?
+    var platform: String
+    var trackerName: String?
+    var trackerVersion: String
+    var collectorTimestamp: Date
+    var deviceCreatedTimestamp: Date?
+    var deviceSentTimestamp: Date?
+    var trueTimestamp: Date?
+    /// When the event happened, corrected for the device clock: `ttm` if given, else the collector time minus the
+    /// device's own send delay (`stm - dtm`), else the collector time (Snowplow's rule).
+    var derivedTimestamp: Date
+    var category: String?
+    var action: String?
+    var label: String?
+    var property: String?
+    var value: Double?
+    var userID: String?
+    var domainUserID: String?
+    var domainSessionID: String?
+    var domainSessionIndex: Int64?
+    var pageURL: String?
+    var pageTitle: String?
+    var pageReferrer: String?
+    var userAgent: String?
+    var standard: StandardContext?
+    /// Every context as a JSON array of self-describing objects (`[]` when none).
+    var contexts: String
+    /// The self-describing event of `e=ue`, as JSON.
+    var unstructuredEvent: String?
+
+    /// The `gitlab_standard` context's columns.
+    struct StandardContext: Sendable, Equatable {
+        var pseudonymizedUserID: String?
+        var projectID: Int64?
+        var namespaceID: Int64?
+        var environment: String?
+        var source: String?
+        var plan: String?
+        var instanceID: String?
+        var hostName: String?
+        var instanceVersion: String?
+        /// The custom properties (`extra`) as JSON.
+        var extra: String?
+    }
+
+    /// Why an event can't be taken, naming the field.
+    struct Invalid: Error {
+        var message: String
+    }
+
+    static let eventNames = [
+        "se": "struct", "ev": "struct", "ue": "unstruct", "pv": "page_view", "pp": "page_ping", "tr": "transaction",
+        "ti": "transaction_item",
+    ]
+    static let platforms: Set<String> = ["web", "mob", "pc", "srv", "app", "tv", "cnsl", "iot", "headset"]
+    static let contextsSchemaPrefix = "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-"
+    static let unstructSchemaPrefix = "iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-"
+    static let standardSchemaPrefix = "iglu:com.gitlab/gitlab_standard/jsonschema/"
+
+    /// Checks `fields`; an event without `eid` gets a new one (its retries then can't be told apart).
+    init(
+        _ fields: [String: String], collectedAt: Date, pseudonymize: (String) -> String, userAgent header: String?
+    ) throws(Invalid) {
+        guard let kind = fields["e"], !kind.isEmpty else { throw Invalid(message: "e: required (the event type)") }
+        guard let event = Self.eventNames[kind] else {
+            throw Invalid(message: "e: unknown event type \"\(kind)\" (expected se, ue, pv, pp, tr or ti)")
+        }
+        guard let platform = fields["p"], !platform.isEmpty else {
+            throw Invalid(message: "p: required (the platform: web, srv, mob, …)")
+        }
+        guard Self.platforms.contains(platform) else {
+            throw Invalid(message: "p: unknown platform \"\(platform)\"")
+        }
+        guard let trackerVersion = fields["tv"], !trackerVersion.isEmpty else {
+            throw Invalid(message: "tv: required (the tracker's name and version)")
+        }
+        if let eid = fields["eid"] {
+            guard let uuid = UUID(uuidString: eid) else { throw Invalid(message: "eid: \"\(eid)\" is not a UUID") }
+            eventID = uuid.uuidString.lowercased()
+        } else {
+            eventID = UUID().uuidString.lowercased()
+        }
+        self.event = event
+        self.platform = platform
+        self.trackerVersion = trackerVersion
+        appID = fields["aid"]
+        trackerName = fields["tna"]
+        collectorTimestamp = collectedAt
+        deviceCreatedTimestamp = try Self.milliseconds(fields, "dtm")
+        deviceSentTimestamp = try Self.milliseconds(fields, "stm")
+        trueTimestamp = try Self.milliseconds(fields, "ttm")
+        if let trueTimestamp {
+            derivedTimestamp = trueTimestamp
+        } else if let created = deviceCreatedTimestamp, let sent = deviceSentTimestamp {
+            derivedTimestamp = collectedAt.addingTimeInterval(-max(0, sent.timeIntervalSince(created)))
+        } else {
+            derivedTimestamp = collectedAt
+        }
+        if event == "struct" {
+            guard let category = fields["se_ca"], !category.isEmpty else {
+                throw Invalid(message: "se_ca: required for a structured event (its category)")
+            }
+            guard let action = fields["se_ac"], !action.isEmpty else {
+                throw Invalid(message: "se_ac: required for a structured event (its action)")
+            }
+            self.category = category
+            self.action = action
+        }
+        label = fields["se_la"]
+        property = fields["se_pr"]
+        if let text = fields["se_va"], !text.isEmpty {
+            guard let number = Double(text), number.isFinite else {
+                throw Invalid(message: "se_va: \"\(text)\" is not a number")
+            }
+            value = number
+        }
+        userID = fields["uid"].flatMap { $0.isEmpty ? nil : pseudonymize($0) }
+        domainUserID = fields["duid"]
+        domainSessionID = fields["sid"]
+        if let text = fields["vid"] {
+            guard let index = Int64(text) else { throw Invalid(message: "vid: \"\(text)\" is not an integer") }
+            domainSessionIndex = index
+        }
+        pageURL = fields["url"]
+        pageTitle = fields["page"]
+        pageReferrer = fields["refr"]
+        userAgent = fields["ua"] ?? header
+
+        let contextEntries = try Self.contexts(fields)
+        contexts = JSONValue.array(contextEntries).serialized()
+        standard = contextEntries.first { ($0["schema"]?.string ?? "").hasPrefix(Self.standardSchemaPrefix) }
+            .flatMap { $0["data"] }.map(Self.standardContext)
+        if event == "unstruct" {
+            guard
+                let document = try Self.selfDescribing(
+                    fields, plain: "ue_pr", encoded: "ue_px", schemaPrefix: Self.unstructSchemaPrefix)
+            else { throw Invalid(message: "ue_pr / ue_px: required for a self-describing event") }
+            unstructuredEvent = (document["data"] ?? .null).serialized()
+        }
+    }
+
+    /// A tracker timestamp: milliseconds since 1970 as decimal text.
+    static func milliseconds(_ fields: [String: String], _ key: String) throws(Invalid) -> Date? {
+        guard let text = fields[key], !text.isEmpty else { return nil }
+        guard let milliseconds = Int64(text), milliseconds >= 0, milliseconds < 32_503_680_000_000 else {
+            throw Invalid(message: "\(key): \"\(text)\" is not a time in milliseconds since 1970")
+        }
+        return Date(timeIntervalSince1970: Double(milliseconds) / 1_000)
+    }
+
+    /// The contexts of `co` (JSON) or `cx` (base64url JSON): the entries of a `contexts` document.
+    static func contexts(_ fields: [String: String]) throws(Invalid) -> [JSONValue] {
+        guard
+            let document = try selfDescribing(
+                fields, plain: "co", encoded: "cx", schemaPrefix: Self.contextsSchemaPrefix)
+        else { return [] }
+        guard case .array(let entries)? = document["data"] else {
+            throw Invalid(message: "cx / co: data must be an array of contexts")
+        }
+        for (index, entry) in entries.enumerated() {
+            guard case .string? = entry["schema"], entry["data"] != nil else {
+                throw Invalid(message: "cx / co: context \(index) is not {\"schema\": …, \"data\": …}")
+            }
+        }
+        return entries
+    }
+
+    /// A self-describing JSON document given plainly (`plain`) or base64url-encoded (`encoded`).
+    static func selfDescribing(
+        _ fields: [String: String], plain: String, encoded: String, schemaPrefix: String
+    ) throws(Invalid) -> JSONValue? {
+        let field: String
+        let bytes: Data
+        if let text = fields[plain], !text.isEmpty {
+            field = plain
+            bytes = Data(text.utf8)
+        } else if let text = fields[encoded], !text.isEmpty {
+            field = encoded
+            guard let decoded = base64URLDecoded(text) else { throw Invalid(message: "\(encoded): not base64") }
+            bytes = decoded
+        } else {
+            return nil
+        }
+        guard let document = try? JSONDecoder().decode(JSONValue.self, from: bytes), case .object = document else {
+            throw Invalid(message: "\(field): not a JSON object")
+        }
+        guard case .string(let schema)? = document["schema"], schema.hasPrefix(schemaPrefix) else {
+            throw Invalid(message: "\(field): schema must be \(schemaPrefix)x")
+        }
+        return document
+    }
+
+    /// Base64 in either alphabet, padded or not (trackers send base64url without padding).
+    static func base64URLDecoded(_ text: String) -> Data? {
+        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        standard += String(repeating: "=", count: (4 - standard.count % 4) % 4)
+        return Data(base64Encoded: standard)
+    }
+
+    static func standardContext(_ data: JSONValue) -> StandardContext {
+        func integer(_ key: String) -> Int64? {
+            switch data[key] {
+            case .integer(let value): value
+            case .string(let text): Int64(text)
+            default: nil
+            }
+        }
+        return StandardContext(
+            pseudonymizedUserID: data["user_id"]?.string, projectID: integer("project_id"),
+            namespaceID: integer("namespace_id"), environment: data["environment"]?.string,
+            source: data["source"]?.string, plan: data["plan"]?.string, instanceID: data["instance_id"]?.string,
+            hostName: data["host_name"]?.string, instanceVersion: data["instance_version"]?.string,
+            extra: data["extra"].map { $0.serialized() })
+    }
+}

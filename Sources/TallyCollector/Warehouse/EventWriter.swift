@@ -1,0 +1,120 @@
+import Synchronization
+
+/// Writes the collector's event batches with group commit: requests that arrive while a write is under way queue
+/// up, and the next write stores all of them in one transaction, so many small batches share one commit (and one
+/// `fsync`) instead of each paying for its own.
+///
+/// No task runs in the background: the first request to find no write under way leads. It writes its own batch
+/// and whatever queued meanwhile, answers those requests, and after `roundsPerLeader` rounds hands the lead to the
+/// oldest waiting request, so no request is held long by others' work. Each request gets its own outcome; a
+/// request is answered only once its transaction has committed (or failed).
+///
+/// **Thread safety:** `Sendable`; `write` may be called concurrently. Waiting requests hold no thread.
+final class EventWriter<Batch: Sendable, Outcome: Sendable>: Sendable {
+    /// Stores batches in one transaction and returns each one's outcome, in order; throws if none was stored.
+    typealias Store = @Sendable ([Batch]) async throws -> [Outcome]
+
+    private enum Role: Sendable {
+        case lead
+        case done(Outcome)
+    }
+
+    private struct Waiting: Sendable {
+        var batch: Batch
+        var continuation: CheckedContinuation<Role, any Error>
+    }
+
+    private struct State: Sendable {
+        var writing = false
+        var queue: [Waiting] = []
+    }
+
+    private let state = Mutex(State())
+    /// Most batches stored in one transaction.
+    let maximumGroup: Int
+    static var roundsPerLeader: Int { 4 }
+
+    init(maximumGroup: Int = 64) {
+        self.maximumGroup = max(1, maximumGroup)
+    }
+
+    /// Stores `batch` (with any others waiting) and returns its outcome once committed. `store` is the leader's:
+    /// every caller of one writer passes the same one.
+    func write(_ batch: Batch, store: Store) async throws -> Outcome {
+        let role = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Role, any Error>) in
+            let leads = state.withLock { state in
+                if state.writing {
+                    state.queue.append(Waiting(batch: batch, continuation: continuation))
+                    return false
+                }
+                state.writing = true
+                return true
+            }
+            if leads { continuation.resume(returning: .lead) }
+        }
+        switch role {
+        case .done(let outcome): return outcome
+        case .lead: return try await lead(with: batch, store: store)
+        }
+    }
+
+    /// Writes rounds of batches (the leader's own first), then hands the lead on or ends it.
+    private func lead(with batch: Batch, store: Store) async throws -> Outcome {
+        let own = await storeGroup([batch], store: store)[0]
+        for _ in 1..<Self.roundsPerLeader {
+            let group = takeGroup()
+            if group.isEmpty { return try own.get() }
+            let outcomes = await storeGroup(group.map(\.batch), store: store)
+            for (waiting, outcome) in zip(group, outcomes) { waiting.continuation.resume(with: outcome.map(Role.done)) }
+        }
+        // Hand the lead to the oldest waiting request, or end it.
+        let next = state.withLock { state -> Waiting? in
+            if state.queue.isEmpty {
+                state.writing = false
+                return nil
+            }
+            return state.queue.removeFirst()
+        }
+        next?.continuation.resume(returning: .lead)
+        return try own.get()
+    }
+
+    /// Takes up to `maximumGroup` waiting requests; with none waiting the write ends (`writing` is cleared).
+    private func takeGroup() -> [Waiting] {
+        state.withLock { state in
+            if state.queue.isEmpty {
+                state.writing = false
+                return []
+            }
+            let group = Array(state.queue.prefix(maximumGroup))
+            state.queue.removeFirst(group.count)
+            return group
+        }
+    }
+
+    /// Stores a group in one transaction; if that fails, each batch alone, so one batch the database refuses
+    /// fails only itself.
+    private func storeGroup(_ batches: [Batch], store: Store) async -> [Result<Outcome, any Error>] {
+        do {
+            let outcomes = try await store(batches)
+            return outcomes.map { .success($0) }
+        } catch {
+            guard batches.count > 1 else { return [.failure(error)] }
+            var results: [Result<Outcome, any Error>] = []
+            for batch in batches {
+                do {
+                    results.append(.success(try await store([batch])[0]))
+                } catch {
+                    results.append(.failure(error))
+                }
+            }
+            return results
+        }
+    }
+}
+
+/// What copies of one `Warehouse` share: the event writer and the pseudonymizer, once read.
+final class WarehouseShared: Sendable {
+    let events = EventWriter<EventBatch, CollectOutcome>()
+    let pseudonymizer = Mutex<UIDPseudonymizer?>(nil)
+}
