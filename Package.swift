@@ -205,7 +205,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TallyCLITests",
-            dependencies: ["tally", "Hiredis", "InternalEvents", "TallyTestSupport"]
+            dependencies: [
+                "tally", "Hiredis", "InternalEvents", "TallyTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -22,18 +22,10 @@ struct CollectCLITests {
             try String(
                 contentsOf: DefinitionFolder.packageRoot.appendingPathComponent(
                     "definitions/metrics/license/20261125000100_uuid.yml"), encoding: .utf8))
-        let warehouse = "sqlite://" + folder.url.appendingPathComponent("warehouse.sqlite").path
-        let log = folder.url.appendingPathComponent("collect.log")
-        let collector = try TallyBinary.launch(
-            ["collect", "--port", "0", "--warehouse-url", warehouse], output: log, unblockingSignals: true)
-        defer { collector.send(SIGKILL) }
-        var port: Int?
-        _ = await TestEnvironment.waitUntil {
-            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            port = text.firstMatch(of: #/listening on http:\/\/127\.0\.0\.1:(\d+) /#).flatMap { Int($0.1) }
-            return port != nil || !collector.isRunning
-        }
-        let bound = try #require(port, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        let collector = try await CollectProcess.start(in: folder.url)
+        defer { collector.process.send(SIGKILL) }
+        let warehouse = collector.warehouseURL
+        let bound = collector.port
 
         let prefix = TestEnvironment.uniqueKeyPrefix("collect")
         let environment = [
@@ -77,9 +69,9 @@ struct CollectCLITests {
         #expect(write.status == 1)
         #expect(write.standardError.contains("only reads"), "\(write.standardError)")
 
-        kill(collector.processIdentifier, SIGTERM)
-        #expect(await TestEnvironment.waitUntil { !collector.isRunning }, "tally collect stops on SIGTERM")
-        #expect(collector.terminationStatus == 0)
+        kill(collector.process.processIdentifier, SIGTERM)
+        #expect(await TestEnvironment.waitUntil { !collector.process.isRunning }, "tally collect stops on SIGTERM")
+        #expect(collector.process.terminationStatus == 0)
     }
 
     @Test func aBadWarehouseURLIsNamed() async throws {
