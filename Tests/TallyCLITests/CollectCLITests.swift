@@ -74,6 +74,60 @@ struct CollectCLITests {
         #expect(collector.process.terminationStatus == 0)
     }
 
+    @Test func anOfflineInstanceExportsItsPingsAndTheWarehouseImportsThemOnce() async throws {
+        let redis = try await RedisServer.shared()
+        let folder = try DefinitionFolder()
+        try folder.write("events/e.yml", DefinitionFolder.event("open_app", identifiers: "[user]"))
+        try folder.write(
+            "metrics/uuid.yml",
+            try String(
+                contentsOf: DefinitionFolder.packageRoot.appendingPathComponent(
+                    "definitions/metrics/license/20261125000100_uuid.yml"), encoding: .utf8))
+        let environment = [
+            "TALLY_REDIS_URL": "redis://127.0.0.1:\(redis.port)",
+            "TALLY_KEY_PREFIX": TestEnvironment.uniqueKeyPrefix("x"),
+            "TALLY_DATABASE_URL": "sqlite://" + folder.url.appendingPathComponent("app.sqlite").path,
+        ]
+        for week in ["2025-02-20T10:00:00Z", "2025-02-27T10:00:00Z"] {
+            let ping = try await TallyBinary.run(
+                ["ping", "--at", week, "--store", folder.url.path], environment: environment)
+            #expect(ping.status == 0, "\(ping.standardError)")
+        }
+        let file = folder.url.appendingPathComponent("pings.jsonl").path
+        let export = try await TallyBinary.run(["ping", "--export", file], environment: environment)
+        #expect(export.status == 0, "\(export.standardError)")
+        #expect(export.standardError.contains("2 stored pings"), "\(export.standardError)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count == 2)
+
+        let warehouse = "sqlite://" + folder.url.appendingPathComponent("warehouse.sqlite").path
+        let first = try await TallyBinary.run(["collect", "import", "--warehouse-url", warehouse, file])
+        #expect(first.status == 0, "\(first.standardError)")
+        #expect(
+            first.standardError.contains("2 stored, 0 already in the warehouse, 0 refused"), "\(first.standardError)")
+        let again = try await TallyBinary.run(["collect", "import", "--warehouse-url", warehouse, file])
+        #expect(again.standardError.contains("0 stored, 2 already in the warehouse"), "\(again.standardError)")
+
+        // GitLab's downloaded payload (one indented document), and a file with a line that isn't a ping.
+        let single = folder.url.appendingPathComponent("payload.json").path
+        try
+            "{\n  \"uuid\": \"gitlab-1\",\n  \"recorded_at\": \"2025-03-01T00:00:00Z\",\n  \"counts\": {\"issues\": 4}\n}\n"
+            .write(toFile: single, atomically: true, encoding: .utf8)
+        let gitLab = try await TallyBinary.run(["collect", "import", "--warehouse-url", warehouse, single])
+        #expect(gitLab.standardError.contains("1 stored"), "\(gitLab.standardError)")
+        let mixed = folder.url.appendingPathComponent("mixed.jsonl").path
+        try "{\"uuid\":\"m\",\"recorded_at\":\"2025-03-02T00:00:00Z\"}\n\n{\"uuid\":\"m\"}\n"
+            .write(toFile: mixed, atomically: true, encoding: .utf8)
+        let partly = try await TallyBinary.run(["collect", "import", "--warehouse-url", warehouse, mixed])
+        #expect(partly.status == 1)
+        #expect(partly.standardError.contains("mixed.jsonl:3: not a ping: recorded_at"), "\(partly.standardError)")
+        #expect(partly.standardError.contains("1 stored, 0 already in the warehouse, 1 refused"))
+
+        let count = try await TallyBinary.run([
+            "query", "--warehouse-url", warehouse, "--csv", "SELECT count(*) AS n FROM pings",
+        ])
+        #expect(count.standardOutput == "n\n4\n", "\(count.standardOutput)")
+    }
+
     @Test func aBadWarehouseURLIsNamed() async throws {
         let output = try await TallyBinary.run(["collect", "--warehouse-url", "mysql://x"])
         #expect(output.status != 0)

@@ -7,14 +7,19 @@ import TallyCollector
 struct CollectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "collect",
-        abstract: "Receive Service Pings (GitLab's versions-app protocol) from many instances into a SQL warehouse.",
+        abstract: "Receive Service Pings and event records from many instances into a SQL warehouse.",
         discussion: """
             Point a worker at it with --collector-url http://HOST:PORT (tally worker --submit, tally ping --submit) \
             or a GitLab instance's version-app URL. Pings land in the pings table and, one row per numeric metric, \
             in ping_metrics (view fct_ping_instance_metric); ask with tally query. A ping already stored (same \
             uuid and recorded_at) is answered with its id and not stored again. A warehouse that can't store \
             answers 503, so senders keep their ping and retry.
-            """
+
+            Trackers send event records to /com.snowplowanalytics.snowplow/tp2 (and the /i pixel): they land in \
+            the events table (view mart_behavior_structured_event), once per event id; what can't be taken is \
+            kept in bad_rows with its reason. tally collect import FILE loads pings an offline instance exported.
+            """,
+        subcommands: [CollectImportCommand.self]
     )
 
     @OptionGroup var warehouse: WarehouseOptions
@@ -25,12 +30,24 @@ struct CollectCommand: AsyncParsableCommand {
     @Option(help: "TCP port to listen on (0: any free port, printed at start).")
     var port = 9090
 
-    @Option(help: "Largest request body in bytes; larger ones get 413.")
+    @Option(help: "Largest ping body in bytes; larger ones get 413.")
     var maxBodyBytes = 16 * 1024 * 1024
+
+    @Option(help: "Largest tracker body (tp2) in bytes; larger ones get 413 and a bad row.")
+    var maxEventBodyBytes = 1024 * 1024
+
+    @Option(help: "Most events in one tp2 request; a larger batch is one bad row.")
+    var maxEventsPerRequest = 1_000
 
     func validate() throws {
         if !(0...65_535).contains(port) { throw ValidationError("--port must be 0…65535, got \(port)") }
         if maxBodyBytes < 1_024 { throw ValidationError("--max-body-bytes must be at least 1024, got \(maxBodyBytes)") }
+        if maxEventBodyBytes < 1_024 {
+            throw ValidationError("--max-event-body-bytes must be at least 1024, got \(maxEventBodyBytes)")
+        }
+        if maxEventsPerRequest < 1 {
+            throw ValidationError("--max-events-per-request must be at least 1, got \(maxEventsPerRequest)")
+        }
         _ = try warehouse.warehouse()
     }
 
@@ -44,7 +61,9 @@ struct CollectCommand: AsyncParsableCommand {
                 "tally collect: can't prepare the warehouse \(store.configuration.redactedURL): \(error)")
             throw ExitCode.failure
         }
-        let configuration = CollectorConfiguration(host: host, port: port, maximumBodyBytes: maxBodyBytes)
+        let configuration = CollectorConfiguration(
+            host: host, port: port, maximumBodyBytes: maxBodyBytes, maximumEventBodyBytes: maxEventBodyBytes,
+            maximumEventsPerRequest: maxEventsPerRequest)
         let app = buildCollector(configuration, warehouse: store, logger: logger) {
             [host, url = store.configuration.redactedURL] port in
             StandardError.print("tally collect: listening on http://\(host):\(port) (warehouse \(url))")

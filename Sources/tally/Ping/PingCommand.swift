@@ -13,7 +13,9 @@ struct PingCommand: AsyncParsableCommand {
         discussion: """
             7d metrics read the last complete ISO week before the ping, 28d metrics the last four; the current week is \
             never read. Database metrics count in the app database (7d: created 9 to 2 days ago, 28d: 30 to 2 days ago). \
-            Nothing leaves the machine unless --submit is given with a collector URL.
+            Nothing leaves the machine unless --submit is given with a collector URL. An instance that can't reach \
+            a collector exports its stored pings with --export FILE; tally collect import FILE loads them into the \
+            warehouse, each ping once however often the file is imported.
             """
     )
 
@@ -32,13 +34,30 @@ struct PingCommand: AsyncParsableCommand {
     @Flag(help: "Store the ping, then submit it to the collector (GitLab's protocol).")
     var submit = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Build nothing: write the pings stored in raw_usage_data to FILE, one JSON payload per line (- for standard output).",
+            valueName: "file"))
+    var export: String?
+
+    @Flag(help: "With --export: only pings never submitted to a collector.")
+    var unsent = false
+
     func validate() throws {
+        if export != nil && (store || submit) {
+            throw ValidationError("--export builds no ping: drop --store/--submit")
+        }
+        if unsent && export == nil { throw ValidationError("--unsent goes with --export FILE") }
         if submit && options.resolvedCollectorURL == nil {
             throw ValidationError("--submit needs a collector: --collector-url URL or TALLY_COLLECTOR_URL")
         }
     }
 
     func run() async throws {
+        if let export {
+            try await PingExport(file: export, unsentOnly: unsent).run(database: try options.database.configuration())
+            return
+        }
         let recordedAt = try clock.clock().now()
         let setup = try await options.setup(command: "ping", logger: Logger(label: "tally.ping"))
         defer { setup.pool.close() }
