@@ -1,5 +1,5 @@
 # Tally's everyday commands. Each one installs what it needs (scripts/bootstrap.sh) and is idempotent.
-.PHONY: demo test example lint format bench fuzz-http leaks sanitize clean
+.PHONY: demo test example lint format bench fuzz-http fuzz-collect leaks sanitize clean
 
 ## The main job: build, private Redis unless TALLY_REDIS_URL is set, doctor, smoke of counters.
 demo:
@@ -32,6 +32,12 @@ fuzz-http:
 	bash scripts/bootstrap.sh
 	swift build --product tally
 	bash scripts/with-redis.sh python3 scripts/fuzz-http.py $$(swift build --show-bin-path)/tally
+
+## Fault scenario 12: schemathesis and 10,000 hand-made tracker bodies against a live tally collect.
+fuzz-collect:
+	bash scripts/bootstrap.sh
+	swift build --product tally
+	python3 scripts/fuzz-collect.py $$(swift build --show-bin-path)/tally
 
 ## The reply, pipeline and failure tests under AddressSanitizer + LeakSanitizer: no leaked hiredis reply or context.
 leaks:

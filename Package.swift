@@ -115,6 +115,7 @@ let package = Package(
             dependencies: [
                 "InternalEvents",
                 "ServicePing",
+                "TallyServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),

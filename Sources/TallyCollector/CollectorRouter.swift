@@ -3,6 +3,7 @@ import Hummingbird
 import InternalEvents
 import Logging
 import NIOCore
+import TallyServer
 
 /// How `tally collect` listens and what it takes.
 public struct CollectorConfiguration: Sendable {
@@ -40,7 +41,8 @@ public struct CollectorConfiguration: Sendable {
 /// and the Snowplow collector endpoints (`SnowplowRoutes`: `tp2`, `/i`, CORS).
 ///
 /// A body that isn't what the path takes gets 400 naming the field; a body over the limit 413; a warehouse that
-/// can't store gets 503 (senders retry), never a 2xx for data it didn't store.
+/// can't store gets 503 (senders retry), never a 2xx for data it didn't store. A known path asked with a method it
+/// doesn't serve gets 405 with `Allow`.
 public func buildCollectorRouter(
     _ configuration: CollectorConfiguration, warehouse: Warehouse,
     logger: Logger = Logger(label: "tally.collect")
@@ -66,7 +68,15 @@ public func buildCollectorRouter(
             else {
                 throw ReceivedPing.Invalid(field: "body", message: "expected a JSON object ({\"metadata\": …})")
             }
-            let uuid = document["metadata"]?["uuid"]?.string
+            let metadata = document["metadata"]
+            if let metadata, case .object = metadata {
+            } else if metadata != nil {
+                throw ReceivedPing.Invalid(field: "metadata", message: "expected an object")
+            }
+            let uuid = metadata?["uuid"]?.string
+            if metadata?["uuid"] != nil && uuid == nil {
+                throw ReceivedPing.Invalid(field: "metadata.uuid", message: "expected a string")
+            }
             try await stored(logger: logger) {
                 try await warehouse.storeMetadata(String(decoding: data, as: UTF8.self), uuid: uuid)
             }
@@ -80,6 +90,9 @@ public func buildCollectorRouter(
             return json(.created, .object([]))
         }
     }
+    router.add(
+        middleware: MethodNotAllowedMiddleware(
+            routes: router.routes.map { ("\($0.path)", $0.method) }, errorKey: "message"))
     return router
 }
 

@@ -135,6 +135,9 @@ struct CollectorTests {
             for (body, field) in [
                 ("not json", "body"), ("[1, 2]", "body"), (#"{"recorded_at": "2025-02-20T10:00:00Z"}"#, "uuid"),
                 (#"{"uuid": "u", "recorded_at": "last week"}"#, "recorded_at"),
+                (#"{"uuid": "u", "recorded_at": "2025-02-24T15:34:15.04Z*"}"#, "recorded_at"),
+                (#"{"uuid": "u", "recorded_at": "2025-02-24T15:34:15Z", "edition": {}}"#, "edition"),
+                (#"{"uuid": "u", "recorded_at": "2025-02-24T15:34:15Z", "hostname": 5}"#, "hostname"),
                 (#"{"uuid": 5, "recorded_at": "2025-02-20T10:00:00Z"}"#, "uuid"),
             ] {
                 let (status, answer) = try await post(client, "/usage_data", body)
@@ -144,6 +147,16 @@ struct CollectorTests {
             let big = "{\"uuid\": \"u\", \"pad\": \"" + String(repeating: "x", count: 5_000) + "\"}"
             #expect(try await post(client, "/usage_data", big).0 == .contentTooLarge)
             #expect(try await post(client, "/usage_ping_errors", #"{"nope": 1}"#).1?["field"] == .string("error"))
+            #expect(
+                try await post(client, "/usage_ping_errors", #"{"error": {"elapsed": "slow"}}"#).1?["field"]
+                    == .string("error.elapsed"))
+            #expect(
+                try await post(client, "/usage_ping_metadata", #"{"metadata": {"uuid": null}}"#).1?["field"]
+                    == .string("metadata.uuid"))
+            #expect(try await post(client, "/usage_ping_metadata", #"{"metadata": 5}"#).1?["field"] == "metadata")
+            let wrongMethod = try await client.execute(uri: "/usage_data", method: .get) { ($0.status, $0.headers) }
+            #expect(wrongMethod.0 == .methodNotAllowed)
+            #expect(wrongMethod.1[.allow] == "POST")
         }
         #expect(try await fixture.warehouse.query("SELECT count(*) AS n FROM pings").rows == [[.integer(0)]])
     }

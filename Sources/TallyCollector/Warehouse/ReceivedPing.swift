@@ -42,10 +42,17 @@ struct ReceivedPing: Sendable {
         guard let recorded = value["recorded_at"]?.string, let recordedAt = Self.parseTime(recorded) else {
             throw Invalid(field: "recorded_at", message: "required: an ISO 8601 time such as 2025-02-20T10:00:00.000Z")
         }
+        func text(_ key: String) throws(Invalid) -> String? {
+            switch value[key] {
+            case nil, .null?: return nil
+            case .string(let text)?: return text
+            default: throw Invalid(field: key, message: "expected a string")
+            }
+        }
         self.uuid = uuid
-        hostname = value["hostname"]?.string
-        version = value["version"]?.string
-        edition = value["edition"]?.string
+        hostname = try text("hostname")
+        version = try text("version")
+        edition = try text("edition")
         self.recordedAt = recordedAt
         payload = String(decoding: body, as: UTF8.self)
         var metrics: [Metric] = []
@@ -67,8 +74,12 @@ struct ReceivedPing: Sendable {
         }
     }
 
-    /// `2025-02-20T10:00:00.000Z`, with or without fractional seconds or a zone offset.
+    /// `2025-02-20T10:00:00.000Z`, with or without fractional seconds or a zone offset; nothing after the zone
+    /// (Foundation's parser alone ignores trailing text).
     static func parseTime(_ text: String) -> Date? {
+        guard text.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})/) != nil else {
+            return nil
+        }
         let withFraction = ISO8601DateFormatter()
         withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let date = withFraction.date(from: text) { return date }

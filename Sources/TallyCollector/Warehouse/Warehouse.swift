@@ -166,14 +166,22 @@ struct PingErrorReport: Sendable {
         guard let error = value["error"], case .object = error else {
             throw ReceivedPing.Invalid(field: "error", message: "required: an object with uuid, message, …")
         }
-        uuid = error["uuid"]?.string
-        hostname = error["hostname"]?.string
-        version = error["version"]?.string
-        message = error["message"]?.string
+        func text(_ key: String) throws(ReceivedPing.Invalid) -> String? {
+            guard let value = error[key] else { return nil }
+            guard let string = value.string else {
+                throw ReceivedPing.Invalid(field: "error.\(key)", message: "expected a string")
+            }
+            return string
+        }
+        uuid = try text("uuid")
+        hostname = try text("hostname")
+        version = try text("version")
+        message = try text("message")
         switch error["elapsed"] {
         case .double(let seconds): elapsed = seconds
         case .integer(let seconds): elapsed = Double(seconds)
-        default: elapsed = nil
+        case nil: elapsed = nil
+        default: throw ReceivedPing.Invalid(field: "error.elapsed", message: "expected a number of seconds")
         }
         payload = String(decoding: body, as: UTF8.self)
     }
