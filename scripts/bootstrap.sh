@@ -3,7 +3,7 @@
 # As root it uses apt-get; otherwise it prints the exact command to run and fails.
 set -euo pipefail
 
-packages=(libhiredis-dev redis-server redis-tools pkg-config make postgresql python3)
+packages=(libhiredis-dev redis-server redis-tools pkg-config make postgresql python3 curl)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

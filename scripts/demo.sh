@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, on a fresh machine: installs what is missing, builds tally, and (with a private redis-server
 # unless TALLY_REDIS_URL is set) checks the setup, validates the example definitions, tracks events the way an app
-# does, shows the counters they produced with redis-cli, and prints the Service Ping they make.
+# does, shows the counters they produced with redis-cli, prints the Service Ping they make, and shows the ping
+# and event records arriving in tally collect's warehouse (tally query).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,4 +51,50 @@ bash scripts/with-redis.sh bash -c '
   echo
   echo "== the Service Ping of Thursday 2025-02-20 (payload, then metadata)"
   "$tally" ping --at 2025-02-20T10:00:00Z --metadata
+  echo
+
+  # The receiving side: tally collect on a free port with a warehouse in a temporary folder, the ping submitted
+  # to it, event records sent to it by tally serve, and both read back with tally query.
+  work=$(mktemp -d -t tally-demo-XXXXXX)
+  pids=()
+  trap '\''for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; rm -rf "$work"'\'' EXIT
+  export TALLY_DATABASE_URL="sqlite://$work/app.sqlite" TALLY_WAREHOUSE_URL="sqlite://$work/warehouse.sqlite"
+  wait_for_port() {  # the port a server printed in its log ("listening on http://127.0.0.1:PORT")
+    for _ in $(seq 1 200); do
+      port=$(grep -o "listening on http://127.0.0.1:[0-9]*" "$1" 2>/dev/null | head -1 | sed "s/.*://")
+      if [ -n "$port" ]; then echo "$port"; return 0; fi
+      sleep 0.05
+    done
+    echo "demo: no port in $1:" >&2; cat "$1" >&2; return 1
+  }
+  echo "== tally collect (warehouse $TALLY_WAREHOUSE_URL)"
+  "$tally" collect --port 0 >"$work/collect.log" 2>&1 &
+  pids+=($!)
+  collector="http://127.0.0.1:$(wait_for_port "$work/collect.log")"
+  echo "listening on $collector"
+  echo
+  echo "== the ping submitted to it (tally ping --submit)"
+  "$tally" ping --at 2025-02-20T10:00:00Z --submit --collector-url "$collector" >/dev/null
+  echo
+  echo "== event records: tally serve sends each tracked event to the collector too (SaaS mode)"
+  TALLY_API_TOKENS=demo-token TALLY_INSTANCE_SECRET=demo-instance-secret-0123456789abcdef \
+    "$tally" serve --port 0 --event-records-url "$collector" >"$work/serve.log" 2>&1 &
+  serve_pid=$!
+  pids+=("$serve_pid")
+  api="http://127.0.0.1:$(wait_for_port "$work/serve.log")/api/v4/usage_data/track_event"
+  for user in 1 2 3; do
+    curl -fsS -o /dev/null -H "Authorization: Bearer demo-token" -H "Content-Type: application/json" \
+      -d "{\"event\": \"view_dashboard\", \"user_id\": $user, \"send_to_snowplow\": true}" "$api"
+  done
+  kill -TERM "$serve_pid"; wait "$serve_pid" 2>/dev/null || true  # a graceful stop sends what is buffered
+  echo "3 view_dashboard events tracked through $api"
+  echo
+  echo "== tally query: the ping, one row per metric, as it arrived"
+  "$tally" query "SELECT dim_instance_id, metrics_path, metric_value, ping_created_at FROM fct_ping_instance_metric
+                  WHERE metrics_path LIKE '\''counts.%create_note%'\'' ORDER BY metrics_path"
+  echo
+  echo "== tally query: the event records, per day and action (user ids pseudonymized)"
+  "$tally" query "SELECT behavior_date, event_action, COUNT(*) AS events, COUNT(DISTINCT gsc_pseudonymized_user_id) AS users
+                  FROM mart_behavior_structured_event GROUP BY 1, 2 ORDER BY 1, 2"
+  kill -TERM "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
 ' "$tally"
