@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Writes the collector's event batches with group commit: requests that arrive while a write is under way queue
 /// up, and the next write stores all of them in one transaction, so many small batches share one commit (and one
@@ -29,7 +29,8 @@ final class EventWriter<Batch: Sendable, Outcome: Sendable>: Sendable {
         var queue: [Waiting] = []
     }
 
-    private let state = Mutex(State())
+    // NIO's lock, not `Synchronization.Mutex`: ThreadSanitizer can't see the latter's futex on Linux.
+    private let state = NIOLockedValueBox(State())
     /// Most batches stored in one transaction.
     let maximumGroup: Int
     static var roundsPerLeader: Int { 4 }
@@ -42,7 +43,7 @@ final class EventWriter<Batch: Sendable, Outcome: Sendable>: Sendable {
     /// every caller of one writer passes the same one.
     func write(_ batch: Batch, store: Store) async throws -> Outcome {
         let role = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Role, any Error>) in
-            let leads = state.withLock { state in
+            let leads = state.withLockedValue { state in
                 if state.writing {
                     state.queue.append(Waiting(batch: batch, continuation: continuation))
                     return false
@@ -68,7 +69,7 @@ final class EventWriter<Batch: Sendable, Outcome: Sendable>: Sendable {
             for (waiting, outcome) in zip(group, outcomes) { waiting.continuation.resume(with: outcome.map(Role.done)) }
         }
         // Hand the lead to the oldest waiting request, or end it.
-        let next = state.withLock { state -> Waiting? in
+        let next = state.withLockedValue { state -> Waiting? in
             if state.queue.isEmpty {
                 state.writing = false
                 return nil
@@ -81,7 +82,7 @@ final class EventWriter<Batch: Sendable, Outcome: Sendable>: Sendable {
 
     /// Takes up to `maximumGroup` waiting requests; with none waiting the write ends (`writing` is cleared).
     private func takeGroup() -> [Waiting] {
-        state.withLock { state in
+        state.withLockedValue { state in
             if state.queue.isEmpty {
                 state.writing = false
                 return []
@@ -116,5 +117,5 @@ final class EventWriter<Batch: Sendable, Outcome: Sendable>: Sendable {
 /// What copies of one `Warehouse` share: the event writer and the pseudonymizer, once read.
 final class WarehouseShared: Sendable {
     let events = EventWriter<EventBatch, CollectOutcome>()
-    let pseudonymizer = Mutex<UIDPseudonymizer?>(nil)
+    let pseudonymizer = NIOLockedValueBox<UIDPseudonymizer?>(nil)
 }

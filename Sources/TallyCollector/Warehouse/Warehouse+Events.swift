@@ -75,7 +75,7 @@ extension Warehouse {
     /// The pseudonymizer of trackers' `uid`: Base64(SHA-256(uid + the warehouse's secret)), the secret made once per
     /// warehouse (`warehouse_settings`) so one user keeps one pseudonym across restarts.
     func uidPseudonymizer() async throws -> UIDPseudonymizer {
-        if let cached = shared.pseudonymizer.withLock({ $0 }) { return cached }
+        if let cached = shared.pseudonymizer.withLockedValue({ $0 }) { return cached }
         let secret = try await writing { database in
             let name = "uid_pseudonymization_secret"
             let fresh = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
@@ -88,7 +88,7 @@ extension Warehouse {
             return value
         }
         let pseudonymizer = UIDPseudonymizer(salt: secret)
-        shared.pseudonymizer.withLock { $0 = pseudonymizer }
+        shared.pseudonymizer.withLockedValue { $0 = pseudonymizer }
         return pseudonymizer
     }
 }
