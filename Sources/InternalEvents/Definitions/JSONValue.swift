@@ -120,10 +120,58 @@ public indirect enum JSONValue: Sendable, Hashable {
         .string(Self.formatTimestamp(date))
     }
 
+    /// `2025-02-20T10:44:03.120Z`, as `ISO8601DateFormatter` with fractional seconds writes it in UTC, computed
+    /// directly (a formatter costs tens of microseconds to make, and the warehouse writes a time per row).
     public static func formatTimestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
+        // Foundation rounds to the nearest millisecond.
+        let milliseconds = (date.timeIntervalSince1970 * 1_000).rounded()
+        // Gregorian years 1600…9999 by arithmetic; outside them (never in practice) Foundation's formatter, whose
+        // calendar is Julian before 1582.
+        guard milliseconds >= -11_676_096_000_000, milliseconds < 253_402_300_800_000 else {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            return formatter.string(from: date)
+        }
+        let total = Int64(milliseconds)
+        let (days, millisecondOfDay) = floorDivision(total, 86_400_000)
+        // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        var text = ""
+        text.reserveCapacity(24)
+        func append(_ value: Int64, digits: Int) {
+            let string = String(value)
+            if string.count < digits { text += String(repeating: "0", count: digits - string.count) }
+            text += string
+        }
+        append(year, digits: 4)
+        text += "-"
+        append(month, digits: 2)
+        text += "-"
+        append(day, digits: 2)
+        text += "T"
+        append(millisecondOfDay / 3_600_000, digits: 2)
+        text += ":"
+        append(millisecondOfDay / 60_000 % 60, digits: 2)
+        text += ":"
+        append(millisecondOfDay / 1_000 % 60, digits: 2)
+        text += "."
+        append(millisecondOfDay % 1_000, digits: 3)
+        text += "Z"
+        return text
+    }
+
+    private static func floorDivision(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
+        let quotient = value / divisor
+        let remainder = value % divisor
+        return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
     }
 }

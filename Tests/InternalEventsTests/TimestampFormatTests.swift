@@ -1,0 +1,35 @@
+import Foundation
+import InternalEvents
+import Testing
+
+/// `JSONValue.formatTimestamp` computes what Foundation's ISO 8601 formatter writes (UTC, milliseconds), without
+/// making a formatter per call.
+@Suite("timestamps as Rails writes them")
+struct TimestampFormatTests {
+    static let foundation: @Sendable (Date) -> String = { date in
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
+    }
+
+    @Test func matchesFoundationOnKnownTimes() {
+        let cases: [(Double, String)] = [
+            (0, "1970-01-01T00:00:00.000Z"), (1_740_048_243.12, "2025-02-20T10:44:03.120Z"),
+            (951_782_400, "2000-02-29T00:00:00.000Z"), (-1, "1969-12-31T23:59:59.000Z"),
+            (-1.5, "1969-12-31T23:59:58.500Z"), (253_402_300_799.999, "9999-12-31T23:59:59.999Z"),
+            (1_740_048_243.1239, "2025-02-20T10:44:03.124Z"),
+        ]
+        for (seconds, expected) in cases {
+            #expect(JSONValue.formatTimestamp(Date(timeIntervalSince1970: seconds)) == expected, "\(seconds)")
+        }
+    }
+
+    @Test func matchesFoundationOnRandomTimes() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            let date = Date(timeIntervalSince1970: Double.random(in: -2_000_000_000...4_000_000_000, using: &generator))
+            #expect(JSONValue.formatTimestamp(date) == Self.foundation(date), "\(date.timeIntervalSince1970)")
+        }
+    }
+}
