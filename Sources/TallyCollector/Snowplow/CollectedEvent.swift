@@ -194,7 +194,9 @@ struct CollectedEvent: Sendable, Equatable {
         } else {
             return nil
         }
-        guard let document = try? JSONDecoder().decode(JSONValue.self, from: bytes), case .object = document else {
+        guard let parsed = FoundationJSON.parse(bytes), parsed is [String: Any],
+            let document = FoundationJSON.value(parsed)
+        else {
             throw Invalid(message: "\(field): not a JSON object")
         }
         guard case .string(let schema)? = document["schema"], schema.hasPrefix(schemaPrefix) else {

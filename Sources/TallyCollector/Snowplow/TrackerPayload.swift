@@ -13,7 +13,11 @@ struct TrackerPayload: Sendable {
     /// One event's fields as the tracker sent them, and its bytes for a bad row.
     struct Fields: Sendable {
         var values: [String: String]
-        var raw: Data
+        /// The bytes as sent, when they aren't the fields as a JSON object (a tp1 query string).
+        var sent: Data?
+
+        /// What a bad row of this event keeps: the bytes as sent, or the fields as JSON (keys sorted).
+        var raw: Data { sent ?? FoundationJSON.bytes(values) }
     }
 
     var events: [Fields] = []
@@ -23,24 +27,21 @@ struct TrackerPayload: Sendable {
 
     /// Reads a tp2 body; at most `maximumEvents` events are taken from one request.
     init(tp2 body: Data, maximumEvents: Int, path: String) {
-        let document: JSONValue
-        do {
-            document = try JSONDecoder().decode(JSONValue.self, from: body)
-        } catch {
+        guard let document = FoundationJSON.parse(body) else {
             badRows = [BadRow(path: path, reason: .invalidPayload, message: "the body is not JSON", raw: body)]
             return
         }
-        guard case .string(let schema)? = document["schema"], schema.hasPrefix(Self.payloadSchemaPrefix) else {
+        let envelope = document as? [String: Any]
+        guard let schema = envelope?["schema"] as? String, schema.hasPrefix(Self.payloadSchemaPrefix) else {
+            let given = envelope?["schema"].flatMap(FoundationJSON.value)?.serialized() ?? "none"
             badRows = [
                 BadRow(
                     path: path, reason: .invalidPayload,
-                    message: "schema: expected \(Self.payloadSchemaPrefix)x (payload_data), got "
-                        + (document["schema"].map { $0.serialized() } ?? "none"),
-                    raw: body)
+                    message: "schema: expected \(Self.payloadSchemaPrefix)x (payload_data), got \(given)", raw: body)
             ]
             return
         }
-        guard case .array(let entries)? = document["data"] else {
+        guard let entries = envelope?["data"] as? [Any] else {
             badRows = [
                 BadRow(path: path, reason: .invalidPayload, message: "data: expected an array of events", raw: body)
             ]
@@ -59,26 +60,30 @@ struct TrackerPayload: Sendable {
             ]
             return
         }
+        events.reserveCapacity(entries.count)
         for (index, entry) in entries.enumerated() {
-            let raw = Data(entry.serialized().utf8)
-            guard case .object(let pairs) = entry else {
+            guard let pairs = entry as? [String: Any] else {
                 badRows.append(
-                    BadRow(path: path, reason: .invalidPayload, message: "data[\(index)]: not an object", raw: raw))
+                    BadRow(
+                        path: path, reason: .invalidPayload, message: "data[\(index)]: not an object",
+                        raw: FoundationJSON.bytes(entry)))
                 continue
             }
             var values: [String: String] = [:]
+            values.reserveCapacity(pairs.count)
             var problem: String?
             for (key, value) in pairs {
-                guard case .string(let text) = value else {
+                guard let text = value as? String else {
                     problem = "data[\(index)].\(key): expected a string, as the tracker protocol sends every field"
                     break
                 }
                 values[key] = text
             }
             if let problem {
-                badRows.append(BadRow(path: path, reason: .invalidPayload, message: problem, raw: raw))
+                badRows.append(
+                    BadRow(path: path, reason: .invalidPayload, message: problem, raw: FoundationJSON.bytes(entry)))
             } else {
-                events.append(Fields(values: values, raw: raw))
+                events.append(Fields(values: values))
             }
         }
     }
@@ -104,7 +109,7 @@ struct TrackerPayload: Sendable {
             }
             values[key] = value
         }
-        events = [Fields(values: values, raw: raw)]
+        events = [Fields(values: values, sent: raw)]
     }
 
     /// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte, the bytes UTF-8.
