@@ -135,19 +135,10 @@ public indirect enum JSONValue: Sendable, Hashable {
         }
         let total = Int64(milliseconds)
         let (days, millisecondOfDay) = floorDivision(total, 86_400_000)
-        // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = ISOWeek.civilDate(fromDay: Int(days))
         var text = ""
         text.reserveCapacity(24)
-        func append(_ value: Int64, digits: Int) {
+        func append(_ value: some BinaryInteger, digits: Int) {
             let string = String(value)
             if string.count < digits { text += String(repeating: "0", count: digits - string.count) }
             text += string
