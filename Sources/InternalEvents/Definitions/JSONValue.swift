@@ -123,8 +123,8 @@ public indirect enum JSONValue: Sendable, Hashable {
     /// `2025-02-20T10:44:03.120Z`, as `ISO8601DateFormatter` with fractional seconds writes it in UTC, computed
     /// directly (a formatter costs tens of microseconds to make, and the warehouse writes a time per row).
     public static func formatTimestamp(_ date: Date) -> String {
-        // Foundation rounds to the nearest millisecond.
-        let milliseconds = (date.timeIntervalSince1970 * 1_000).rounded()
+        // Foundation adds half a millisecond and lets ICU take the floor: halves round up, also before 1970.
+        let milliseconds = (date.timeIntervalSince1970 * 1_000 + 0.5).rounded(.down)
         // Gregorian years 1600…9999 by arithmetic; outside them (never in practice) Foundation's formatter, whose
         // calendar is Julian before 1582.
         guard milliseconds >= -11_676_096_000_000, milliseconds < 253_402_300_800_000 else {
