@@ -17,16 +17,23 @@ public struct CollectorConfiguration: Sendable {
     public var maximumEventBodyBytes: Int
     /// Most events one `tp2` request may carry; a larger batch is one bad row.
     public var maximumEventsPerRequest: Int
+    /// What the metrics dictionary page lists (`--definitions`); empty when none were given.
+    public var metricDefinitions: [MetricDefinition]
+    /// The pages' clock: "today" for their date ranges (tests pin it).
+    public var now: @Sendable () -> Date
 
     public init(
         host: String = "127.0.0.1", port: Int = 9090, maximumBodyBytes: Int = 16 * 1024 * 1024,
-        maximumEventBodyBytes: Int = 1024 * 1024, maximumEventsPerRequest: Int = 1_000
+        maximumEventBodyBytes: Int = 1024 * 1024, maximumEventsPerRequest: Int = 1_000,
+        metricDefinitions: [MetricDefinition] = [], now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
         self.maximumEventBodyBytes = maximumEventBodyBytes
         self.maximumEventsPerRequest = maximumEventsPerRequest
+        self.metricDefinitions = metricDefinitions
+        self.now = now
     }
 }
 
@@ -38,7 +45,8 @@ public struct CollectorConfiguration: Sendable {
 /// - `POST /usage_ping_errors`: a sender's failure report (`{"error": {…}}`); 201;
 /// - `GET /health`: 200 `ok`;
 ///
-/// and the Snowplow collector endpoints (`SnowplowRoutes`: `tp2`, `/i`, CORS).
+/// the Snowplow collector endpoints (`SnowplowRoutes`: `tp2`, `/i`, CORS), and the pages (`WebRoutes`: events,
+/// metrics, instances, the metrics dictionary).
 ///
 /// A body that isn't what the path takes gets 400 naming the field; a body over the limit 413; a warehouse that
 /// can't store gets 503 (senders retry), never a 2xx for data it didn't store. A known path asked with a method it
@@ -51,6 +59,10 @@ public func buildCollectorRouter(
     let limit = configuration.maximumBodyBytes
     router.get("/health") { _, _ in "ok\n" }
     SnowplowRoutes(configuration: configuration, warehouse: warehouse, logger: logger).add(to: router)
+    WebRoutes(
+        warehouse: warehouse, dictionary: MetricsDictionary(metrics: configuration.metricDefinitions),
+        now: configuration.now, logger: logger
+    ).add(to: router)
     router.post("/usage_data") { request, _ -> Response in
         try await respond(logger: logger) {
             let ping = try ReceivedPing(body: try await body(of: request, limit: limit))

@@ -59,7 +59,9 @@ public struct ISOWeek: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     // Howard Hinnant's days-from-civil and civil-from-days algorithms (proleptic Gregorian calendar).
 
-    static func day(year: Int, month: Int, day: Int) -> Int {
+    /// Days since 1970-01-01 of a date of the proleptic Gregorian calendar (any month and day numbers: 2025-02-30
+    /// is 2025-03-02).
+    public static func day(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
@@ -69,7 +71,8 @@ public struct ISOWeek: Sendable, Hashable, Comparable, CustomStringConvertible {
         return era * 146_097 + dayOfEra - 719_468
     }
 
-    static func civilDate(fromDay day: Int) -> (year: Int, month: Int, day: Int) {
+    /// The proleptic Gregorian date of a day (days since 1970-01-01).
+    public static func civilDate(fromDay day: Int) -> (year: Int, month: Int, day: Int) {
         let z = day + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097

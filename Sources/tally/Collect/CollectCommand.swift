@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import Hummingbird
+import InternalEvents
 import Logging
 import TallyCollector
 
@@ -18,6 +20,9 @@ struct CollectCommand: AsyncParsableCommand {
             Trackers send event records to /com.snowplowanalytics.snowplow/tp2 (and the /i pixel): they land in \
             the events table (view mart_behavior_structured_event), once per event id; what can't be taken is \
             kept in bad_rows with its reason. tally collect import FILE loads pings an offline instance exported.
+
+            The same port serves the pages: /events, /metrics, /instances and /dictionary (the metric definitions \
+            of --definitions, else $TALLY_DEFINITIONS), each panel exportable as CSV.
             """,
         subcommands: [CollectImportCommand.self]
     )
@@ -39,6 +44,35 @@ struct CollectCommand: AsyncParsableCommand {
     @Option(help: "Most events in one tp2 request; a larger batch is one bad row.")
     var maxEventsPerRequest = 1_000
 
+    @Option(
+        name: .customLong("definitions"),
+        help: "Definition folder for the metrics dictionary page (repeatable; default: $TALLY_DEFINITIONS, if set).")
+    var definitionFolders: [String] = []
+
+    /// The folders the dictionary reads: the option, else `TALLY_DEFINITIONS`, else none.
+    var resolvedDefinitionFolders: [String] {
+        if !definitionFolders.isEmpty { return definitionFolders }
+        let fromEnvironment = ProcessInfo.processInfo.environment["TALLY_DEFINITIONS"] ?? ""
+        return fromEnvironment.split(separator: ":").map(String.init)
+    }
+
+    /// The metric definitions for the dictionary; on failure prints the diagnostics and exits 1.
+    func metricDefinitions() throws -> [MetricDefinition] {
+        let folders = resolvedDefinitionFolders
+        guard !folders.isEmpty else { return [] }
+        do {
+            let loader = DefinitionLoader(options: .init(allowsUndefinedEvents: true))
+            return try loader.load(
+                from: folders.map { URL(fileURLWithPath: $0) }, cache: DefinitionCache.standard()
+            ).metrics
+        } catch {
+            let report = DiagnosticReport(diagnostics: error.diagnostics, verbose: false)
+            for line in report.lines { StandardError.print(line) }
+            StandardError.print("tally collect: \(report.errors.count) error(s) in --definitions")
+            throw ExitCode.failure
+        }
+    }
+
     func validate() throws {
         if !(0...65_535).contains(port) { throw ValidationError("--port must be 0…65535, got \(port)") }
         if maxBodyBytes < 1_024 { throw ValidationError("--max-body-bytes must be at least 1024, got \(maxBodyBytes)") }
@@ -53,6 +87,7 @@ struct CollectCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "tally.collect")
+        let metrics = try metricDefinitions()
         let store = try warehouse.warehouse()
         do {
             try await store.migrate()
@@ -63,7 +98,7 @@ struct CollectCommand: AsyncParsableCommand {
         }
         let configuration = CollectorConfiguration(
             host: host, port: port, maximumBodyBytes: maxBodyBytes, maximumEventBodyBytes: maxEventBodyBytes,
-            maximumEventsPerRequest: maxEventsPerRequest)
+            maximumEventsPerRequest: maxEventsPerRequest, metricDefinitions: metrics)
         let app = buildCollector(configuration, warehouse: store, logger: logger) {
             [host, url = store.configuration.redactedURL] port in
             StandardError.print("tally collect: listening on http://\(host):\(port) (warehouse \(url))")
