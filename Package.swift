@@ -116,6 +116,7 @@ let package = Package(
                 "InternalEvents",
                 "ServicePing",
                 "TallyServer",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

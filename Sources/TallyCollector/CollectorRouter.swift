@@ -19,13 +19,16 @@ public struct CollectorConfiguration: Sendable {
     public var maximumEventsPerRequest: Int
     /// What the metrics dictionary page lists (`--definitions`); empty when none were given.
     public var metricDefinitions: [MetricDefinition]
+    /// The dashboards under `/dashboards` (`--dashboards`); the built-in ones by default.
+    public var dashboards: DashboardCatalog
     /// The pages' clock: "today" for their date ranges (tests pin it).
     public var now: @Sendable () -> Date
 
     public init(
         host: String = "127.0.0.1", port: Int = 9090, maximumBodyBytes: Int = 16 * 1024 * 1024,
         maximumEventBodyBytes: Int = 1024 * 1024, maximumEventsPerRequest: Int = 1_000,
-        metricDefinitions: [MetricDefinition] = [], now: @escaping @Sendable () -> Date = { Date() }
+        metricDefinitions: [MetricDefinition] = [], dashboards: DashboardCatalog = .builtIn,
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.host = host
         self.port = port
@@ -33,6 +36,7 @@ public struct CollectorConfiguration: Sendable {
         self.maximumEventBodyBytes = maximumEventBodyBytes
         self.maximumEventsPerRequest = maximumEventsPerRequest
         self.metricDefinitions = metricDefinitions
+        self.dashboards = dashboards
         self.now = now
     }
 }
@@ -46,7 +50,7 @@ public struct CollectorConfiguration: Sendable {
 /// - `GET /health`: 200 `ok`;
 ///
 /// the Snowplow collector endpoints (`SnowplowRoutes`: `tp2`, `/i`, CORS), and the pages (`WebRoutes`: events,
-/// metrics, instances, the metrics dictionary).
+/// metrics, instances, dashboards, the metrics dictionary).
 ///
 /// A body that isn't what the path takes gets 400 naming the field; a body over the limit 413; a warehouse that
 /// can't store gets 503 (senders retry), never a 2xx for data it didn't store. A known path asked with a method it
@@ -61,7 +65,7 @@ public func buildCollectorRouter(
     SnowplowRoutes(configuration: configuration, warehouse: warehouse, logger: logger).add(to: router)
     WebRoutes(
         warehouse: warehouse, dictionary: MetricsDictionary(metrics: configuration.metricDefinitions),
-        now: configuration.now, logger: logger
+        dashboards: configuration.dashboards, now: configuration.now, logger: logger
     ).add(to: router)
     router.post("/usage_data") { request, _ -> Response in
         try await respond(logger: logger) {

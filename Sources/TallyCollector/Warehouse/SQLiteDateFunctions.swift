@@ -6,7 +6,26 @@ import SQLiteKit
 /// `second`, in the same text form. A NULL time gives NULL; an unknown unit or a time that isn't ISO 8601 is an
 /// error naming it.
 enum SQLiteDateFunctions {
-    static let all = [dateTrunc]
+    static let all = [dateTrunc, urlPath]
+
+    /// `tally_url_path(url)`: the path of a URL, without scheme, host, query or fragment (`/a/b` of
+    /// `https://x.example/a/b?c#d`), as the dashboards' `pageUrlpath` dimension reads it; NULL stays NULL.
+    static let urlPath = SQLiteCustomFunction("tally_url_path", argumentCount: 1, pure: true) { arguments in
+        guard case .text(let url) = arguments[0] else { return nil as String? }
+        return path(ofURL: url)
+    }
+
+    static func path(ofURL url: String) -> String {
+        var rest = Substring(url)
+        if let scheme = rest.range(of: "://"),
+            rest[..<scheme.lowerBound].allSatisfy({ $0.isLetter || $0.isNumber || "+.-".contains($0) })
+        {
+            rest = rest[scheme.upperBound...]
+            rest = rest.firstIndex(of: "/").map { rest[$0...] } ?? ""
+        }
+        if let end = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        return String(rest)
+    }
 
     static let dateTrunc = SQLiteCustomFunction("date_trunc", argumentCount: 2, pure: true) { arguments in
         guard case .text(let unit) = arguments[0] else {

@@ -3,19 +3,39 @@
 /// before `from`, for the comparison.
 struct DateRange: Sendable, Hashable {
     enum Preset: String, Sendable, CaseIterable {
+        case today
         case sevenDays = "7d"
         case thirtyDays = "30d"
+        case sixtyDays = "60d"
         case ninetyDays = "90d"
+        case halfYear = "180d"
+        case year = "365d"
         case custom
+
+        /// Days ending today; nil for custom.
+        var days: Int? {
+            switch self {
+            case .today: 1
+            case .sevenDays: 7
+            case .thirtyDays: 30
+            case .sixtyDays: 60
+            case .ninetyDays: 90
+            case .halfYear: 180
+            case .year: 365
+            case .custom: nil
+            }
+        }
 
         var label: String {
             switch self {
-            case .sevenDays: "Last 7 days"
-            case .thirtyDays: "Last 30 days"
-            case .ninetyDays: "Last 90 days"
+            case .today: "Today"
             case .custom: "Custom"
+            default: "Last \(days!) days"
             }
         }
+
+        /// What the built-in pages offer.
+        static let standard: [Preset] = [.sevenDays, .thirtyDays, .ninetyDays, .custom]
     }
 
     /// Longest custom range, so one request can't ask for a century of days.
@@ -33,13 +53,14 @@ struct DateRange: Sendable, Hashable {
 
     /// The range a request asks for; `today` ends the presets.
     init(
-        parameters: PageParameters, today: CalendarDay, default preset: Preset = .thirtyDays
+        parameters: PageParameters, today: CalendarDay, default preset: Preset = .thirtyDays,
+        offered: [Preset] = Preset.standard, maximumDays: Int = DateRange.maximumDays
     ) throws(PageParameters.Invalid) {
         let name = parameters["range"] ?? preset.rawValue
-        guard let preset = Preset(rawValue: name) else {
+        guard let preset = Preset(rawValue: name), offered.contains(preset) else {
             throw .init(
                 parameter: "range",
-                message: "expected one of \(Preset.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(name)\"")
+                message: "expected one of \(offered.map(\.rawValue).joined(separator: ", ")), got \"\(name)\"")
         }
         func day(_ parameter: String) throws(PageParameters.Invalid) -> CalendarDay {
             guard let text = parameters[parameter] else {
@@ -50,18 +71,16 @@ struct DateRange: Sendable, Hashable {
             }
             return day
         }
-        switch preset {
-        case .sevenDays: self.init(preset: preset, from: today.adding(days: -6), to: today)
-        case .thirtyDays: self.init(preset: preset, from: today.adding(days: -29), to: today)
-        case .ninetyDays: self.init(preset: preset, from: today.adding(days: -89), to: today)
-        case .custom:
+        if let days = preset.days {
+            self.init(preset: preset, from: today.adding(days: 1 - days), to: today)
+        } else {
             let from = try day("from")
             let to = try day("to")
             guard from <= to else {
                 throw .init(parameter: "to", message: "must not be before from (\(from)), got \(to)")
             }
-            guard to.number - from.number < Self.maximumDays else {
-                throw .init(parameter: "to", message: "a range is at most \(Self.maximumDays) days")
+            guard to.number - from.number < maximumDays else {
+                throw .init(parameter: "to", message: "a range is at most \(maximumDays) days")
             }
             self.init(preset: preset, from: from, to: to)
         }

@@ -43,8 +43,8 @@ struct InstancesPage: Sendable {
                     id: "instances", title: "Instances", visualization: .dataTable,
                     result: QueryResult(columns: latest.columns + ["pings_missed"], rows: rows),
                     note: "pings_missed: complete ISO weeks since the first ping without one.",
-                    link: Panel.Link(column: 0) { uuid in
-                        MetricsPage.path + PageParameters([("instance", uuid)]).queryString
+                    link: Panel.Link(column: 0) { row in
+                        row[0].string.map { MetricsPage.path + PageParameters([("instance", $0)]).queryString }
                     })
             ]
         }

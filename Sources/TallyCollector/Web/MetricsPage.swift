@@ -49,8 +49,10 @@ struct MetricsPage: Sendable {
                 let panel = Panel(
                     id: "reported", title: "Metrics in pings", visualization: .dataTable, result: reported,
                     note: "Every numeric metric the warehouse has; pick one to see its weekly values.",
-                    link: Panel.Link(column: 0) { [range] path in
-                        Self.path + PageParameters(range.parameters + [("key_path", path)]).queryString
+                    link: Panel.Link(column: 0) { [range] row in
+                        row[0].string.map {
+                            Self.path + PageParameters(range.parameters + [("key_path", $0)]).queryString
+                        }
                     })
                 return Content(keyPaths: keyPaths, instances: instances, panels: [panel])
             }

@@ -2,7 +2,7 @@
 enum PageLayout {
     /// The pages in the navigation: path and name.
     static let sections = [
-        ("/events", "Events"), ("/metrics", "Metrics"), ("/instances", "Instances"),
+        ("/events", "Events"), ("/metrics", "Metrics"), ("/instances", "Instances"), ("/dashboards", "Dashboards"),
         ("/dictionary", "Metrics dictionary"),
     ]
 
@@ -27,11 +27,13 @@ enum PageLayout {
     }
 
     /// A GET form of filters: the date range (with the custom days) and the page's own fields.
-    static func filters(range: DateRange?, fields: HTML) -> HTML {
+    static func filters(
+        range: DateRange?, fields: HTML, offered: [DateRange.Preset] = DateRange.Preset.standard
+    ) -> HTML {
         var rangeFields: HTML = ""
         if let range {
             let options = HTML.joined(
-                DateRange.Preset.allCases.map { preset in
+                offered.map { preset in
                     """
                     <option value="\(preset.rawValue)"\(preset == range.preset ? HTML(raw: " selected") : "")>\
                     \(preset.label)</option>
@@ -48,14 +50,38 @@ enum PageLayout {
             """
     }
 
-    /// Panels on the 12-column grid (`spans` by panel id; 12 when not given), each with its CSV link.
+    /// Where a panel sits on the 12-column grid: `x`/`y` (0-based) when placed, else in turn; `height` in rows.
+    struct Placement: Sendable {
+        var x: Int?
+        var y: Int?
+        var width: Int
+        var height: Int?
+    }
+
+    /// Panels on the 12-column grid (12 columns wide when `spans` doesn't say), each with its CSV link.
     static func grid(_ panels: [Panel], spans: [String: Int], path: String, parameters: PageParameters) -> HTML {
+        grid(
+            panels, placements: spans.mapValues { Placement(width: $0) }, path: path, parameters: parameters)
+    }
+
+    /// Panels placed on the grid as a dashboard file says; on a narrow screen one column, in reading order.
+    static func grid(
+        _ panels: [Panel], placements: [String: Placement], path: String, parameters: PageParameters
+    ) -> HTML {
         let views = HTML.joined(
             panels.map { panel in
                 let link = path + parameters.setting("panel", panel.id).setting("format", "csv").queryString
-                let span = min(max(spans[panel.id] ?? 12, 1), 12)
-                return
-                    "<div class=\"cell\" style=\"grid-column:span \(span)\">\(PanelView(panel: panel, csvLink: link, columns: span).html)</div>"
+                let place = placements[panel.id] ?? Placement(width: 12)
+                let width = min(max(place.width, 1), 12)
+                var style = place.x.map { "grid-column:\($0 + 1) / span \(width)" } ?? "grid-column:span \(width)"
+                if let y = place.y {
+                    style += ";grid-row:\(y + 1) / span \(max(place.height ?? 1, 1))"
+                } else if let height = place.height {
+                    style += ";grid-row:span \(max(height, 1))"
+                }
+                return """
+                    <div class="cell" style="\(style)">\(PanelView(panel: panel, csvLink: link, columns: width).html)</div>
+                    """
             })
         return "<div class=\"grid\">\(views)</div>"
     }
@@ -93,11 +119,11 @@ enum PageLayout {
         form.filters label{display:flex;flex-direction:column;font-size:.8rem;color:var(--muted)}
         input,select,button{font:inherit;padding:4px 6px}button{background:var(--accent);color:#fff;border:0;\
         border-radius:4px;padding:6px 14px}
-        .grid{display:grid;grid-template-columns:repeat(12,minmax(0,1fr));gap:16px}
+        .grid{display:grid;grid-template-columns:repeat(12,minmax(0,1fr));grid-auto-rows:minmax(72px,auto);gap:16px}
         .panel{background:#fff;border:1px solid var(--line);border-radius:6px;padding:12px 14px;min-width:0;\
         height:100%;box-sizing:border-box}.cell{min-width:0}
         .panel header{display:flex;justify-content:space-between;gap:8px;align-items:baseline;margin-bottom:6px}
-        @media (max-width:800px){.grid>.cell{grid-column:span 12!important}}
+        @media (max-width:800px){.grid>.cell{grid-column:1 / -1!important;grid-row:auto!important}}
         a.export{font-size:.8rem;color:var(--accent)}
         .note,.empty{color:var(--muted);font-size:.85rem;margin:2px 0 8px}
         svg.chart{width:100%;height:auto;display:block}

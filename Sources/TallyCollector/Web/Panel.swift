@@ -8,6 +8,7 @@ import InternalEvents
 struct Panel: Sendable {
     enum Visualization: String, Sendable {
         case lineChart = "LineChart"
+        case areaChart = "AreaChart"
         case columnChart = "ColumnChart"
         case dataTable = "DataTable"
         case singleStat = "SingleStat"
@@ -24,12 +25,21 @@ struct Panel: Sendable {
     var comparisonColumns: Set<Int> = []
     /// A line under the title (what is counted, what was left out).
     var note: String?
-    /// Table cells of one column that link somewhere (a metric's key path to its chart), by the cell's text.
+    /// Table cells of one column that link somewhere (a metric's key path to its chart), by the cell's row.
     var link: Link?
+    /// Column headings for people (the result's columns name members, such as `TrackedEvents.count`, for exports).
+    var titles: [String]?
 
     struct Link: Sendable {
         var column: Int
-        var url: @Sendable (String) -> String
+        /// The target for a row; nil leaves the cell as text.
+        var url: @Sendable ([JSONValue]) -> String?
+    }
+
+    /// The heading of column `index`.
+    func title(ofColumn index: Int) -> String {
+        if let titles, index < titles.count { return titles[index] }
+        return result.columns[index]
     }
 
     /// The panel's rows as CSV (RFC 4180, CRLF line ends, a header row).

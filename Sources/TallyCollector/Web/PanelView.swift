@@ -10,7 +10,7 @@ struct PanelView: Sendable {
         let titleID = "panel-\(panel.id)"
         var content: HTML
         switch panel.visualization {
-        case .lineChart, .columnChart:
+        case .lineChart, .areaChart, .columnChart:
             content =
                 panel.result.rows.isEmpty
                 ? HTML("<p class=\"empty\">No data in this range.</p>")
@@ -33,14 +33,15 @@ struct PanelView: Sendable {
 
     /// Every row and column, numbers right-aligned.
     var table: HTML {
-        let header = HTML.joined(panel.result.columns.map { "<th scope=\"col\">\($0)</th>" })
+        let header = HTML.joined(
+            panel.result.columns.indices.map { "<th scope=\"col\">\(panel.title(ofColumn: $0))</th>" })
         let rows = HTML.joined(
             panel.result.rows.map { row in
                 let cells = HTML.joined(
                     row.enumerated().map { index, value in
                         let text = CellText.display(value, decimalPlaces: panel.decimalPlaces)
-                        if let link = panel.link, link.column == index, !text.isEmpty {
-                            let anchor: HTML = "<a href=\"\(link.url(text))\">\(text)</a>"
+                        if let link = panel.link, link.column == index, !text.isEmpty, let url = link.url(row) {
+                            let anchor: HTML = "<a href=\"\(url)\">\(text)</a>"
                             return index == 0 ? "<th scope=\"row\">\(anchor)</th>" : "<td>\(anchor)</td>"
                         }
                         if CellText.numeric(value) != nil { return "<td class=\"number\">\(text)</td>" }

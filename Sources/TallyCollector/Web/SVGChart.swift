@@ -35,7 +35,7 @@ struct SVGChart: Sendable {
             if !dashed { colourIndex += 1 }
             series.append(
                 Series(
-                    name: panel.result.columns[column],
+                    name: panel.title(ofColumn: column),
                     values: panel.result.rows.map { row in column < row.count ? CellText.numeric(row[column]) : nil },
                     colour: colour, dashed: dashed))
         }
@@ -61,7 +61,7 @@ struct SVGChart: Sendable {
     func render(kind: Panel.Visualization, titleID: String) -> HTML {
         let scale = scale
         var body = axes(scale)
-        body += kind == .columnChart ? columns(scale) : lines(scale)
+        body += kind == .columnChart ? columns(scale) : lines(scale, filled: kind == .areaChart)
         body += legend()
         return """
             <svg class="chart" viewBox="0 0 \(format(width)) \(format(height))" role="img" aria-labelledby="\(titleID)" \
@@ -85,7 +85,10 @@ struct SVGChart: Sendable {
             """
         // At most ten labels on the x axis, evenly picked.
         let every = max(1, Int((Double(labels.count) / 10).rounded(.up)))
-        for (index, label) in labels.enumerated() where index % every == 0 {
+        // A label longer than its room is cut (the whole one is in the points' and bars' tooltips).
+        let room = max(3, Int(plotWidth / Double(max(labels.count, 1)) * Double(every) / 6.5))
+        for (index, fullLabel) in labels.enumerated() where index % every == 0 {
+            let label = fullLabel.count > room ? String(fullLabel.prefix(room - 1)) + "…" : fullLabel
             svg += """
                 <text class="tick" x="\(format(xCentre(index)))" y="\(format(margin.top + plotHeight + 18))" \
                 text-anchor="middle">\(label)</text>
@@ -100,7 +103,7 @@ struct SVGChart: Sendable {
         return margin.left + slot * (Double(index) + 0.5)
     }
 
-    private func lines(_ scale: ChartScale) -> HTML {
+    private func lines(_ scale: ChartScale, filled: Bool) -> HTML {
         var svg: HTML = ""
         for line in series {
             // A gap (a missing value) breaks the line into runs.
@@ -114,6 +117,12 @@ struct SVGChart: Sendable {
             }
             for run in runs where run.count > 1 {
                 let points = run.map { "\(format(xCentre($0.0))),\(format(y($0.1, scale)))" }.joined(separator: " ")
+                if filled && !line.dashed {
+                    let base = format(y(max(scale.minimum, min(0, scale.maximum)), scale))
+                    let area =
+                        "\(format(xCentre(run[0].0))),\(base) \(points) \(format(xCentre(run[run.count - 1].0))),\(base)"
+                    svg += "<polygon fill=\"\(line.colour)\" fill-opacity=\"0.18\" stroke=\"none\" points=\"\(area)\"/>"
+                }
                 svg += """
                     <polyline fill="none" stroke="\(line.colour)" stroke-width="2"\(line.dashed ? HTML(raw: " stroke-dasharray=\"5 4\"") : "") points="\(points)"/>
                     """

@@ -20,6 +20,15 @@ struct WarehouseReader: Sendable {
             columns: columns, rows: rows.map { row in columns.map { Warehouse.value(row, $0, dialect: dialect) } })
     }
 
+    /// Runs `query` and reads every column the rows have (none when no row came back).
+    func rows(_ query: SQLQueryString) async throws -> QueryResult {
+        let rows = try await database.sql.raw(query).allRows()
+        let columns = rows.first?.allColumns ?? []
+        let dialect = dialect
+        return QueryResult(
+            columns: columns, rows: rows.map { row in columns.map { Warehouse.value(row, $0, dialect: dialect) } })
+    }
+
     /// The first column of every row, as text.
     func strings(_ query: SQLQueryString) async throws -> [String] {
         try await result(query, columns: ["value"]).rows.compactMap { $0.first?.string }
@@ -38,8 +47,20 @@ struct WarehouseReader: Sendable {
 }
 
 extension Warehouse {
-    /// Opens one connection for a page's reads.
-    func reading<Result: Sendable>(_ body: @Sendable (WarehouseReader) async throws -> Result) async throws -> Result {
-        try await withDatabase { database in try await body(WarehouseReader(database: database)) }
+    /// Opens one connection for a page's reads; `readOnly` makes the database refuse writes on it (SQLite
+    /// `PRAGMA query_only`, PostgreSQL read-only transactions), for queries written in dashboard files.
+    func reading<Result: Sendable>(
+        readOnly: Bool = false, _ body: @Sendable (WarehouseReader) async throws -> Result
+    ) async throws -> Result {
+        try await withDatabase(sqliteFunctions: SQLiteDateFunctions.all) { database in
+            if readOnly {
+                switch database.dialect {
+                case .sqlite: try await database.sql.raw("PRAGMA query_only = 1").run()
+                case .postgres:
+                    try await database.sql.raw("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY").run()
+                }
+            }
+            return try await body(WarehouseReader(database: database))
+        }
     }
 }

@@ -8,12 +8,14 @@ import NIOCore
 /// - `GET /`: to `/events`;
 /// - `GET /events`, `/metrics`, `/instances`: panels over the warehouse (`EventsPage`, `MetricsPage`,
 ///   `InstancesPage`); `?panel=ID&format=csv` exports one panel's rows;
+/// - `GET /dashboards`, `/dashboards/NAME`: GitLab-format dashboards (`DashboardCatalog`, `DashboardPage`);
 /// - `GET /dictionary` (and `/dictionary.json`): the metric definitions the collector was given.
 ///
 /// A parameter a page can't use gets 400 naming it; a warehouse that can't answer, 503.
 struct WebRoutes: Sendable {
     let warehouse: Warehouse
     let dictionary: MetricsDictionary
+    let dashboards: DashboardCatalog
     let now: @Sendable () -> Date
     let logger: Logger
 
@@ -36,6 +38,25 @@ struct WebRoutes: Sendable {
         router.get(RouterPath(InstancesPage.path)) { request, _ in
             await respond(request, path: InstancesPage.path) { parameters, today in
                 let page = InstancesPage(today: today)
+                let panels = try await page.load(warehouse)
+                return (panels, page.html(panels, parameters: parameters))
+            }
+        }
+        router.get(RouterPath(DashboardPage.path)) { _, _ in Self.html(.ok, DashboardPage.index(dashboards)) }
+        router.get(RouterPath(DashboardPage.path + "/:name")) { request, context in
+            let name = context.parameters.get("name") ?? ""
+            guard let dashboard = dashboards.dashboard(name) else {
+                let known = dashboards.names.joined(separator: ", ")
+                return Self.html(
+                    .notFound,
+                    PageLayout.page(
+                        title: "No such dashboard", path: DashboardPage.path,
+                        body:
+                            "<p class=\"error\" role=\"alert\">No dashboard named <code>\(name)</code>; known: \(known).</p>"
+                    ))
+            }
+            return await respond(request, path: "\(DashboardPage.path)/\(name)") { parameters, today in
+                let page = try DashboardPage(dashboard: dashboard, parameters: parameters, today: today)
                 let panels = try await page.load(warehouse)
                 return (panels, page.html(panels, parameters: parameters))
             }

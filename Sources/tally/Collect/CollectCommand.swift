@@ -21,8 +21,9 @@ struct CollectCommand: AsyncParsableCommand {
             the events table (view mart_behavior_structured_event), once per event id; what can't be taken is \
             kept in bad_rows with its reason. tally collect import FILE loads pings an offline instance exported.
 
-            The same port serves the pages: /events, /metrics, /instances and /dictionary (the metric definitions \
-            of --definitions, else $TALLY_DEFINITIONS), each panel exportable as CSV.
+            The same port serves the pages: /events, /metrics, /instances, /dashboards (built-in ones and the \
+            GitLab-format dashboards of --dashboards) and /dictionary (the metric definitions of --definitions, \
+            else $TALLY_DEFINITIONS), each panel exportable as CSV.
             """,
         subcommands: [CollectImportCommand.self]
     )
@@ -48,6 +49,23 @@ struct CollectCommand: AsyncParsableCommand {
         name: .customLong("definitions"),
         help: "Definition folder for the metrics dictionary page (repeatable; default: $TALLY_DEFINITIONS, if set).")
     var definitionFolders: [String] = []
+
+    @Option(
+        help:
+            "GitLab-format dashboards folder (.gitlab/analytics/dashboards, or a repository holding one) for /dashboards."
+    )
+    var dashboards: String?
+
+    /// The built-in dashboards and those of --dashboards; on a bad file prints every problem and exits 1.
+    func dashboardCatalog() throws -> DashboardCatalog {
+        do {
+            return try DashboardCatalog(folder: dashboards.map { URL(fileURLWithPath: $0) })
+        } catch {
+            for issue in error.issues { StandardError.print(issue.description) }
+            StandardError.print("tally collect: \(error.issues.count) problem(s) in --dashboards")
+            throw ExitCode.failure
+        }
+    }
 
     /// The folders the dictionary reads: the option, else `TALLY_DEFINITIONS`, else none.
     var resolvedDefinitionFolders: [String] {
@@ -88,6 +106,7 @@ struct CollectCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logger(label: "tally.collect")
         let metrics = try metricDefinitions()
+        let catalog = try dashboardCatalog()
         let store = try warehouse.warehouse()
         do {
             try await store.migrate()
@@ -98,7 +117,8 @@ struct CollectCommand: AsyncParsableCommand {
         }
         let configuration = CollectorConfiguration(
             host: host, port: port, maximumBodyBytes: maxBodyBytes, maximumEventBodyBytes: maxEventBodyBytes,
-            maximumEventsPerRequest: maxEventsPerRequest, metricDefinitions: metrics)
+            maximumEventsPerRequest: maxEventsPerRequest, metricDefinitions: metrics,
+            dashboards: catalog)
         let app = buildCollector(configuration, warehouse: store, logger: logger) {
             [host, url = store.configuration.redactedURL] port in
             StandardError.print("tally collect: listening on http://\(host):\(port) (warehouse \(url))")
