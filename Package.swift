@@ -191,7 +191,7 @@ let package = Package(
             name: "TallyServerTests",
             dependencies: [
                 "TallyServer", "InternalEvents", "EventRecords", "ServicePing", "Hiredis", "TallyTestSupport",
-                "TallyServiceLifecycle",
+                "TallyServiceLifecycle", "TallyCollector",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

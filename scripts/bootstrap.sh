@@ -3,7 +3,9 @@
 # As root it uses apt-get; otherwise it prints the exact command to run and fails.
 set -euo pipefail
 
-packages=(libhiredis-dev redis-server redis-tools pkg-config make postgresql python3 curl)
+# chromium, chromium-driver and a font: the browser tests (pages, dashboards, tally.js).
+packages=(libhiredis-dev redis-server redis-tools pkg-config make postgresql python3 curl chromium chromium-driver
+  fonts-dejavu-core)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -35,11 +37,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Python packages from PyPI the tests use: jsonschema (Snowplow's JSON schemas), snowplow-tracker (a client
-# nobody here wrote, for protocol conformance), schemathesis (HTTP fuzzing from openapi.yaml, make fuzz-http).
+# nobody here wrote, for protocol conformance), schemathesis (HTTP fuzzing from openapi.yaml, make fuzz-http),
+# selenium (drives chromium through chromedriver in the browser tests).
 pip_install() {
   python3 -m pip install --quiet "$@" 2>/dev/null || python3 -m pip install --quiet --break-system-packages "$@"
 }
-for module in jsonschema:jsonschema snowplow_tracker:snowplow-tracker schemathesis:schemathesis; do
+for module in jsonschema:jsonschema snowplow_tracker:snowplow-tracker schemathesis:schemathesis selenium:selenium; do
   if ! python3 -c "import ${module%%:*}" >/dev/null 2>&1; then
     echo "bootstrap: installing the ${module#*:} Python package"
     pip_install "${module#*:}"

@@ -23,6 +23,8 @@ import Logging
 /// An admin's `GET service_ping` tracks GitLab's `request_service_ping_via_rest` when the catalog defines it.
 ///
 /// `DNT: 1` and `Sec-GPC: 1` requests still update counters but never become event records.
+///
+/// `GET tally.js` serves the browser tracker (`TallyScript`), public like `metric_definitions`.
 public struct UsageDataAPI<Context: RequestContext>: Sendable {
     /// Resolves the caller of a request; `nil` means unauthenticated.
     public typealias Authenticate = @Sendable (Request, Context) async throws -> TallyCaller?
@@ -86,6 +88,12 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
         }
         group.get("metric_definitions") { request, _ in try metricDefinitionsResponse(request) }
         group.get("service_ping") { request, context in try await servicePingResponse(request, context) }
+        group.get("tally.js") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: TallyScript.contentType, .cacheControl: "public, max-age=300"],
+                body: .init(byteBuffer: ByteBuffer(string: TallyScript.source)))
+        }
     }
 
     // MARK: Endpoints

@@ -38,8 +38,9 @@ struct PagePartsTests {
 
     @Test(
         arguments: [
-            ([0.0, 7], 0.0, 8.0, 2.0), ([0, 1], 0, 1, 0.2), ([0, 47], 0, 50, 10), ([0, 1_234], 0, 1_500, 500),
-            ([-3, 12], -5, 15, 5), ([0, 0], 0, 1, 0.2),
+            ([0.0, 7], 0.0, 8.0, 2.0), ([0, 1], 0, 1, 1), ([0, 0.5], 0, 0.5, 0.1), ([0, 47], 0, 50, 10),
+            ([0, 1_234], 0, 1_500, 500),
+            ([-3, 12], -5, 15, 5), ([0, 0], 0, 1, 1),
         ] as [([Double], Double, Double, Double)])
     func scalesEndOnRoundNumbers(values: [Double], minimum: Double, maximum: Double, step: Double) {
         let scale = ChartScale(values: values)

@@ -101,7 +101,8 @@ struct DashboardPage: Sendable {
             }
             if visualization.kind == .dataTable { panel.link = link(visualization.links, columns: result.columns) }
         }
-        if let axis = visualization.yAxisName { panel.note = axis }
+        panel.xAxisName = visualization.xAxisName
+        panel.yAxisName = visualization.yAxisName
         return panel
     }
 

@@ -7,18 +7,22 @@ struct ChartScale: Sendable, Equatable {
     let maximum: Double
     let step: Double
 
+    /// Whole numbers only (counts) never get a step under 1.
     init(values: some Sequence<Double>, targetTicks: Int = 5) {
         var low = 0.0
         var high = 0.0
+        var whole = true
         for value in values where value.isFinite {
             low = min(low, value)
             high = max(high, value)
+            if value.rounded() != value { whole = false }
         }
         if high == low { high = low + 1 }
         let rough = (high - low) / Double(max(targetTicks, 1))
         let magnitude = pow(10, (log10(rough)).rounded(.down))
         let fraction = rough / magnitude
-        let step = (fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10) * magnitude
+        var step = (fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10) * magnitude
+        if whole { step = max(step, 1) }
         self.step = step
         self.minimum = (low / step).rounded(.down) * step
         self.maximum = (high / step).rounded(.up) * step

@@ -126,7 +126,8 @@ enum PageLayout {
         @media (max-width:800px){.grid>.cell{grid-column:1 / -1!important;grid-row:auto!important}}
         a.export{font-size:.8rem;color:var(--accent)}
         .note,.empty{color:var(--muted);font-size:.85rem;margin:2px 0 8px}
-        svg.chart{width:100%;height:auto;display:block}
+        svg.chart{width:100%;height:auto;display:block}.chart-wrap{overflow-x:auto}
+        @media (max-width:800px){svg.chart{min-width:540px}}svg .axis-name{font-size:12px;fill:var(--fg)}
         svg .gridline{stroke:#ececef}svg .axis{stroke:#89888d}svg text{font-size:11px;fill:var(--muted)}
         svg .legend{font-size:12px;fill:var(--fg)}
         .table-wrap{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.85rem}

@@ -27,6 +27,9 @@ struct Panel: Sendable {
     var note: String?
     /// Table cells of one column that link somewhere (a metric's key path to its chart), by the cell's row.
     var link: Link?
+    /// The axes' names, drawn beside them (a visualization's `options.xAxis.name` / `yAxis.name`).
+    var xAxisName: String?
+    var yAxisName: String?
     /// Column headings for people (the result's columns name members, such as `TrackedEvents.count`, for exports).
     var titles: [String]?
 

@@ -14,7 +14,7 @@ struct PanelView: Sendable {
             content =
                 panel.result.rows.isEmpty
                 ? HTML("<p class=\"empty\">No data in this range.</p>")
-                : SVGChart(panel: panel, columns: columns).render(kind: panel.visualization, titleID: titleID)
+                : "<div class=\"chart-wrap\">\(SVGChart(panel: panel, columns: columns).render(kind: panel.visualization, titleID: titleID))</div>"
             content += """
                 <details><summary>Numbers</summary>\(table)</details>
                 """

@@ -22,6 +22,8 @@ struct SVGChart: Sendable {
     let labels: [String]
     let series: [Series]
     let decimalPlaces: Int
+    let xAxisName: String?
+    let yAxisName: String?
 
     /// The panel's first column as labels, its numeric columns as series; `columns` is the panel's grid span.
     init(panel: Panel, columns: Int = 12) {
@@ -41,6 +43,8 @@ struct SVGChart: Sendable {
         }
         self.series = series
         decimalPlaces = panel.decimalPlaces
+        xAxisName = panel.xAxisName
+        yAxisName = panel.yAxisName
     }
 
     private var plotWidth: Double { width - margin.left - margin.right }
@@ -78,6 +82,16 @@ struct SVGChart: Sendable {
                 y2="\(position)"/><text class="tick" x="\(format(margin.left - 6))" y="\(position)" \
                 text-anchor="end" dominant-baseline="middle">\(CellText.number(tick, decimalPlaces: decimalPlaces))</text>
                 """
+        }
+        if let yAxisName {
+            let middle = format(margin.top + plotHeight / 2)
+            svg +=
+                "<text class=\"axis-name\" transform=\"translate(12 \(middle)) rotate(-90)\" text-anchor=\"middle\">\(yAxisName)</text>"
+        }
+        if let xAxisName {
+            let centre = format(margin.left + plotWidth / 2)
+            svg +=
+                "<text class=\"axis-name\" x=\"\(centre)\" y=\"\(format(height - 4))\" text-anchor=\"middle\">\(xAxisName)</text>"
         }
         let base = format(margin.top + plotHeight)
         svg += """
