@@ -2,7 +2,8 @@
 # The main job, on a fresh machine: installs what is missing, builds tally, and (with a private redis-server
 # unless TALLY_REDIS_URL is set) checks the setup, validates the example definitions, tracks events the way an app
 # does, shows the counters they produced with redis-cli, prints the Service Ping they make, and shows the ping
-# and event records arriving in tally collect's warehouse (tally query).
+# and event records arriving in tally collect's warehouse (tally query) and on its dashboards (kept open for a
+# browser when run in a terminal).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,7 +69,8 @@ bash scripts/with-redis.sh bash -c '
     echo "demo: no port in $1:" >&2; cat "$1" >&2; return 1
   }
   echo "== tally collect (warehouse $TALLY_WAREHOUSE_URL)"
-  "$tally" collect --port 0 >"$work/collect.log" 2>&1 &
+  "$tally" collect --port "${TALLY_DEMO_PORT:-0}" --definitions definitions --dashboards Examples/dashboards \
+    >"$work/collect.log" 2>&1 &
   pids+=($!)
   collector="http://127.0.0.1:$(wait_for_port "$work/collect.log")"
   echo "listening on $collector"
@@ -96,5 +98,17 @@ bash scripts/with-redis.sh bash -c '
   echo "== tally query: the event records, per day and action (user ids pseudonymized)"
   "$tally" query "SELECT behavior_date, event_action, COUNT(*) AS events, COUNT(DISTINCT gsc_pseudonymized_user_id) AS users
                   FROM mart_behavior_structured_event GROUP BY 1, 2 ORDER BY 1, 2"
+  echo
+  echo "== the same numbers on a dashboard: Examples/dashboards/product_usage (GitLab format), one panel as CSV"
+  curl -fsS "$collector/dashboards/product_usage?panel=p5&format=csv"
+  echo
+  echo "== the pages, for a browser (the ping is of February 2025, hence that metric'\''s custom range):"
+  echo "  $collector/dashboards/product_usage"
+  echo "  $collector/events"
+  echo "  $collector/metrics?key_path=counts.count_total_create_note&range=custom&from=2025-02-01&to=2025-02-28"
+  echo "  $collector/instances   $collector/dictionary   $collector/dashboards"
+  if [ -t 0 ] && [ -z "${CI:-}" ]; then
+    read -r -p "tally collect keeps running for you to look; press Enter to stop it. " _ || true
+  fi
   kill -TERM "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
 ' "$tally"

@@ -303,3 +303,13 @@ struct DashboardLoadingTests {
         if case .string("7d") = try value("7d") {} else { Issue.record("7d is a string") }
     }
 }
+
+extension DashboardLoadingTests {
+    /// The example folder `make demo` shows keeps loading.
+    @Test func theExampleDashboardsLoad() throws {
+        let catalog = try DashboardCatalog(
+            folder: DefinitionFolder.packageRoot.appendingPathComponent("Examples/dashboards"))
+        let dashboard = try #require(catalog.dashboard("product_usage"))
+        #expect(dashboard.panels.count == 6 && dashboard.dateRange.enabled && dashboard.excludeAnonymousUsers)
+    }
+}
