@@ -318,6 +318,20 @@ struct DashboardQueryTests {
         }
     }
 
+    /// The benchmark's synthetic events and its two timings, on a small warehouse.
+    @Test func theBenchmarkFillsAndMeasures() async throws {
+        let fixture = try await CollectorFixture.sqlite()
+        let today = PageData.now
+        _ = try await DashboardBenchmark.fill(fixture.warehouse, count: 5_000, today: today, chunk: 2_000)
+        let stored = try await fixture.warehouse.query(
+            "SELECT COUNT(*) AS n, COUNT(DISTINCT se_action) AS actions, SUM(event = 'page_view') AS views, MIN(derived_tstamp) >= '2025-01-01' AS recent FROM events"
+        )
+        #expect(stored.rows == [[.integer(5_000), .integer(20), .integer(500), .integer(1)]])
+        let (render, direct, statements) = try await DashboardBenchmark.measure(
+            fixture.warehouse, today: today, runs: 2)
+        #expect(render.count == 2 && direct.count == 2 && statements == 9)
+    }
+
     @Test func urlPathsAsDashboardsReadThem() {
         #expect(SQLiteDateFunctions.path(ofURL: "https://x.example/a/b?c=1#d") == "/a/b")
         #expect(SQLiteDateFunctions.path(ofURL: "https://x.example") == "")

@@ -62,11 +62,7 @@ struct BenchCollectCommand: AsyncParsableCommand {
         else { throw ValidationError("every count must be positive (--pings may be 0)") }
         guard threads <= connections else { throw ValidationError("--threads can't exceed --connections") }
         guard batchSize <= 1_000 else { throw ValidationError("--batch-size is at most 1000 (the collector's limit)") }
-        if warehouseURL != "sqlite" {
-            guard warehouseURL.hasPrefix("postgres://") || warehouseURL.hasPrefix("postgresql://") else {
-                throw ValidationError("--warehouse-url: sqlite or postgres://…, got \(warehouseURL)")
-            }
-        }
+        do { try ScratchWarehouse.validate(warehouseURL) } catch { throw ValidationError("\(error)") }
     }
 
     static let quiet = Logger(label: "tally.bench") { _ in SwiftLogNoOpLogHandler() }
@@ -212,44 +208,11 @@ struct BenchCollectCommand: AsyncParsableCommand {
         }
     }
 
-    /// A fresh, migrated warehouse for `body`: a temporary SQLite file, or a scratch PostgreSQL database.
+    /// A fresh, migrated warehouse for `body` (`ScratchWarehouse`).
     private func withScratchWarehouse<Result: Sendable>(
         _ body: (Warehouse) async throws -> Result
     ) async throws -> Result {
-        if warehouseURL == "sqlite" {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "tally-bench-collect-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: folder) }
-            let warehouse = Warehouse(
-                configuration: try DatabaseConfiguration(
-                    url: "sqlite://" + folder.appendingPathComponent("w.sqlite").path), logger: Self.quiet)
-            try await warehouse.migrate()
-            return try await body(warehouse)
-        }
-        let server = try DatabaseConfiguration(url: warehouseURL)
-        let name = "tally_bench_\(UInt32.random(in: 0...UInt32.max))"
-        _ = try await AppDatabase.withDatabase(server, logger: Self.quiet) { database in
-            try await database.sql.raw("CREATE DATABASE \(unsafeRaw: name)").run()
-        }
-        var components = URLComponents(string: warehouseURL)!
-        components.path = "/" + name
-        let warehouse = Warehouse(configuration: try DatabaseConfiguration(url: components.string!), logger: Self.quiet)
-        do {
-            try await warehouse.migrate()
-            let result = try await body(warehouse)
-            try await drop(name, on: server)
-            return result
-        } catch {
-            try? await drop(name, on: server)
-            throw error
-        }
-    }
-
-    private func drop(_ name: String, on server: DatabaseConfiguration) async throws {
-        try await AppDatabase.withDatabase(server, logger: Self.quiet) { database in
-            try await database.sql.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name)").run()
-        }
+        try await ScratchWarehouse.with(warehouseURL, logger: Self.quiet, body)
     }
 
     private func count(_ table: String, in warehouse: Warehouse) async throws -> Int {
