@@ -12,10 +12,12 @@ public enum Browser {
         public var clicks: [String]
         public var wait: String?
         public var eval: String?
+        /// Load `about:blank` right after the clicks: the page is hidden and unloaded (what `sendBeacon` is for).
+        public var leave: Bool
 
         public init(
             url: String, name: String? = nil, width: Int = 1280, clicks: [String] = [], wait: String? = nil,
-            eval: String? = nil
+            eval: String? = nil, leave: Bool = false
         ) {
             self.url = url
             self.name = name
@@ -23,6 +25,7 @@ public enum Browser {
             self.clicks = clicks
             self.wait = wait
             self.eval = eval
+            self.leave = leave
         }
 
         var json: String {
@@ -30,6 +33,7 @@ public enum Browser {
             if let name { fields["name"] = name }
             if let wait { fields["wait"] = wait }
             if let eval { fields["eval"] = eval }
+            if leave { fields["leave"] = true }
             let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
             return String(decoding: data, as: UTF8.self)
         }

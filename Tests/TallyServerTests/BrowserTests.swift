@@ -59,6 +59,9 @@ struct BrowserTests {
     }
 
     static let state = "({sent: tally.sent, records: tally.records, failed: tally.failed, optedOut: tally.optedOut()})"
+    /// What tally.js left in the browser: no cookie readable by the page (the app's session one is HttpOnly), no
+    /// storage.
+    static let traces = "({cookies: document.cookie, local: localStorage.length, session: sessionStorage.length})"
 
     @Test func clicksReachRedisAndTheWarehouseAndPagesRender() async throws {
         let fixture = try await ServerFixture(label: "browser")
@@ -84,6 +87,8 @@ struct BrowserTests {
                 #expect(visits[0].errors.isEmpty, "\(visits[0].console)")
                 #expect(visits[0].waited == true, "\(visits[0].result) \(visits[0].console)")
                 #expect(visits[0].result == #"{"failed":0,"optedOut":false,"records":2,"sent":2}"#)
+                let traces = try await Browser.visit([Browser.Page(url: appURL, eval: Self.traces)])
+                #expect(traces[0].result == #"{"cookies":"","local":0,"session":0}"#)
                 #expect(try await fixture.integer("{event_counters}_create_note") == 2)
                 #expect(fixture.recorder.events.map(\.user) == [UserID(7), UserID(7)])
                 let rows = try await warehouse.query(
@@ -110,7 +115,23 @@ struct BrowserTests {
                     #expect(try await warehouse.query("SELECT COUNT(*) AS n FROM events").rows == [[.integer(2)]])
                 }
 
-                // 3. Every page of the collector, at 1280 px and at a phone's 390 px: no console error, no
+                // 3. A click, then the page left at once: the queued event goes with sendBeacon as the page hides.
+                let beforeLeaving = try await fixture.integer("{event_counters}_create_note") ?? 0
+                let left = try await Browser.visit([
+                    Browser.Page(url: appURL, clicks: ["#note"], eval: "tally.sent", leave: true)
+                ])
+                #expect(left[0].result == "0", "nothing was sent before the page was left")
+                #expect(left[0].errors.isEmpty, "\(left[0].console)")
+                let arrived = await TestEnvironment.waitUntil {
+                    (try? await fixture.integer("{event_counters}_create_note")) == beforeLeaving + 1
+                }
+                #expect(arrived, "the beacon's event reached the counter")
+                let records = await TestEnvironment.waitUntil {
+                    (try? await warehouse.query("SELECT COUNT(*) AS n FROM events").rows) == [[.integer(3)]]
+                }
+                #expect(records, "the beacon's record reached the warehouse")
+
+                // 4. Every page of the collector, at 1280 px and at a phone's 390 px: no console error, no
                 // sideways scrolling on the phone, and the numbers shown are the warehouse's.
                 let paths = [
                     "/events", "/metrics", "/metrics?key_path=counts.notes_users", "/instances", "/dictionary",
@@ -149,8 +170,8 @@ struct BrowserTests {
                     #expect(
                         (Int(phone.element.result) ?? .max) <= 390, "\(phone.element.url) scrolls sideways on a phone")
                 }
-                #expect(shown[0].result == "\"2\"", "the events page's total is the warehouse's")
-                #expect(shown[2 * paths.count].result == "\"2\"", "the behavior dashboard's total is the warehouse's")
+                #expect(shown[0].result == "\"3\"", "the events page's total is the warehouse's")
+                #expect(shown[2 * paths.count].result == "\"3\"", "the behavior dashboard's total is the warehouse's")
                 let table = try await warehouse.query(
                     "SELECT se_action, COUNT(*) AS n FROM events GROUP BY se_action ORDER BY n DESC")
                 #expect(
