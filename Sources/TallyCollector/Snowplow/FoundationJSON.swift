@@ -12,24 +12,12 @@ enum FoundationJSON {
 
     /// A parsed value as a `JSONValue` (objects with their keys sorted, as `JSONSerialization` keeps no order);
     /// nil for what JSON can't hold.
+    ///
+    /// Containers and strings are matched before `NSNumber`: asking whether a Swift dictionary or array is an
+    /// `NSNumber` bridges all of it to Foundation first, which was half the collector's time per event.
     static func value(_ object: Any) -> JSONValue? {
-        switch object {
-        case let text as String: return .string(text)
-        case let number as NSNumber:
-            // Booleans are NSNumbers too; their type code is "c" (JSON has no 8-bit integers).
-            if String(cString: number.objCType) == "c" { return .bool(number.boolValue) }
-            let type = String(cString: number.objCType)
-            if type == "d" || type == "f" { return .double(number.doubleValue) }
-            return .integer(number.int64Value)
-        case let array as [Any]:
-            var elements: [JSONValue] = []
-            elements.reserveCapacity(array.count)
-            for element in array {
-                guard let value = value(element) else { return nil }
-                elements.append(value)
-            }
-            return .array(elements)
-        case let dictionary as [String: Any]:
+        if let text = object as? String { return .string(text) }
+        if let dictionary = object as? [String: Any] {
             var pairs: [(key: String, value: JSONValue)] = []
             pairs.reserveCapacity(dictionary.count)
             for key in dictionary.keys.sorted() {
@@ -37,9 +25,25 @@ enum FoundationJSON {
                 pairs.append((key, value))
             }
             return .object(pairs)
-        case is NSNull: return .null
-        default: return nil
         }
+        if let array = object as? [Any] {
+            var elements: [JSONValue] = []
+            elements.reserveCapacity(array.count)
+            for element in array {
+                guard let value = value(element) else { return nil }
+                elements.append(value)
+            }
+            return .array(elements)
+        }
+        if object is NSNull { return .null }
+        if let number = object as? NSNumber {
+            // Booleans are NSNumbers too; their type code is "c" (JSON has no 8-bit integers).
+            let type = String(cString: number.objCType)
+            if type == "c" { return .bool(number.boolValue) }
+            if type == "d" || type == "f" { return .double(number.doubleValue) }
+            return .integer(number.int64Value)
+        }
+        return nil
     }
 
     /// An object's bytes (keys sorted), for a bad row.
