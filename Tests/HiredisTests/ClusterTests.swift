@@ -242,6 +242,86 @@ struct ClusterTests {
         #expect(patient.statistics.tryAgain >= 1)
     }
 
+    @Test func concurrentFirstCommandsShareOneSlotMapRead() async throws {
+        let client = makeClient()
+        defer { client.close() }
+        let key = prefix + "concurrent"
+        let replies = try await withThrowingTaskGroup(of: RedisReply.self) { group in
+            for _ in 0..<50 { group.addTask { try await client.send(.incr(key)) } }
+            var replies: [RedisReply] = []
+            for try await reply in group { replies.append(reply) }
+            return replies
+        }
+        #expect(Set(replies) == Set((1...50).map { RedisReply.integer(Int64($0)) }))
+        #expect(client.statistics.topologyReads == 1)
+    }
+
+    @Test func reshardedSlotsAreFollowedWithoutAMapReadPerRedirect() async throws {
+        let client = makeClient()
+        defer { client.close() }
+        let (tag, firstSlot, source) = try await freshSlot("reshard")
+        let target = try #require(try await cluster.nodes().first { $0.isMaster && $0.id != source.id })
+        // Twenty empty slots of `source`, each with a fresh key; their MOVED come all at once.
+        var keys: [String] = []
+        var slots: Set<RedisClusterSlot> = [firstSlot]
+        keys.append(tag + "k")
+        for number in 0..<10_000 where keys.count < 20 {
+            let key = "\(prefix)reshard:\(number)"
+            let slot = RedisClusterSlot(key: key)
+            guard source.serves(slot), !slots.contains(slot),
+                try await cluster.keyCount(in: slot, onPort: source.port) == 0
+            else { continue }
+            slots.insert(slot)
+            keys.append(key)
+        }
+        #expect(try await client.send(.ping) == .status("PONG"))
+        for slot in slots.sorted() {
+            try await cluster.beginMigration(of: slot, from: source, to: target)
+            try await cluster.finishMigration(of: slot, from: source, to: target)
+        }
+        let replies = try await withThrowingTaskGroup(of: RedisReply.self) { group in
+            for key in keys { group.addTask { try await client.send(.incr(key)) } }
+            var replies: [RedisReply] = []
+            for try await reply in group { replies.append(reply) }
+            return replies
+        }
+        #expect(replies == Array(repeating: .integer(1), count: keys.count))
+        #expect(client.statistics.moved == keys.count)
+        // The map is read again at most once per 100 ms, not once per MOVED.
+        #expect(client.statistics.topologyReads <= 3)
+        let map = try await client.refreshTopology()
+        #expect(slots.allSatisfy { map.master(for: $0) == target.address })
+    }
+
+    @Test func clusterDownIsRetriedUntilTheSlotIsServedAgain() async throws {
+        let (tag, slot, owner) = try await freshSlot("down")
+        let key = tag + "k"
+        let patient = makeClient(
+            backoff: .init(maximumRetries: 200, initialDelay: .milliseconds(5), maximumDelay: .milliseconds(50)))
+        let impatient = makeClient(
+            backoff: .init(maximumRetries: 2, initialDelay: .milliseconds(1), maximumDelay: .milliseconds(2)))
+        defer {
+            patient.close()
+            impatient.close()
+        }
+        _ = try await patient.send(.ping)
+        _ = try await impatient.send(.ping)
+        // The owner forgets the slot: it answers CLUSTERDOWN (the cluster lacks a slot, so the owner's state fails).
+        try await cluster.send(RedisCommand("CLUSTER", arguments: ["DELSLOTS", slot.number]), to: owner.port).checked()
+        let reply = try await impatient.send(.incr(key))
+        #expect(reply.serverError?.code == .clusterDown, "\(reply)")
+        #expect(impatient.statistics.clusterDown + impatient.statistics.unreachable == 3)
+
+        async let counted = patient.send(.incr(key))
+        #expect(
+            await TestEnvironment.waitUntil {
+                patient.statistics.clusterDown + patient.statistics.unreachable >= 1
+            })
+        try await cluster.send(RedisCommand("CLUSTER", arguments: ["ADDSLOTS", slot.number]), to: owner.port).checked()
+        #expect(try await counted == .integer(1))
+        #expect(try await TestEnvironment.waitUntil { try await cluster.isHealthy() })
+    }
+
     @Test func unreachableSeedIsSkipped() async throws {
         var configuration = cluster.configuration()
         // Port 1 refuses connections: the next seed gives the map.
