@@ -11,8 +11,9 @@ public protocol RedisClient: Sendable {
     /// Sends one command and returns its reply.
     func send(_ command: RedisCommand) async throws(RedisError) -> RedisReply
 
-    /// Sends the commands and returns their replies in the caller's order. On one server they go in one round trip,
-    /// in order; on a cluster each node gets its share in one round trip, and commands of one slot keep their order.
+    /// Sends the commands and returns their replies in the caller's order. On one server they go in one round trip
+    /// and run in order; on a cluster each node gets its share in one round trip, in order, and a command that is
+    /// redirected or retried runs again after the others of its node.
     func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply]
 
     /// Runs the commands atomically in `MULTI`/`EXEC` and returns `EXEC`'s replies. On a cluster every key must be

@@ -189,6 +189,15 @@ struct ClusterTopologyTests {
             #expect(error.code == .unexpectedReply)
             #expect(error.message.contains("CLUSTER SLOTS range 0"))
         }
+        let outside = RedisReply.array([
+            map([
+                ("slots", .array([.integer(16_000), .integer(16_384)])),
+                ("nodes", .array([shardNode("a", port: 7000, role: "master")])),
+            ])
+        ])
+        #expect(throws: RedisError.self) { try RedisClusterTopology(shardsReply: outside, answeredBy: node) }
+        let negative = RedisReply.array([.array([.integer(-1), .integer(3), .array([.bulk([]), .integer(1)])])])
+        #expect(throws: RedisError.self) { try RedisClusterTopology(slotsReply: negative, answeredBy: node) }
         do {
             _ = try RedisClusterTopology(shardsReply: .error("ERR unknown subcommand 'SHARDS'"), answeredBy: node)
             Issue.record("an error reply was accepted")

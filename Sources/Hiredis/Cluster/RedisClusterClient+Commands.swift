@@ -12,7 +12,9 @@ extension RedisClusterClient: RedisClient {
 
     /// Sends the commands, each to the master of its keys' slot, and returns the replies in the caller's order.
     ///
-    /// Each node gets its share in one round trip, all nodes at once; commands of one node keep the caller's order.
+    /// Each node gets its share in one round trip, all nodes at once, in the caller's order; a command that is
+    /// redirected or retried runs again after the ones of its node that were answered (so `MGET a b` refused with
+    /// `-TRYAGAIN` may run after a later `INCR a`: keep commands that depend on each other in a transaction).
     /// Commands without keys go to the first master. Replies of `-MOVED` (the slot map is corrected, and read
     /// again soon) and `-ASK` (`ASKING` and the command, in one write on one connection of the named node) are
     /// followed, all of one round together, at most `maximumRedirects` rounds; `-TRYAGAIN`, `-CLUSTERDOWN`, a slot

@@ -19,7 +19,8 @@ extension RedisClusterTopology {
             }
             var ranges: [ClosedRange<Int>] = []
             for index in stride(from: 0, to: bounds.count, by: 2) {
-                guard bounds[index] <= bounds[index + 1] else {
+                guard bounds[index] >= 0, bounds[index] <= bounds[index + 1], bounds[index + 1] < RedisClusterSlot.count
+                else {
                     throw Self.malformed(context + " slots", "range \(bounds[index])-\(bounds[index + 1])")
                 }
                 ranges.append(bounds[index]...bounds[index + 1])
@@ -62,7 +63,9 @@ extension RedisClusterTopology {
             guard parts.count >= 3 else { throw Self.malformed(context, "\(parts.count) elements, expected 3 or more") }
             let start = try Self.integer(parts[0], context)
             let end = try Self.integer(parts[1], context)
-            guard start <= end else { throw Self.malformed(context, "range \(start)-\(end)") }
+            guard start >= 0, start <= end, end < RedisClusterSlot.count else {
+                throw Self.malformed(context, "range \(start)-\(end)")
+            }
             var nodes: [Node?] = []
             for nodeReply in parts[2...] {
                 let node = try Self.elements(nodeReply, context + " node")

@@ -49,17 +49,19 @@ public struct RedisClusterTopology: Sendable, Hashable {
         self.shards = shards
         var masters: [RedisClusterAddress] = []
         var owners = [UInt16](repeating: Self.unassigned, count: RedisClusterSlot.count)
+        let allSlots = 0...(RedisClusterSlot.count - 1)
         for shard in shards where !shard.slots.isEmpty {
             let index: Int
             if let known = masters.firstIndex(of: shard.master.address) {
                 index = known
             } else {
+                // A real cluster has at most a few hundred masters; past 65,534 a reply is nonsense, not a crash.
+                guard masters.count < Int(Self.unassigned) else { continue }
                 index = masters.count
                 masters.append(shard.master.address)
             }
-            for range in shard.slots {
-                let clamped = range.clamped(to: 0...(RedisClusterSlot.count - 1))
-                for slot in clamped { owners[slot] = UInt16(index) }
+            for range in shard.slots where range.overlaps(allSlots) {
+                for slot in range.clamped(to: allSlots) { owners[slot] = UInt16(index) }
             }
         }
         self.masters = masters
@@ -90,7 +92,7 @@ public struct RedisClusterTopology: Sendable, Hashable {
         var copy = self
         if let index = copy.masters.firstIndex(of: address) {
             copy.owners[slot.number] = UInt16(index)
-        } else {
+        } else if copy.masters.count < Int(Self.unassigned) {
             copy.owners[slot.number] = UInt16(copy.masters.count)
             copy.masters.append(address)
         }
