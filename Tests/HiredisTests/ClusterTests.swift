@@ -83,6 +83,20 @@ struct ClusterTests {
         }
     }
 
+    @Test func slotsReplyGivesTheSameMapAsShards() async throws {
+        let node = cluster.addresses[0]
+        let shards = try RedisClusterTopology(
+            shardsReply: try await cluster.send(.clusterShards, to: node.port), answeredBy: node)
+        let slots = try RedisClusterTopology(
+            slotsReply: try await cluster.send(.clusterSlots, to: node.port), answeredBy: node)
+        #expect(slots.assignedSlotCount == RedisClusterSlot.count)
+        #expect(
+            (0..<RedisClusterSlot.count).allSatisfy {
+                slots.master(for: RedisClusterSlot($0)) == shards.master(for: RedisClusterSlot($0))
+            })
+        #expect(Set(slots.shards.map(\.master.id)) == Set(shards.shards.map(\.master.id)))
+    }
+
     @Test func sendAndPipelineOverEveryMaster() async throws {
         let client = makeClient()
         defer { client.close() }
@@ -320,6 +334,40 @@ struct ClusterTests {
         try await cluster.send(RedisCommand("CLUSTER", arguments: ["ADDSLOTS", slot.number]), to: owner.port).checked()
         #expect(try await counted == .integer(1))
         #expect(try await TestEnvironment.waitUntil { try await cluster.isHealthy() })
+    }
+
+    /// On a cluster of its own (the shared one keeps its masters): a master is SIGKILLed, its replica is promoted
+    /// after `cluster-node-timeout`, and the client, refused by the dead node meanwhile, retries and follows.
+    @Test func killedMasterIsFollowedToItsPromotedReplica() async throws {
+        let own = try await RedisCluster.start()
+        defer { own.stop() }
+        var configuration = own.configuration()
+        configuration.backoff = .init(
+            maximumRetries: 100, initialDelay: .milliseconds(10), maximumDelay: .milliseconds(200))
+        let client = RedisClusterClient(configuration: configuration)
+        defer { client.close() }
+        let key = prefix + "failover"
+        let slot = RedisClusterSlot(key: key)
+        #expect(try await client.send(.incr(key)) == .integer(1))
+        let nodes = try await own.nodes()
+        let master = try #require(nodes.first { $0.isMaster && $0.serves(slot) })
+        let replica = try #require(nodes.first { $0.masterID == master.id })
+        // The replica has the write before its master dies (READONLY lets it answer reads of its master's slots).
+        let replicaPool = try client.pool(for: replica.address)
+        #expect(
+            try await TestEnvironment.waitUntil {
+                try await replicaPool.pipeline([RedisCommand("READONLY"), .get(key)])[1] == .bulk(Array("1".utf8))
+            })
+        let victim = try #require(own.servers.first { $0.port == master.port })
+        victim.kill()
+        // Once it is gone, the idle pooled connection shows EOF and is replaced, and the new one is refused: nothing
+        // is sent, so the command is retried. (A command in flight at the kill fails with an I/O error instead: it
+        // may have run.)
+        #expect(await TestEnvironment.waitUntil { !victim.isRunning })
+
+        #expect(try await client.send(.incr(key)) == .integer(2))
+        #expect(client.statistics.unreachable >= 1)
+        #expect(client.topology?.master(for: slot) == replica.address)
     }
 
     @Test func unreachableSeedIsSkipped() async throws {
