@@ -130,6 +130,24 @@ struct ClusterTests {
         #expect(client.statistics.pools == 3)
     }
 
+    /// The same code runs on one server and on the cluster through `RedisClient`.
+    @Test func oneProtocolForAServerAndACluster() async throws {
+        func roundTrip(_ redis: some RedisClient, _ key: String) async throws -> [RedisReply] {
+            _ = try await redis.send(.incrBy(key + "a", 2))
+            let exec = try await redis.transaction([.incr(key + "a"), .incr(key + "b")])
+            return try await redis.pipeline([.get(key + "a"), .get(key + "b")]) + exec
+        }
+        let pool = RedisConnectionPool(redis: try await RedisServer.shared().configuration())
+        let client = makeClient()
+        defer {
+            pool.close()
+            client.close()
+        }
+        let expected: [RedisReply] = [.bulk(Array("3".utf8)), .bulk(Array("1".utf8)), .integer(3), .integer(1)]
+        #expect(try await roundTrip(pool, "{\(prefix)protocol}") == expected)
+        #expect(try await roundTrip(client, "{\(prefix)protocol}") == expected)
+    }
+
     @Test func transactionInOneSlot() async throws {
         let client = makeClient()
         defer { client.close() }
@@ -150,6 +168,12 @@ struct ClusterTests {
         #expect(error.code == .crossSlot)
         #expect(error.message.contains("programming error"))
         #expect(error.message.contains("Nothing was sent"))
+        // One command over two slots in a pipeline: refused before any of the pipeline is sent.
+        let pipelined = try #require(
+            await redisError { () async throws(RedisError) in
+                try await client.pipeline([.incr("{\(prefix)one}a"), .mget(["{\(prefix)one}a", "{\(prefix)two}b"])])
+            })
+        #expect(pipelined.code == .crossSlot)
         // Not even the slot map was read: no node was asked anything.
         #expect(client.statistics == RedisClusterClient.Statistics())
         #expect(try await client.send(.exists(["{\(prefix)one}a"])) == .integer(0))
