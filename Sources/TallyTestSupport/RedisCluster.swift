@@ -7,7 +7,9 @@ import Hiredis
 ///
 /// `start` returns once every node reports `cluster_state:ok`, knows every node and every slot, and every replica's
 /// link to its master is up (all polled, never slept on). The processes stop (SIGKILL) on `stop()`, when the value is
-/// released, and, for the shared instance, at process exit. Starting awaits; nothing parks a cooperative thread.
+/// released, and, for the shared instance, at process exit; after a crashed run `scripts/test.sh` kills them as it
+/// kills every test server (their directories are `tally-test-redis-…` too). Starting awaits; nothing parks a
+/// cooperative thread.
 ///
 /// Commands to one node (`send(_:to:)`) open a connection per call, so they keep working across kills and
 /// restarts; the helpers for slot migrations (`beginMigration`, `migrate`, `finishMigration`) run the steps

@@ -138,7 +138,7 @@ struct ClusterTests {
             return try await redis.pipeline([.get(key + "a"), .get(key + "b")]) + exec
         }
         let pool = RedisConnectionPool(redis: try await RedisServer.shared().configuration())
-        let client = makeClient()
+        let client = try RedisClusterClient(url: cluster.url)
         defer {
             pool.close()
             client.close()

@@ -12,7 +12,11 @@
 /// background either: `init` starts no task or thread. The slot map is read by the first command (callers that
 /// come meanwhile wait for that read), and again by the command that finds it stale after a `-MOVED` or an
 /// unreachable node, at most once per `minimumRefreshInterval`; other callers keep routing with the old map,
-/// corrected slot by slot from `-MOVED`.
+/// corrected slot by slot from `-MOVED`. A read asks the known masters, then the seeds, one at a time, each bounded
+/// by `connectTimeout` and `commandTimeout`; callers waiting for the first map can't be cancelled before it ends.
+///
+/// **Retries** are only made where the command surely didn't run (a redirect, `-TRYAGAIN`, `-CLUSTERDOWN`, a refused
+/// connection); after an I/O error, EOF or timeout on a sent command the error is the caller's, as with the pool.
 public final class RedisClusterClient: Sendable {
     /// Counts of what the client had to do, for tests, logs and `tally doctor`.
     public struct Statistics: Sendable, Hashable {
