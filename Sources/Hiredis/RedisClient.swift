@@ -19,6 +19,12 @@ public protocol RedisClient: Sendable {
     /// Runs the commands atomically in `MULTI`/`EXEC` and returns `EXEC`'s replies. On a cluster every key must be
     /// in one slot (one hash tag), else `.crossSlot` is thrown before anything is sent.
     func transaction(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply]
+
+    /// Runs a Lua script by its SHA-1 (`EVALSHA`), sending it whole where the server doesn't hold it yet, and
+    /// returns its reply; the keys route it on a cluster. A script's error is returned as `.error`.
+    func evaluate(
+        _ script: RedisScript, keys: [any RedisArgumentConvertible], arguments: [any RedisArgumentConvertible]
+    ) async throws(RedisError) -> RedisReply
 }
 
 extension RedisConnectionPool: RedisClient {}

@@ -148,6 +148,39 @@ struct ClusterTests {
         #expect(try await roundTrip(client, "{\(prefix)protocol}") == expected)
     }
 
+    @Test func scriptsRunOnTheirKeysMasterAndAreSentWholeOncePerNode() async throws {
+        let client = makeClient()
+        defer { client.close() }
+        let script = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+        let masters = try await cluster.nodes().filter(\.isMaster)
+        // One key per master: each node gets EVALSHA, answers NOSCRIPT the first time, then EVAL.
+        var keyOf: [String: String] = [:]
+        for number in 0..<1_000 where keyOf.count < masters.count {
+            let key = "\(prefix)script:\(number)"
+            if let owner = masters.first(where: { $0.serves(RedisClusterSlot(key: key)) }), keyOf[owner.id] == nil {
+                keyOf[owner.id] = key
+            }
+        }
+        let keys = Array(keyOf.values)
+        #expect(keys.count == 3)
+        for round in 1...2 {
+            for key in keys {
+                #expect(try await client.evaluate(script, keys: [key], arguments: [5]) == .integer(Int64(5 * round)))
+            }
+        }
+        // SCRIPT LOAD reached one master; EVAL after NOSCRIPT cached the script on the others.
+        let sha1 = try #require(script.sha1)
+        for master in masters {
+            let exists = try await cluster.send(RedisCommand("SCRIPT", arguments: ["EXISTS", sha1]), to: master.port)
+            #expect(exists == .array([.integer(1)]))
+        }
+        let error = try #require(
+            await redisError { () async throws(RedisError) in
+                try await client.evaluate(script, keys: ["{\(prefix)a}", "{\(prefix)b}"], arguments: [1])
+            })
+        #expect(error.code == .crossSlot)
+    }
+
     @Test func transactionInOneSlot() async throws {
         let client = makeClient()
         defer { client.close() }
