@@ -215,14 +215,17 @@ struct ClusterTests {
     @Test func staleSlotMapFollowsMoved() async throws {
         let client = makeClient()
         let strict = makeClient(maximumRedirects: 0)
+        let transactional = makeClient()
         defer {
             client.close()
             strict.close()
+            transactional.close()
         }
         let (tag, slot, source) = try await freshSlot("moved")
         let key = tag + "counter"
         #expect(try await client.send(.incrBy(key, 41)) == .integer(41))
         _ = try await strict.send(.get(key))
+        _ = try await transactional.send(.get(key))
         let target = try #require(try await cluster.nodes().first { $0.isMaster && $0.id != source.id })
         try await cluster.beginMigration(of: slot, from: source, to: target)
         try await cluster.migrate(keys: [key], from: source, to: target)
@@ -236,6 +239,13 @@ struct ClusterTests {
         #expect(try await client.pipeline([.incr(key), .get(key)]) == [.integer(43), .bulk(Array("43".utf8))])
         #expect(try await client.transaction([.incr(key)]) == [.integer(44)])
         #expect(client.statistics.moved == 1)
+
+        // A transaction on the stale map: the queued command is refused with MOVED (EXEC then discards everything),
+        // and the whole transaction runs again on `target`, once.
+        #expect(
+            try await transactional.transaction([.incr(key), .get(key)]) == [.integer(45), .bulk(Array("45".utf8))])
+        #expect(transactional.statistics.moved == 1)
+        #expect(try await client.send(.get(key)) == .bulk(Array("45".utf8)))
 
         // Without redirects allowed, the same stale map is a clear error.
         let error = try #require(await redisError { () async throws(RedisError) in try await strict.send(.get(key)) })
@@ -382,6 +392,10 @@ struct ClusterTests {
         let reply = try await impatient.send(.incr(key))
         #expect(reply.serverError?.code == .clusterDown, "\(reply)")
         #expect(impatient.statistics.clusterDown + impatient.statistics.unreachable == 3)
+        let refused = try #require(
+            await redisError { () async throws(RedisError) in try await impatient.transaction([.incr(key)]) })
+        #expect(refused.code == .clusterDown)
+        #expect(impatient.statistics.clusterDown + impatient.statistics.unreachable == 6)
 
         async let counted = patient.send(.incr(key))
         #expect(
