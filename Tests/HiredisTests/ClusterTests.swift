@@ -360,6 +360,7 @@ struct ClusterTests {
             try await cluster.beginMigration(of: slot, from: source, to: target)
             try await cluster.finishMigration(of: slot, from: source, to: target)
         }
+        let began = ContinuousClock.now
         let replies = try await withThrowingTaskGroup(of: RedisReply.self) { group in
             for key in keys { group.addTask { try await client.send(.incr(key)) } }
             var replies: [RedisReply] = []
@@ -368,8 +369,10 @@ struct ClusterTests {
         }
         #expect(replies == Array(repeating: .integer(1), count: keys.count))
         #expect(client.statistics.moved == keys.count)
-        // The map is read again at most once per 100 ms, not once per MOVED.
-        #expect(client.statistics.topologyReads <= 3)
+        // The map is read again at most once per 100 ms, not once per MOVED (a few ms here, but CI may be slow).
+        let intervals = Int((ContinuousClock.now - began) / .milliseconds(100))
+        #expect(client.statistics.topologyReads <= 2 + intervals)
+        #expect(client.statistics.topologyReads < 1 + keys.count)
         let map = try await client.refreshTopology()
         #expect(slots.allSatisfy { map.master(for: $0) == target.address })
     }
