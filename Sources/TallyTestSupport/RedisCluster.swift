@@ -64,8 +64,14 @@ public final class RedisCluster: Sendable {
 
     private static let sharedInstance = LockedValueBox<RedisCluster?>(nil)
 
-    private init(servers: [RedisServer]) {
+    /// How many masters serve slots, and how many replicas there are, when the cluster is as created.
+    public let masterCount: Int
+    public let replicaCount: Int
+
+    private init(servers: [RedisServer], masters: Int) {
         self.servers = servers
+        self.masterCount = masters
+        self.replicaCount = servers.count - masters
     }
 
     deinit {
@@ -103,7 +109,7 @@ public final class RedisCluster: Sendable {
             }
             return started
         }
-        let cluster = RedisCluster(servers: servers)
+        let cluster = RedisCluster(servers: servers, masters: masters)
         let create = try await TestEnvironment.run(
             ["redis-cli", "--cluster", "create"] + cluster.addresses.map(\.description)
                 + ["--cluster-replicas", String(replicasPerMaster), "--cluster-yes"])
@@ -112,7 +118,7 @@ public final class RedisCluster: Sendable {
             throw RedisServer.StartError(
                 description: "redis-cli --cluster create failed (\(create.status)): \(create.output.suffix(2_000))")
         }
-        guard try await TestEnvironment.waitUntil(limit: .seconds(60), { try await cluster.isHealthy(nodes: count) })
+        guard try await TestEnvironment.waitUntil(limit: .seconds(60), { try await cluster.isHealthy() })
         else {
             let states = await cluster.clusterStates()
             cluster.stop()
@@ -121,13 +127,18 @@ public final class RedisCluster: Sendable {
         return cluster
     }
 
-    /// Whether every node says `cluster_state:ok` with every slot assigned and `nodes` known, and every replica's
-    /// link to its master is up.
-    public func isHealthy(nodes: Int? = nil) async throws -> Bool {
+    /// Whether the cluster is as created, in every running node's view: `cluster_state:ok`, every slot assigned,
+    /// every node known, `masterCount` masters serving slots and `replicaCount` replicas (right after creation a node
+    /// may still see a replica as a master without slots until gossip tells it), and every replica's link to its
+    /// master up.
+    public func isHealthy() async throws -> Bool {
         for server in servers where server.isRunning {
             guard let info = try? await send(.clusterInfo, to: server.port).string(),
                 info.contains("cluster_state:ok"), info.contains("cluster_slots_assigned:16384"),
-                info.contains("cluster_known_nodes:\(nodes ?? servers.count)")
+                info.contains("cluster_known_nodes:\(servers.count)"),
+                let view = try? await nodes(askingPort: server.port),
+                view.filter({ $0.isMaster && !$0.slots.isEmpty }).count == masterCount,
+                view.filter({ !$0.isMaster }).count == replicaCount
             else { return false }
             guard let replication = try? await send(.info("replication"), to: server.port).string() else {
                 return false

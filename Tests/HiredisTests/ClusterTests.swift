@@ -425,9 +425,20 @@ struct ClusterTests {
         #expect(try await client.send(.incr(key)) == .integer(1))
         // A connection to every master is open and idle when the master dies.
         _ = try await client.pipeline((0..<30).map { .exists(["\(prefix)warm:\($0)"]) })
-        let nodes = try await own.nodes()
-        let master = try #require(nodes.first { $0.isMaster && $0.serves(slot) })
-        let replica = try #require(nodes.first { $0.masterID == master.id })
+        // The slot's master and its replica (polled: on a loaded machine a node-timeout of 1 s can fail a master
+        // over before the test gets here, and the pair is then the other way round for a while).
+        var pair: (master: RedisCluster.Node, replica: RedisCluster.Node)?
+        let paired = try await TestEnvironment.waitUntil {
+            let nodes = try await own.nodes()
+            guard let master = nodes.first(where: { $0.isMaster && $0.serves(slot) }),
+                let replica = nodes.first(where: { $0.masterID == master.id })
+            else { return false }
+            pair = (master, replica)
+            return true
+        }
+        let seen = pair == nil ? try await own.nodes() : []
+        let (master, replica) = try #require(pair, "no master with a replica for \(slot): \(seen)")
+        #expect(paired)
         // The replica has the write before its master dies (READONLY lets it answer reads of its master's slots).
         let replicaPool = try client.pool(for: replica.address)
         #expect(
