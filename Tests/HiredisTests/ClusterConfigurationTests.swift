@@ -61,6 +61,17 @@ struct ClusterConfigurationTests {
         }
     }
 
+    @Test func aSingleServerConfigurationPointsAtTheClusterType() {
+        do {
+            _ = try RedisConfiguration(url: "redis+cluster://:hunter2@h1:1,h2:2")
+            Issue.record("a cluster URL was read as one server")
+        } catch {
+            #expect(error.code == .invalidConfiguration)
+            #expect(error.message.contains("RedisClusterConfiguration(url:)"))
+            #expect(!error.message.contains("hunter2"))
+        }
+    }
+
     @Test func clientFromURL() throws {
         let client = try RedisClusterClient(url: "redis+cluster://127.0.0.1:1")
         #expect(client.configuration.seeds == [.init(host: "127.0.0.1", port: 1)])
