@@ -30,13 +30,13 @@ extension RedisClusterClient: RedisClient {
         slots.reserveCapacity(commands.count)
         for command in commands { slots.append(try command.clusterSlot()) }
         var replies = [RedisReply?](repeating: nil, count: commands.count)
-        var pending = commands.indices.map { Pending(index: $0) }
+        var pending = commands.indices.map { RedisClusterPendingCommand(index: $0) }
         var redirectRounds = 0
         var retries = 0
         while !pending.isEmpty {
             let topology = try await currentTopology()
-            var batches: [RedisClusterAddress: [Pending]] = [:]
-            var round = Round()
+            var batches: [RedisClusterAddress: [RedisClusterPendingCommand]] = [:]
+            var round = RedisClusterPipelineRound()
             for item in pending {
                 guard let address = item.askTarget ?? route(slots[item.index], in: topology) else {
                     count { $0.unreachable += 1 }
@@ -185,10 +185,10 @@ extension RedisClusterClient: RedisClient {
     /// Sends each node its batch in one pipeline, all nodes at once; an `ASK`ed command goes after its own
     /// `ASKING`, in the same write.
     private func deliver(
-        _ batches: [RedisClusterAddress: [Pending]], commands: [RedisCommand]
-    ) async -> [(RedisClusterAddress, [Pending], Result<[RedisReply], RedisError>)] {
+        _ batches: [RedisClusterAddress: [RedisClusterPendingCommand]], commands: [RedisCommand]
+    ) async -> [(RedisClusterAddress, [RedisClusterPendingCommand], Result<[RedisReply], RedisError>)] {
         @Sendable func run(
-            _ batch: [Pending], on address: RedisClusterAddress
+            _ batch: [RedisClusterPendingCommand], on address: RedisClusterAddress
         ) async -> Result<[RedisReply], RedisError> {
             var wire: [RedisCommand] = []
             var answers: [Int] = []
@@ -208,12 +208,14 @@ extension RedisClusterClient: RedisClient {
         if batches.count == 1, let only = batches.first {
             return [(only.key, only.value, await run(only.value, on: only.key))]
         }
-        return await withTaskGroup(of: (RedisClusterAddress, [Pending], Result<[RedisReply], RedisError>).self) {
+        return await withTaskGroup(
+            of: (RedisClusterAddress, [RedisClusterPendingCommand], Result<[RedisReply], RedisError>).self
+        ) {
             group in
             for (address, batch) in batches {
                 group.addTask { (address, batch, await run(batch, on: address)) }
             }
-            var outcomes: [(RedisClusterAddress, [Pending], Result<[RedisReply], RedisError>)] = []
+            var outcomes: [(RedisClusterAddress, [RedisClusterPendingCommand], Result<[RedisReply], RedisError>)] = []
             for await outcome in group { outcomes.append(outcome) }
             return outcomes
         }
@@ -239,89 +241,5 @@ extension RedisClusterClient: RedisClient {
         RedisError(
             code: .clusterDown,
             message: "no master serves \(slot.map(\.description) ?? "any slot") in the cluster's slot map")
-    }
-}
-
-/// A command of a pipeline still to be answered.
-private struct Pending: Sendable {
-    /// Its position in the caller's list.
-    let index: Int
-    /// The node an `-ASK` named, for the next attempt only.
-    var askTarget: RedisClusterAddress?
-    /// The `-TRYAGAIN`/`-CLUSTERDOWN` reply of the last attempt, returned once out of retries.
-    var lastReply: RedisReply?
-
-    init(index: Int, askTarget: RedisClusterAddress? = nil, lastReply: RedisReply? = nil) {
-        self.index = index
-        self.askTarget = askTarget
-        self.lastReply = lastReply
-    }
-}
-
-/// What one round of a pipeline left to do.
-private struct Round {
-    enum Cause {
-        case unserved(RedisClusterSlot?)
-        case unreachable(RedisError)
-    }
-
-    var next: [Pending] = []
-    var redirected = false
-    var needsBackoff = false
-    var lastRedirect: RedisClusterRedirect?
-    var lastCause: Cause?
-
-    /// Retries a command that got no reply (no master for its slot, or its node refused connections).
-    mutating func retry(_ item: Pending, because cause: Cause) {
-        next.append(Pending(index: item.index))
-        needsBackoff = true
-        lastCause = cause
-    }
-
-    /// Takes a reply as the answer (`answer`) or schedules the command again after a redirect or refusal.
-    mutating func classify(
-        _ reply: RedisReply, of item: Pending, from address: RedisClusterAddress, client: RedisClusterClient,
-        answer: (RedisReply) -> Void
-    ) {
-        guard let error = reply.serverError else { return answer(reply) }
-        if let redirect = RedisClusterRedirect(error, answeredBy: address) {
-            redirected = true
-            lastRedirect = redirect
-            if redirect.kind == .moved {
-                client.apply(moved: redirect)
-                next.append(Pending(index: item.index))
-            } else {
-                client.count { $0.ask += 1 }
-                next.append(Pending(index: item.index, askTarget: redirect.address))
-            }
-            return
-        }
-        switch error.code {
-        case .tryAgain:
-            client.count { $0.tryAgain += 1 }
-        case .clusterDown:
-            client.count { $0.clusterDown += 1 }
-            client.markTopologyStale()
-        default:
-            return answer(reply)
-        }
-        // After an ASK, the slot's owner is asked again: the migration may have ended meanwhile.
-        next.append(Pending(index: item.index, lastReply: reply))
-        needsBackoff = true
-    }
-
-    /// The error for commands out of retries that never got a reply.
-    func finalError(retries: Int) -> RedisError {
-        switch lastCause {
-        case .unreachable(var error):
-            error.message += " (after \(retries) retries)"
-            return error
-        case .unserved(let slot):
-            var error = RedisClusterClient.unservedError(slot)
-            error.message += " (after \(retries) retries)"
-            return error
-        case nil:
-            return RedisClusterClient.unservedError(nil)
-        }
     }
 }
