@@ -56,6 +56,9 @@ public struct RedisConfiguration: Sendable, Hashable {
         func invalid(_ reason: String) -> RedisError {
             RedisError(code: .invalidConfiguration, message: "Redis URL \(Self.redacting(url)): \(reason)")
         }
+        if url.lowercased().hasPrefix(RedisClusterConfiguration.urlScheme + "://") {
+            throw invalid("a Redis Cluster URL; read it with RedisClusterConfiguration(url:)")
+        }
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
             throw invalid("not a URL; expected redis://host:port/db or unix:///path/redis.sock")
         }

@@ -115,13 +115,21 @@ public final class RedisConnection {
     ///   whether to retry), with `EXEC`'s line added to the message; `.execAbort` if `EXEC` refused without a
     ///   refused command; `.serverError` when a watched key changed; connection errors as `pipeline(_:)`.
     public func transaction(_ commands: [RedisCommand]) throws(RedisError) -> [RedisReply] {
-        let replies = try pipeline([.multi] + commands + [.exec])
-        try replies[0].checked()
+        try transaction(commands, asking: false)
+    }
+
+    /// `transaction(_:)`, with `ASKING` sent first in the same write when `asking` is true: after an `-ASK`
+    /// redirect, one `ASKING` before `MULTI` lets the whole transaction use the slot the node is importing.
+    func transaction(_ commands: [RedisCommand], asking: Bool) throws(RedisError) -> [RedisReply] {
+        let leading: [RedisCommand] = asking ? [.asking, .multi] : [.multi]
+        let replies = try pipeline(leading + commands + [.exec])
+        for reply in replies.prefix(leading.count) { try reply.checked() }
         switch replies[replies.count - 1] {
         case .array(let results):
             return results
         case .error(let text):
-            guard var refused = replies.dropFirst().dropLast().lazy.compactMap(\.serverError).first else {
+            guard var refused = replies.dropFirst(leading.count).dropLast().lazy.compactMap(\.serverError).first
+            else {
                 throw RedisError(serverReply: text)
             }
             refused.message += " (\(text))"

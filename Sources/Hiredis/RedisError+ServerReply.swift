@@ -15,7 +15,7 @@ extension RedisError {
     public var isServerError: Bool {
         switch code.base {
         case .io, .eof, .protocolError, .timeout, .connectionRefused, .unexpectedReply, .poolClosed, .poolTimeout,
-            .cancelled, .invalidConfiguration, .outOfMemory:
+            .cancelled, .invalidConfiguration, .outOfMemory, .tooManyRedirects:
             false
         default:
             true

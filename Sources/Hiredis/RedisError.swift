@@ -21,6 +21,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
             case cancelled = "cancelled"
             case invalidConfiguration = "invalid configuration"
             case outOfMemory = "out of memory"
+            case tooManyRedirects = "too many cluster redirects"
             // The server's error replies, by the first word of the line.
             case serverError = "server error"
             case wrongType = "wrong type"
@@ -67,6 +68,9 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidConfiguration = Code(base: .invalidConfiguration)
         /// hiredis (this process) could not allocate memory. The server's `-OOM` is `serverOutOfMemory`.
         public static let outOfMemory = Code(base: .outOfMemory)
+        /// A cluster client followed its limit of `-MOVED`/`-ASK` redirects for one command without reaching the
+        /// node that serves it (a resharding that doesn't settle, or nodes that disagree).
+        public static let tooManyRedirects = Code(base: .tooManyRedirects)
 
         /// The server refused a command with `-ERR …`, or with a code word that has no code of its own.
         public static let serverError = Code(base: .serverError)

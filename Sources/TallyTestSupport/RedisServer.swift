@@ -65,8 +65,12 @@ public final class RedisServer: Sendable {
     private static let sharedInstance = LockedValueBox<RedisServer?>(nil)
 
     /// Starts a new server and waits until it answers `PING`.
-    /// - Parameter extraArguments: more `redis-server` options, for example `["--maxmemory", "1mb"]`.
-    public static func start(extraArguments: [String] = []) async throws -> RedisServer {
+    /// - Parameters:
+    ///   - extraArguments: more `redis-server` options, for example `["--maxmemory", "1mb"]`.
+    ///   - ports: where the random port is picked (a cluster node needs its port + 10,000 free too, for the bus).
+    public static func start(
+        extraArguments: [String] = [], ports: Range<Int> = 20_000..<60_000
+    ) async throws -> RedisServer {
         guard let executable = TestEnvironment.executable(named: "redis-server") else {
             throw StartError(
                 description:
@@ -75,7 +79,7 @@ public final class RedisServer: Sendable {
         }
         var lastFailure = "no attempt made"
         for _ in 0..<20 {
-            let port = Int.random(in: 20_000..<60_000)
+            let port = Int.random(in: ports)
             if port == 6379 { continue }
             let directory = try TestEnvironment.makeTemporaryDirectory("tally-test-redis")
             let server = RedisServer(executable: executable, port: port, directory: directory)

@@ -1,0 +1,30 @@
+/// What code that talks to Redis needs, whatever stands behind it: one server (`RedisConnectionPool`) or a Redis
+/// Cluster (`RedisClusterClient`).
+///
+/// **Thread safety:** conforming types are `Sendable`; every method may be called from any task at once.
+///
+/// **Blocking:** never; hiredis' blocking I/O runs on the conformer's own threads while the caller is suspended.
+///
+/// Server error replies are values (`.error`) in `send` and `pipeline`, and thrown by `transaction`. Commands must
+/// carry their keys (`RedisCommand.keys`: every builder does) so that a cluster client can route them.
+public protocol RedisClient: Sendable {
+    /// Sends one command and returns its reply.
+    func send(_ command: RedisCommand) async throws(RedisError) -> RedisReply
+
+    /// Sends the commands and returns their replies in the caller's order. On one server they go in one round trip
+    /// and run in order; on a cluster each node gets its share in one round trip, in order, and a command that is
+    /// redirected or retried runs again after the others of its node.
+    func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply]
+
+    /// Runs the commands atomically in `MULTI`/`EXEC` and returns `EXEC`'s replies. On a cluster every key must be
+    /// in one slot (one hash tag), else `.crossSlot` is thrown before anything is sent.
+    func transaction(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply]
+
+    /// Runs a Lua script by its SHA-1 (`EVALSHA`), sending it whole where the server doesn't hold it yet, and
+    /// returns its reply; the keys route it on a cluster. A script's error is returned as `.error`.
+    func evaluate(
+        _ script: RedisScript, keys: [any RedisArgumentConvertible], arguments: [any RedisArgumentConvertible]
+    ) async throws(RedisError) -> RedisReply
+}
+
+extension RedisConnectionPool: RedisClient {}
