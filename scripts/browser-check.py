@@ -10,7 +10,6 @@ Each PAGE_JSON is an object:
   clicks   CSS selectors clicked in order, once the page has loaded
   wait     a JavaScript expression polled (up to 20 s) until it is truthy, after the clicks
   eval     a JavaScript expression whose (JSON-able) value is reported
-  leave    true: after the clicks (and eval), load about:blank at once, so the page is hidden and unloaded
 
 Prints one JSON array: per page {name, url, title, console: [{level, message}], result, waited}. --dnt turns on
 Chrome's Do-Not-Track preference (navigator.doNotTrack == "1" and the DNT header); --gpc makes
@@ -78,12 +77,6 @@ def main(argv):
                         break
                     time.sleep(0.05)
             result = driver.execute_script("return (" + page["eval"] + ")") if page.get("eval") else None
-            if page.get("leave"):
-                console = [{"level": e["level"], "message": e["message"]} for e in driver.get_log("browser")]
-                driver.get("about:blank")
-                results.append({"name": page.get("name"), "url": page["url"], "title": "left",
-                                "console": console, "result": result, "waited": waited})
-                continue
             if screenshots and page.get("name"):
                 os.makedirs(screenshots, exist_ok=True)
                 height = driver.execute_script("return document.documentElement.scrollHeight")

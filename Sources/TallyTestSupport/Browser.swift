@@ -12,12 +12,10 @@ public enum Browser {
         public var clicks: [String]
         public var wait: String?
         public var eval: String?
-        /// Load `about:blank` right after the clicks: the page is hidden and unloaded (what `sendBeacon` is for).
-        public var leave: Bool
 
         public init(
             url: String, name: String? = nil, width: Int = 1280, clicks: [String] = [], wait: String? = nil,
-            eval: String? = nil, leave: Bool = false
+            eval: String? = nil
         ) {
             self.url = url
             self.name = name
@@ -25,7 +23,6 @@ public enum Browser {
             self.clicks = clicks
             self.wait = wait
             self.eval = eval
-            self.leave = leave
         }
 
         var json: String {
@@ -33,7 +30,6 @@ public enum Browser {
             if let name { fields["name"] = name }
             if let wait { fields["wait"] = wait }
             if let eval { fields["eval"] = eval }
-            if leave { fields["leave"] = true }
             let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
             return String(decoding: data, as: UTF8.self)
         }

@@ -30,6 +30,22 @@ struct BrowserTests {
             <script src="/api/v4/usage_data/tally.js"\(records) data-app-id="browser-notes"></script></head><body>
             <button id="note" data-event-tracking="create_note" data-event-label="toolbar" data-event-value="3">Add</button>
             <button id="custom" onclick="tally.trackEvent('create_note', {label: 'js', lang: 'swift'})">Custom</button>
+            <button id="hide" onclick="hideNow()">Hide</button>
+            <script>
+            // The page hides right after a click, in one script (no timer can flush in between); then it asks the
+            // app for the counter until the beacon's event is counted, so the browser stays up while it goes.
+            function hideNow() {
+              window.beacons = 0;
+              var send = navigator.sendBeacon.bind(navigator);
+              navigator.sendBeacon = function (url, data) { window.beacons++; return send(url, data); };
+              document.getElementById("note").click();
+              window.dispatchEvent(new PageTransitionEvent("pagehide"));
+              window.fetchedBeforeHiding = tally.sent;
+              setInterval(function () {
+                fetch("/counted").then(function (r) { return r.text(); }).then(function (t) { window.counted = Number(t); });
+              }, 100);
+            }
+            </script>
             </body></html>
             """
     }
@@ -47,6 +63,9 @@ struct BrowserTests {
                     .contentType: "text/html; charset=utf-8", .setCookie: "session=7; Path=/; HttpOnly; SameSite=Lax",
                 ],
                 body: .init(byteBuffer: ByteBuffer(string: page(collector: countersOnly ? nil : collector))))
+        }
+        router.get("/counted") { _, _ in
+            String(try await fixture.integer("{event_counters}_create_note") ?? 0)
         }
         let api = UsageDataAPI<BasicRequestContext>(
             tracker: fixture.tracker(), metricDefinitions: try MetricDefinitionsDocument(catalog: fixture.catalog)
@@ -117,18 +136,23 @@ struct BrowserTests {
                     #expect(try await warehouse.query("SELECT COUNT(*) AS n FROM events").rows == [[.integer(2)]])
                 }
 
-                // 3. A click, then the page left at once: the queued event goes with sendBeacon as the page hides.
-                // (A page without a collector: a cross-origin record sent as a page unloads is best-effort in
-                // browsers, the app's same-origin beacon is what this checks.)
+                // 3. The page hides right after a click: the queued event leaves with sendBeacon. The click and the
+                // `pagehide` happen in one script, so no timer can flush in between, and the page stays up for the
+                // beacon to go (a real unload makes delivery the browser's best effort, which a test can't gate on).
+                // A page without a collector: only the app's same-origin beacon.
                 let plain = try await appClient.execute(uri: "/?counters-only", method: .get) {
                     String(buffer: $0.body)
                 }
                 #expect(!plain.contains("data-collector"), "\(plain)")
                 let beforeLeaving = try await fixture.integer("{event_counters}_create_note") ?? 0
                 let left = try await Browser.visit([
-                    Browser.Page(url: appURL + "?counters-only", clicks: ["#note"], eval: "tally.sent", leave: true)
+                    Browser.Page(
+                        url: appURL + "?counters-only", clicks: ["#hide"],
+                        wait: "window.counted >= \(beforeLeaving + 1)",
+                        eval: "({beacons: window.beacons, fetched: window.fetchedBeforeHiding, failed: tally.failed})")
                 ])
-                #expect(left[0].result == "0", "nothing was sent before the page was left")
+                #expect(left[0].waited == true, "the beacon's event was never counted: \(left[0].console)")
+                #expect(left[0].result == #"{"beacons":1,"failed":0,"fetched":0}"#, "\(left[0].console)")
                 #expect(left[0].errors.isEmpty, "\(left[0].console)")
                 let arrived = await TestEnvironment.waitUntil {
                     (try? await fixture.integer("{event_counters}_create_note")) == beforeLeaving + 1
