@@ -25,7 +25,7 @@ struct CubeQuery: Sendable {
             switch self {
             case .days(let from, let to): return (from, to)
             case .relative(let text):
-                let (year, month, _) = InternalCalendar.date(today)
+                let (year, month, _) = ISOWeek.civilDate(fromDay: today.number)
                 let monthStart = InternalCalendar.day(year, month, 1)
                 switch text {
                 case "today": return (today, today)
@@ -324,10 +324,6 @@ struct CubeQuery: Sendable {
 
 /// Calendar arithmetic for date ranges (UTC, proleptic Gregorian).
 enum InternalCalendar {
-    static func date(_ day: CalendarDay) -> (year: Int, month: Int, day: Int) {
-        ISOWeek.civilDate(fromDay: day.number)
-    }
-
     /// A day of a month; months outside 1…12 roll into the next or previous year.
     static func day(_ year: Int, _ month: Int, _ dayOfMonth: Int) -> CalendarDay {
         let shifted = month - 1

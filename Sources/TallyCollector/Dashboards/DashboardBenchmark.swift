@@ -98,21 +98,12 @@ extension DashboardPage {
         for panel in dashboard.panels {
             switch panel.visualization.data {
             case .cube(let query):
-                let days = range.map { (from: $0.from, to: $0.to) }
-                statements.append(
-                    CubeSQL(query: query, range: days, excludeAnonymousUsers: excludeAnonymous, today: today)
-                        .statement(reader))
-                if panel.visualization.kind == .singleStat, let range {
-                    statements.append(
-                        CubeSQL(
-                            query: query, range: (range.previous.from, range.previous.to),
-                            excludeAnonymousUsers: excludeAnonymous, today: today
-                        ).statement(reader))
+                statements.append(cubeSQL(query).statement(reader))
+                if panel.visualization.kind == .singleStat, let before = previousPeriodSQL(query) {
+                    statements.append(before.statement(reader))
                 }
             case .sql(let text):
-                let from = (range?.from ?? today.adding(days: -29)).start
-                let to = (range?.to ?? today).adding(days: 1).start
-                statements.append(Self.statement(text, from: from, to: to, reader))
+                statements.append(sqlStatement(text, reader))
             }
         }
         return statements

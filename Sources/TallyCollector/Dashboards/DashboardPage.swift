@@ -63,10 +63,9 @@ struct DashboardPage: Sendable {
         var panel = Panel(
             id: Self.panelID(index), title: definition.title, visualization: visualization.kind.panelKind,
             result: QueryResult(columns: [], rows: []), decimalPlaces: decimalPlaces)
-        let days = range.map { (from: $0.from, to: $0.to) }
         switch visualization.data {
         case .cube(let query):
-            let sql = CubeSQL(query: query, range: days, excludeAnonymousUsers: excludeAnonymous, today: today)
+            let sql = cubeSQL(query)
             let result = try await sql.run(reader)
             let columns = sql.columns
             switch visualization.kind {
@@ -75,10 +74,7 @@ struct DashboardPage: Sendable {
                 let value = result.rows.first.map { $0[measure] } ?? .integer(0)
                 var row: [JSONValue] = [value == .null ? .integer(0) : value]
                 var names = [result.columns.indices.contains(measure) ? result.columns[measure] : "value"]
-                if let range {
-                    let before = CubeSQL(
-                        query: query, range: (range.previous.from, range.previous.to),
-                        excludeAnonymousUsers: excludeAnonymous, today: today)
+                if let before = previousPeriodSQL(query) {
                     let previous = try await before.run(reader).rows.first.map { $0[measure] } ?? .integer(0)
                     row.append(previous == .null ? .integer(0) : previous)
                     names.append("previous period")
@@ -92,9 +88,7 @@ struct DashboardPage: Sendable {
                 (panel.result, panel.titles) = Self.chartSeries(result, columns)
             }
         case .sql(let text):
-            let from = (range?.from ?? today.adding(days: -29)).start
-            let to = (range?.to ?? today).adding(days: 1).start
-            let result = try await reader.rows(Self.statement(text, from: from, to: to, reader))
+            let result = try await reader.rows(sqlStatement(text, reader))
             panel.result = result
             if visualization.kind == .singleStat, let first = result.rows.first {
                 panel.result = QueryResult(columns: Array(result.columns.prefix(1)), rows: [Array(first.prefix(1))])
@@ -104,6 +98,28 @@ struct DashboardPage: Sendable {
         panel.xAxisName = visualization.xAxisName
         panel.yAxisName = visualization.yAxisName
         return panel
+    }
+
+    /// A cube query over the page's range (its own, without a range filter).
+    func cubeSQL(_ query: CubeQuery) -> CubeSQL {
+        CubeSQL(
+            query: query, range: range.map { ($0.from, $0.to) }, excludeAnonymousUsers: excludeAnonymous, today: today)
+    }
+
+    /// The same query over the previous period, for a single stat's comparison; nil without a range filter.
+    func previousPeriodSQL(_ query: CubeQuery) -> CubeSQL? {
+        range.map {
+            CubeSQL(
+                query: query, range: ($0.previous.from, $0.previous.to), excludeAnonymousUsers: excludeAnonymous,
+                today: today)
+        }
+    }
+
+    /// A `sql` visualization's statement over the page's range (the last 30 days without a range filter).
+    func sqlStatement(_ text: String, _ reader: WarehouseReader) -> SQLQueryString {
+        let from = (range?.from ?? today.adding(days: -29)).start
+        let to = (range?.to ?? today).adding(days: 1).start
+        return Self.statement(text, from: from, to: to, reader)
     }
 
     /// `{{from}}` and `{{to}}` in a `sql` visualization as bound times.
