@@ -3,9 +3,10 @@
 # As root it uses apt-get; otherwise it prints the exact command to run and fails.
 set -euo pipefail
 
-# chromium, chromium-driver and a font: the browser tests (pages, dashboards, tally.js).
+# chromium, chromium-driver and a font: the browser tests (pages, dashboards, tally.js); clickhouse-server: the
+# ClickHouse warehouse's tests (the tests start their own servers; Debian's is 18.16, the oldest Tally supports).
 packages=(libhiredis-dev redis-server redis-tools pkg-config make postgresql python3 curl chromium chromium-driver
-  fonts-dejavu-core)
+  fonts-dejavu-core clickhouse-server)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

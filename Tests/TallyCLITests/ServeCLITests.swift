@@ -57,8 +57,10 @@ struct ServeCLITests {
             #expect((response as? HTTPURLResponse)?.statusCode == 200)
         }
         kill(server.processIdentifier, SIGTERM)
-        #expect(await TestEnvironment.waitUntil { !server.isRunning }, "tally serve stops on SIGTERM")
-        #expect(server.terminationStatus == 0)
+        let stopped = await TestEnvironment.waitUntil { !server.isRunning }
+        #expect(stopped, "tally serve stops on SIGTERM")
+        // Foundation traps when asked for a running process's status, which would end the whole test process.
+        if stopped { #expect(server.terminationStatus == 0) }
         var configuration = redis.configuration()
         configuration.password = "redis-password-77"
         let pool = RedisConnectionPool(redis: configuration)

@@ -34,6 +34,18 @@ struct CollectorFixture {
         return CollectorFixture(warehouse: warehouse, folder: server.directory)
     }
 
+    /// A database of its own on the tests' shared ClickHouse server.
+    static func clickhouse() async throws -> CollectorFixture {
+        let server = try await ClickHouseServer.shared()
+        let url = server.url(database: "warehouse_\(UInt32.random(in: 0...UInt32.max))")
+        let warehouse = Warehouse(configuration: try WarehouseConfiguration(url: url))
+        try await warehouse.migrate()
+        return CollectorFixture(warehouse: warehouse, folder: server.directory)
+    }
+
+    /// Whether times keep their milliseconds (ClickHouse 18.16's `DateTime` has whole seconds).
+    var keepsMilliseconds: Bool { warehouse.configuration.dialect != .clickhouse }
+
     func router(limit: Int = 1 << 20) -> Router<BasicRequestContext> {
         buildCollectorRouter(.init(maximumBodyBytes: limit), warehouse: warehouse)
     }
@@ -50,9 +62,15 @@ struct CollectorFixture {
 extension Warehouse {
     /// Runs a statement for the tests' own setup (the query API is read-only).
     func execute(_ sql: String) async throws -> Bool {
-        try await AppDatabase.withDatabase(configuration) { database in
-            try await database.sql.raw(SQLQueryString(sql)).run()
+        switch configuration.kind {
+        case .clickhouse(let clickhouse):
+            try await ClickHouseClient(clickhouse).execute(sql)
             return true
+        case .sql(let database):
+            return try await AppDatabase.withDatabase(database) { database in
+                try await database.sql.raw(SQLQueryString(sql)).run()
+                return true
+            }
         }
     }
 }
@@ -110,6 +128,11 @@ struct CollectorTests {
     @Test(.enabled(if: PostgresServer.shouldRunSuites, "PostgreSQL is not installed (CI=true makes this a failure)"))
     func storesAPingFlattenedInPostgreSQL() async throws {
         try await storesAPingFlattened(try await .postgres())
+    }
+
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func storesAPingFlattenedInClickHouse() async throws {
+        try await storesAPingFlattened(try await .clickhouse())
     }
 
     @Test func concurrentCopiesOfOnePingAreStoredOnce() async throws {
@@ -194,8 +217,16 @@ struct CollectorTests {
         }
     }
 
-    @Test func onePingPerInstanceAndWeek() async throws {
-        let fixture = try await CollectorFixture.sqlite()
+    @Test func onePingPerInstanceAndWeekInSQLite() async throws {
+        try await onePingPerInstanceAndWeek(try await .sqlite())
+    }
+
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func onePingPerInstanceAndWeekInClickHouse() async throws {
+        try await onePingPerInstanceAndWeek(try await .clickhouse())
+    }
+
+    func onePingPerInstanceAndWeek(_ fixture: CollectorFixture) async throws {
         let app = Application(router: fixture.router())
         try await app.test(.router) { client in
             // Thursday and Saturday of ISO week 2025-08, then the Monday after.
@@ -219,7 +250,14 @@ struct CollectorTests {
     }
 
     func queriesOnlyRead(_ fixture: CollectorFixture) async throws {
-        for statement in ["DELETE FROM pings", "DROP TABLE pings", "CREATE TABLE t (x INTEGER)"] {
+        let writes =
+            fixture.warehouse.configuration.dialect == .clickhouse
+            ? [
+                "ALTER TABLE pings DELETE WHERE 1", "DROP TABLE pings", "CREATE TABLE t (x Int8) ENGINE = Memory",
+                "INSERT INTO pings (uuid) VALUES ('x')",
+            ]
+            : ["DELETE FROM pings", "DROP TABLE pings", "CREATE TABLE t (x INTEGER)"]
+        for statement in writes {
             await #expect {
                 _ = try await fixture.warehouse.query(statement)
             } throws: { error in
@@ -237,11 +275,52 @@ struct CollectorTests {
     func queriesOnlyReadInPostgreSQL() async throws {
         try await queriesOnlyRead(try await .postgres())
     }
+
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func queriesOnlyReadInClickHouse() async throws {
+        try await queriesOnlyRead(try await .clickhouse())
+    }
+
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func concurrentCopiesOfOnePingAreStoredOnceInClickHouse() async throws {
+        let fixture = try await CollectorFixture.clickhouse()
+        let app = Application(router: fixture.router())
+        let ids = try await app.test(.router) { client in
+            try await withThrowingTaskGroup(of: JSONValue?.self) { group in
+                for _ in 0..<8 {
+                    group.addTask { try await post(client, "/usage_data", CollectorFixture.ping()).1 }
+                }
+                return try await group.reduce(into: [JSONValue?]()) { $0.append($1?["conv_index"]?["usage_data_id"]) }
+            }
+        }
+        #expect(Set(ids.map { $0 ?? .null }).count == 1, "one id for every copy: \(ids)")
+        // Merged copies: the views read FINAL, so each metric shows once.
+        let metrics = try await fixture.warehouse.query(
+            "SELECT count(*) AS n FROM fct_ping_instance_metric WHERE metrics_path = 'counts.notes'")
+        #expect(metrics.rows == [[.integer(1)]])
+        let pings = try await fixture.warehouse.query("SELECT count(*) AS n FROM latest_pings_per_week")
+        #expect(pings.rows == [[.integer(1)]])
+    }
+
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func aClickHouseThatIsDownAnswers503() async throws {
+        // A port where nothing listens.
+        let port = try await ClickHouseServer.shared().port + 1
+        let warehouse = Warehouse(
+            configuration: try WarehouseConfiguration(url: "clickhouse://127.0.0.1:\(port)/tally"))
+        let app = Application(router: buildCollectorRouter(.init(), warehouse: warehouse))
+        try await app.test(.router) { client in
+            let (status, _) = try await post(client, "/usage_data", CollectorFixture.ping())
+            #expect(status == .serviceUnavailable)
+            let events = try await client.execute(
+                uri: TrackerBodies.tp2, method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: TrackerBodies.batch([TrackerBodies.structured(1)]))
+            ) { $0.status }
+            #expect(events == .serviceUnavailable)
+        }
+    }
 }
 
-extension DatabaseConfiguration {
-    var isPostgres: Bool {
-        if case .postgres = kind { return true }
-        return false
-    }
+extension WarehouseConfiguration {
+    var isPostgres: Bool { dialect == .postgres }
 }

@@ -35,6 +35,16 @@ struct GitLabDocsQueriesTests {
         ORDER BY ping_created_at DESC
         """
 
+    /// A query in ClickHouse 18.16's dialect: no `date_trunc` (`toMonday`), and `GROUP BY 1` / `ORDER BY 1` group
+    /// and sort by the constant 1 there, so the docs' positions become the column's name.
+    static func inClickHouse(_ sql: String) -> String {
+        sql.replacingOccurrences(
+            of: "date_trunc('week', ping_created_at)", with: "toDateTime(toMonday(ping_created_at), 'UTC')"
+        )
+        .replacingOccurrences(
+            of: "GROUP BY 1 ORDER BY 1 desc", with: "GROUP BY behavior_date ORDER BY behavior_date desc")
+    }
+
     static func noon(_ day: String) -> Date {
         ISO8601DateFormatter().date(from: day + "T12:00:00Z")!
     }
@@ -58,7 +68,9 @@ struct GitLabDocsQueriesTests {
             ) { $0.status }
             #expect(status == .ok)
         }
-        let result = try await fixture.warehouse.query(Self.dailyEventOccurrences)
+        let result = try await fixture.warehouse.query(
+            fixture.warehouse.configuration.dialect == .clickhouse
+                ? Self.inClickHouse(Self.dailyEventOccurrences) : Self.dailyEventOccurrences)
         #expect(result.columns == ["behavior_date", "event_occurences"])
         #expect(result.rows.map { $0[0].string?.prefix(10) } == ["2023-08-03", "2023-08-02"])
         #expect(result.rows.map { $0[1] } == [.integer(1), .integer(2)])
@@ -71,6 +83,11 @@ struct GitLabDocsQueriesTests {
     @Test(.enabled(if: PostgresServer.shouldRunSuites, "PostgreSQL is not installed (CI=true makes this a failure)"))
     func dailyEventOccurrencesInPostgreSQL() async throws {
         try await dailyEventOccurrences(try await .postgres())
+    }
+
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func dailyEventOccurrencesInClickHouse() async throws {
+        try await dailyEventOccurrences(try await .clickhouse())
     }
 
     /// The Monday (00:00 UTC) of `date`'s ISO week, as the warehouse prints times.
@@ -104,7 +121,9 @@ struct GitLabDocsQueriesTests {
                 #expect(status == .created)
             }
         }
-        let result = try await fixture.warehouse.query(Self.weeklyMetricValues)
+        let result = try await fixture.warehouse.query(
+            fixture.warehouse.configuration.dialect == .clickhouse
+                ? Self.inClickHouse(Self.weeklyMetricValues) : Self.weeklyMetricValues)
         #expect(result.columns.count == 3)
         let expected: [[JSONValue]] = pings.prefix(3).sorted { $0.1 > $1.1 }.map {
             [.string(Self.monday(of: $0.1)), .string($0.0), .double(Double($0.2))]
@@ -119,6 +138,11 @@ struct GitLabDocsQueriesTests {
     @Test(.enabled(if: PostgresServer.shouldRunSuites, "PostgreSQL is not installed (CI=true makes this a failure)"))
     func weeklyMetricValuesInPostgreSQL() async throws {
         try await weeklyMetricValues(try await .postgres())
+    }
+
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func weeklyMetricValuesInClickHouse() async throws {
+        try await weeklyMetricValues(try await .clickhouse())
     }
 
     @Test func dateTruncInSQLiteCutsLikePostgreSQL() async throws {

@@ -50,14 +50,21 @@ struct CubeSQL: Sendable {
         return query.timeDimensions.lazy.compactMap { $0.dateRange?.resolve(today: today) }.first
     }
 
-    private func expression(_ member: String, _ dialect: AppDatabase.Dialect) -> String {
-        let resolved = CubeSchema.resolve(member)!.member
-        return dialect == .sqlite ? resolved.sqlite : resolved.postgres
+    private func expression(_ member: String, _ dialect: WarehouseDialect) -> String {
+        CubeSchema.resolve(member)!.member.sql(dialect)
     }
 
-    static func bucket(_ column: String, _ granularity: CubeQuery.Granularity, _ dialect: AppDatabase.Dialect) -> String
-    {
+    static func bucket(_ column: String, _ granularity: CubeQuery.Granularity, _ dialect: WarehouseDialect) -> String {
         switch dialect {
+        case .clickhouse:
+            switch granularity {
+            case .hour: return "formatDateTime(\(column), '%Y-%m-%dT%H:00')"
+            case .day: return "toString(toDate(\(column)))"
+            case .week: return "toString(toMonday(\(column)))"
+            case .month: return "formatDateTime(\(column), '%Y-%m')"
+            case .quarter: return "concat(toString(toYear(\(column))), '-Q', toString(toQuarter(\(column))))"
+            case .year: return "toString(toYear(\(column)))"
+            }
         case .sqlite:
             switch granularity {
             case .hour: return "substr(\(column), 1, 13) || ':00'"
@@ -116,25 +123,27 @@ struct CubeSQL: Sendable {
             sql += conditions.map { "(\($0))" as SQLQueryString }.joined(separator: " AND ")
         }
         let grouped = columns.indices.filter { !columns[$0].isMeasure }
+        // Columns by position, or by alias in ClickHouse (18.16 reads `GROUP BY 1` as a constant).
+        func reference(_ index: Int) -> String { dialect == .clickhouse ? "c\(index)" : String(index + 1) }
         if !grouped.isEmpty {
-            sql += " GROUP BY \(unsafeRaw: grouped.map { String($0 + 1) }.joined(separator: ", "))"
+            sql += " GROUP BY \(unsafeRaw: grouped.map(reference).joined(separator: ", "))"
         }
         var order: [String] = []
         for (member, ascending) in query.order {
             if let index = columns.firstIndex(where: { $0.member == member }) {
-                order.append("\(index + 1) \(ascending ? "ASC" : "DESC")")
+                order.append("\(reference(index)) \(ascending ? "ASC" : "DESC")")
             }
         }
         if query.order.isEmpty {
             if let time = columns.firstIndex(where: { $0.granularity != nil }) {
-                order.append("\(time + 1) ASC")
+                order.append("\(reference(time)) ASC")
             } else if let measure = columns.firstIndex(where: \.isMeasure) {
-                order.append("\(measure + 1) DESC")
+                order.append("\(reference(measure)) DESC")
             }
         }
         // Ties broken by every grouped column, so the same data always gives the same rows.
-        for index in grouped where !order.contains(where: { $0.hasPrefix("\(index + 1) ") }) {
-            order.append("\(index + 1) ASC")
+        for index in grouped where !order.contains(where: { $0.hasPrefix("\(reference(index)) ") }) {
+            order.append("\(reference(index)) ASC")
         }
         if !order.isEmpty { sql += " ORDER BY \(unsafeRaw: order.joined(separator: ", "))" }
         sql += " LIMIT \(literal: query.limit)"
@@ -159,12 +168,18 @@ struct CubeSQL: Sendable {
             let column = self.expression(name, reader.dialect)
             let expression: SQLQueryString = "\(unsafeRaw: column)"
             let text: SQLQueryString =
-                member.isNumeric && reader.dialect == .postgres ? "CAST(\(unsafeRaw: column) AS TEXT)" : expression
+                switch reader.dialect {
+                case .postgres where member.isNumeric: "CAST(\(unsafeRaw: column) AS TEXT)"
+                case .clickhouse where member.isNumeric: "toString(\(unsafeRaw: column))"
+                default: expression
+                }
+            // ClickHouse's LIKE takes `\` as its escape and has no ESCAPE clause.
+            let escape: SQLQueryString = reader.dialect == .clickhouse ? "" : " ESCAPE '\\'"
             func bound(_ value: String) -> SQLQueryString {
                 member.isNumeric ? "\(bind: Double(value) ?? 0)" : "\(bind: value)"
             }
             func like(_ pattern: (String) -> String) -> SQLQueryString {
-                values.map { "\(text) LIKE \(bind: pattern(Self.escapeLike($0))) ESCAPE '\\'" as SQLQueryString }
+                values.map { "\(text) LIKE \(bind: pattern(Self.escapeLike($0)))\(escape)" as SQLQueryString }
                     .joined(separator: " OR ")
             }
             let list = values.map(bound).joined(separator: ", ")

@@ -25,6 +25,16 @@ struct CubeSchema: Sendable {
         var title: String
         /// Text compared as text, numbers as numbers (for filters' gt/lt).
         var isNumeric = false
+        /// ClickHouse's SQL, where it differs from PostgreSQL's.
+        var clickhouse: String? = nil
+
+        func sql(_ dialect: WarehouseDialect) -> String {
+            switch dialect {
+            case .sqlite: sqlite
+            case .postgres: postgres
+            case .clickhouse: clickhouse ?? postgres
+            }
+        }
     }
 
     struct Cube: Sendable {
@@ -69,7 +79,10 @@ struct CubeSchema: Sendable {
                     kind: .dimension, sqlite: "tally_url_path(e.page_url)",
                     postgres:
                         "split_part(split_part(regexp_replace(e.page_url, '^[A-Za-z][A-Za-z0-9+.-]*://[^/]*', ''), '?', 1), '#', 1)",
-                    title: "Page path"),
+                    title: "Page path",
+                    clickhouse:
+                        "replaceRegexpOne(replaceRegexpOne(e.page_url, '^[A-Za-z][A-Za-z0-9+.-]*://[^/]*', ''), '[?#].*$', '')"
+                ),
                 "pageTitle": column("page_title", "Page title"), "pageReferrer": column("page_referrer", "Referrer"),
                 "userId": Member(kind: .dimension, sqlite: user, postgres: user, title: "User"),
                 "projectId": column("project_id", "Project", numeric: true),

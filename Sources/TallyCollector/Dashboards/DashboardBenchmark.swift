@@ -46,6 +46,18 @@ public enum DashboardBenchmark {
                         FROM (SELECT i, to_timestamp(\(literal: start) + i * \(literal: spacing)) AS t
                               FROM generate_series(\(literal: done), \(literal: done + size - 1)) AS i) g
                         """
+                case .clickhouse:
+                    statement = """
+                        INSERT INTO events (event_id, event, app_id, platform, v_tracker, collector_tstamp, derived_tstamp,
+                                            se_category, se_action, se_label, user_id, contexts)
+                        SELECT concat('00000000-0000-4000-8000-', toString(100000000000 + i)),
+                               if(i % 10 = 0, 'page_view', 'struct'), concat('app-', toString(i % 5)), 'web', 'bench', t, t,
+                               'bench', if(i % 10 = 0, NULL, concat('action_', toString(intDiv(i, 10) % 20))),
+                               concat('label_', toString(i % 3)), concat('user-', toString(i * 7919 % 100000)), '[]'
+                        FROM (SELECT number + \(literal: done) AS i,
+                                     toDateTime(toUInt32(\(literal: start) + i * \(literal: spacing)), 'UTC') AS t
+                              FROM numbers(\(literal: size)))
+                        """
                 }
                 try await warehouse.transaction(database) { try await database.sql.raw(statement).run() }
                 done += size

@@ -25,6 +25,11 @@ extension Warehouse {
     /// stored counts as a duplicate and is not stored again.
     func collect(_ batch: EventBatch) async throws -> CollectOutcome {
         let warehouse = self
+        if case .clickhouse(let clickhouse) = configuration.kind {
+            return try await shared.events.write(batch) { batches in
+                try await ClickHouseClient(clickhouse).storeEventBatches(batches)
+            }
+        }
         return try await shared.events.write(batch) { batches in
             try await Self.storeEventBatches(batches, in: warehouse)
         }
@@ -76,9 +81,22 @@ extension Warehouse {
     /// warehouse (`warehouse_settings`) so one user keeps one pseudonym across restarts.
     func uidPseudonymizer() async throws -> UIDPseudonymizer {
         if let cached = shared.pseudonymizer.withLockedValue({ $0 }) { return cached }
-        let secret = try await writing { database in
-            let name = "uid_pseudonymization_secret"
-            let fresh = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let name = "uid_pseudonymization_secret"
+        let fresh = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let secret: String
+        if case .clickhouse(let clickhouse) = configuration.kind {
+            secret = try await ClickHouseClient(clickhouse).setting(name, storingIfMissing: fresh)
+        } else {
+            secret = try await sqlSetting(name, storingIfMissing: fresh)
+        }
+        let pseudonymizer = UIDPseudonymizer(salt: secret)
+        shared.pseudonymizer.withLockedValue { $0 = pseudonymizer }
+        return pseudonymizer
+    }
+
+    /// A warehouse setting of SQLite or PostgreSQL: the one stored, or `fresh`, stored now.
+    private func sqlSetting(_ name: String, storingIfMissing fresh: String) async throws -> String {
+        try await writing { database in
             try await database.sql.insert(into: "warehouse_settings").columns("name", "value")
                 .values(SQLBind(name), SQLBind(fresh)).ignoringConflicts(with: "name").run()
             guard
@@ -87,9 +105,6 @@ extension Warehouse {
             else { throw WarehouseError("the warehouse kept no pseudonymization secret") }
             return value
         }
-        let pseudonymizer = UIDPseudonymizer(salt: secret)
-        shared.pseudonymizer.withLockedValue { $0 = pseudonymizer }
-        return pseudonymizer
     }
 }
 
@@ -102,7 +117,7 @@ struct UIDPseudonymizer: Sendable {
     }
 }
 
-extension AppDatabase {
+extension WarehouseDatabase {
     /// An event's values in `EventSchema.eventColumns` order.
     func row(of event: CollectedEvent) -> [any SQLExpression] {
         func text(_ value: String?) -> any SQLExpression { value.map { SQLBind($0) } ?? SQLLiteral.null }

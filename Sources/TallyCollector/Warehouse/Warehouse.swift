@@ -5,16 +5,17 @@ import SQLKit
 import SQLiteKit
 import ServicePing
 
-/// Where `tally collect` keeps what instances send: one SQLite file by default, PostgreSQL in production.
+/// Where `tally collect` keeps what instances send: one SQLite file by default, PostgreSQL in production,
+/// ClickHouse at scale (`Warehouse+ClickHouse.swift`).
 ///
 /// Each call opens a connection, does its work in one transaction, and closes it: pings arrive weekly per
-/// instance, so connections are cheap next to them. SQLite runs in WAL mode; this process's writes take turns
+/// instance, so connections are cheap next to them (ClickHouse's HTTP connections are kept alive and shared). SQLite runs in WAL mode; this process's writes take turns
 /// (`SerialGate`: SQLite allows one writer, and writers waiting inside SQLite would hold the threads the one
 /// writing needs), other processes' are waited for (busy timeout). Reads never wait for writes.
 ///
 /// **Thread safety:** `Sendable`; calls may run concurrently.
 public struct Warehouse: Sendable {
-    public let configuration: DatabaseConfiguration
+    public let configuration: WarehouseConfiguration
     let logger: Logger
     /// This process's SQLite writes, one at a time (shared by copies of the value).
     private let writes = SerialGate()
@@ -24,13 +25,21 @@ public struct Warehouse: Sendable {
     /// Metric rows inserted per statement (7 values each, under SQLite's bound-parameter limit).
     static let metricRowsPerInsert = 500
 
-    public init(configuration: DatabaseConfiguration, logger: Logger = Logger(label: "tally.warehouse")) {
+    public init(configuration: WarehouseConfiguration, logger: Logger = Logger(label: "tally.warehouse")) {
         self.configuration = configuration
         self.logger = logger
     }
 
+    /// A SQLite or PostgreSQL warehouse.
+    public init(configuration: DatabaseConfiguration, logger: Logger = Logger(label: "tally.warehouse")) {
+        self.init(configuration: WarehouseConfiguration(.sql(configuration)), logger: logger)
+    }
+
     /// Creates the tables and views that don't exist yet.
     public func migrate() async throws {
+        if case .clickhouse(let clickhouse) = configuration.kind {
+            return try await ClickHouseSchema(clickhouse).migrate(ClickHouseClient(clickhouse))
+        }
         try await withDatabase { database in
             if database.dialect == .sqlite { try await database.sql.raw("PRAGMA journal_mode = WAL").run() }
             for statement in WarehouseSchema.statements(for: database.dialect) {
@@ -42,7 +51,10 @@ public struct Warehouse: Sendable {
     /// Stores a ping and its flattened metrics, once: a ping of the same instance and `recorded_at` that is already
     /// stored is not stored again. Returns the ping's id.
     func store(_ ping: ReceivedPing, receivedAt: Date = Date()) async throws -> Int64 {
-        try await writing { database in
+        if case .clickhouse(let clickhouse) = configuration.kind {
+            return try await ClickHouseClient(clickhouse).store(ping, receivedAt: receivedAt)
+        }
+        return try await writing { database in
             if let existing = try await Self.pingID(of: ping, in: database) { return existing }
             do {
                 return try await transaction(database) {
@@ -80,6 +92,9 @@ public struct Warehouse: Sendable {
 
     /// Stores a ping's metadata document (`POST /usage_ping_metadata`).
     func storeMetadata(_ body: String, uuid: String?, receivedAt: Date = Date()) async throws {
+        if case .clickhouse(let clickhouse) = configuration.kind {
+            return try await ClickHouseClient(clickhouse).storeMetadata(body, uuid: uuid, receivedAt: receivedAt)
+        }
         try await writing { database in
             try await database.sql.insert(into: "ping_metadata").columns("uuid", "received_at", "payload")
                 .values(SQLBind(uuid), database.time(receivedAt), SQLBind(body)).run()
@@ -88,6 +103,9 @@ public struct Warehouse: Sendable {
 
     /// Stores a sender's error report (`POST /usage_ping_errors`).
     func storeError(_ report: PingErrorReport, receivedAt: Date = Date()) async throws {
+        if case .clickhouse(let clickhouse) = configuration.kind {
+            return try await ClickHouseClient(clickhouse).storeError(report, receivedAt: receivedAt)
+        }
         try await writing { database in
             try await database.sql.insert(into: "ping_errors")
                 .columns("uuid", "hostname", "version", "message", "elapsed", "received_at", "payload")
@@ -98,7 +116,7 @@ public struct Warehouse: Sendable {
         }
     }
 
-    static func pingID(of ping: ReceivedPing, in database: AppDatabase) async throws -> Int64? {
+    static func pingID(of ping: ReceivedPing, in database: WarehouseDatabase) async throws -> Int64? {
         try await database.sql.select().column("id").from("pings")
             .where("uuid", .equal, SQLBind(ping.uuid))
             .where("recorded_at", .equal, database.time(ping.recordedAt))
@@ -107,28 +125,39 @@ public struct Warehouse: Sendable {
 
     /// Opens the warehouse for a write: in SQLite after this process's earlier writes.
     func writing<Result: Sendable>(
-        _ body: @Sendable (AppDatabase) async throws -> Result
+        _ body: @Sendable (WarehouseDatabase) async throws -> Result
     ) async throws -> Result {
-        guard case .sqlite = configuration.kind else { return try await withDatabase(body) }
+        guard configuration.dialect == .sqlite else { return try await withDatabase(body) }
         return try await writes.run { try await withDatabase(body) }
     }
 
-    /// Opens the warehouse for `body` (SQLite with its busy timeout).
+    /// Opens the warehouse for `body` (SQLite with its busy timeout). On ClickHouse there is nothing to open:
+    /// `readOnly` makes the server refuse writes (`readonly=2`).
     func withDatabase<Result: Sendable>(
-        sqliteFunctions: [SQLiteCustomFunction] = [],
-        _ body: @Sendable (AppDatabase) async throws -> Result
+        sqliteFunctions: [SQLiteCustomFunction] = [], readOnly: Bool = false,
+        _ body: @Sendable (WarehouseDatabase) async throws -> Result
     ) async throws -> Result {
-        try await AppDatabase.withDatabase(configuration, logger: logger, sqliteFunctions: sqliteFunctions) {
-            database in
-            if database.dialect == .sqlite { try await database.sql.raw("PRAGMA busy_timeout = 10000").run() }
-            return try await body(database)
+        switch configuration.kind {
+        case .clickhouse(let clickhouse):
+            let database = ClickHouseSQLDatabase(
+                client: ClickHouseClient(clickhouse), settings: readOnly ? ["readonly": "2"] : [:], logger: logger)
+            return try await body(WarehouseDatabase(sql: database, dialect: .clickhouse))
+        case .sql(let sql):
+            return try await AppDatabase.withDatabase(sql, logger: logger, sqliteFunctions: sqliteFunctions) {
+                database in
+                if database.dialect == .sqlite { try await database.sql.raw("PRAGMA busy_timeout = 10000").run() }
+                return try await body(
+                    WarehouseDatabase(sql: database.sql, dialect: database.dialect == .sqlite ? .sqlite : .postgres))
+            }
         }
     }
 
-    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws. ClickHouse has no
+    /// transactions: there `body` just runs.
     func transaction<Result: Sendable>(
-        _ database: AppDatabase, _ body: @Sendable () async throws -> Result
+        _ database: WarehouseDatabase, _ body: @Sendable () async throws -> Result
     ) async throws -> Result {
+        if database.dialect == .clickhouse { return try await body() }
         try await database.sql.raw(database.dialect == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN").run()
         do {
             let result = try await body()
@@ -187,20 +216,25 @@ struct PingErrorReport: Sendable {
     }
 }
 
-extension AppDatabase {
-    /// A time as the warehouse stores it: `TIMESTAMPTZ` in PostgreSQL, ISO 8601 text (UTC, milliseconds) in SQLite.
+/// An open warehouse connection: SQLKit's face of it, and the dialect its SQL is written in.
+struct WarehouseDatabase: Sendable {
+    let sql: any SQLDatabase
+    let dialect: WarehouseDialect
+
+    /// A time as the warehouse stores it: `TIMESTAMPTZ` in PostgreSQL, `DateTime('UTC')` in ClickHouse, ISO 8601
+    /// text (UTC, milliseconds) in SQLite.
     func time(_ date: Date) -> SQLBind {
         switch dialect {
-        case .postgres: SQLBind(date)
+        case .postgres, .clickhouse: SQLBind(date)
         case .sqlite: SQLBind(JSONValue.formatTimestamp(date))
         }
     }
 
-    /// A flag as the warehouse stores it: `BOOLEAN` in PostgreSQL, 0/1 in SQLite.
+    /// A flag as the warehouse stores it: `BOOLEAN` in PostgreSQL, 0/1 in SQLite and ClickHouse.
     func flag(_ value: Bool) -> SQLBind {
         switch dialect {
         case .postgres: SQLBind(value)
-        case .sqlite: SQLBind(value ? 1 : 0)
+        case .sqlite, .clickhouse: SQLBind(value ? 1 : 0)
         }
     }
 }

@@ -22,16 +22,13 @@ public struct QueryError: Error, CustomStringConvertible {
 }
 
 extension Warehouse {
-    /// Runs one SQL statement read-only (SQLite `PRAGMA query_only`, PostgreSQL `READ ONLY` transactions) and
+    /// Runs one SQL statement read-only (SQLite `PRAGMA query_only`, PostgreSQL `READ ONLY` transactions,
+    /// ClickHouse `readonly=2`) and
     /// returns what it selected. In SQLite, PostgreSQL's `date_trunc(unit, time)` is there too
     /// (`SQLiteDateFunctions`), so GitLab's example queries run on either. A statement that writes is refused by the database and reported as a `QueryError`.
     public func query(_ sql: String) async throws -> QueryResult {
-        try await withDatabase(sqliteFunctions: SQLiteDateFunctions.all) { database in
-            switch database.dialect {
-            case .sqlite: try await database.sql.raw("PRAGMA query_only = 1").run()
-            case .postgres:
-                try await database.sql.raw("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY").run()
-            }
+        try await withDatabase(sqliteFunctions: SQLiteDateFunctions.all, readOnly: true) { database in
+            try await Self.refuseWrites(database)
             let rows: [any SQLRow]
             do {
                 rows = try await database.sql.raw(SQLQueryString(sql)).allRows()
@@ -42,6 +39,15 @@ extension Warehouse {
             let dialect = database.dialect
             return QueryResult(
                 columns: columns, rows: rows.map { row in columns.map { Self.value(row, $0, dialect: dialect) } })
+        }
+    }
+
+    /// Makes a SQLite or PostgreSQL connection refuse writes (a ClickHouse one is opened read-only).
+    static func refuseWrites(_ database: WarehouseDatabase) async throws {
+        switch database.dialect {
+        case .sqlite: try await database.sql.raw("PRAGMA query_only = 1").run()
+        case .postgres: try await database.sql.raw("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY").run()
+        case .clickhouse: break
         }
     }
 
@@ -56,8 +62,9 @@ extension Warehouse {
         return "\(error)"
     }
 
-    /// One cell as JSON: SQLite's own storage class, or PostgreSQL's type; other types as text.
-    static func value(_ row: any SQLRow, _ column: String, dialect: AppDatabase.Dialect) -> JSONValue {
+    /// One cell as JSON: SQLite's own storage class, or PostgreSQL's or ClickHouse's type; other types as text.
+    static func value(_ row: any SQLRow, _ column: String, dialect: WarehouseDialect) -> JSONValue {
+        if let row = row as? ClickHouseRow { return row.value(column) ?? .null }
         if dialect == .sqlite, let data = try? row.decode(column: column, as: SQLiteCell.self).data {
             switch data {
             case .integer(let value): return .integer(Int64(value))

@@ -16,10 +16,11 @@ import ServicePing
 ///
 /// Event records (`EventSchema`) have tables and views of their own.
 enum WarehouseSchema {
-    static func statements(for dialect: AppDatabase.Dialect) -> [String] {
+    static func statements(for dialect: WarehouseDialect) -> [String] {
         switch dialect {
         case .sqlite: sqlite + EventSchema.sqlite
         case .postgres: postgres + EventSchema.postgres
+        case .clickhouse: ClickHouseSchema.statements
         }
     }
 

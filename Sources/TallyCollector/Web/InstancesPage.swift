@@ -19,7 +19,12 @@ struct InstancesPage: Sendable {
                   FROM pings GROUP BY uuid) f ON f.uuid = p.uuid AND f.last_ping = p.recorded_at
                 ORDER BY p.recorded_at DESC, p.uuid
                 """, columns: ["uuid", "hostname", "version", "edition", "first_ping", "last_ping", "pings"])
-            let week: SQLQueryString = reader.dialect == .sqlite ? "ping_week" : "to_char(ping_week, 'YYYY-MM-DD')"
+            let week: SQLQueryString =
+                switch reader.dialect {
+                case .sqlite: "ping_week"
+                case .postgres: "to_char(ping_week, 'YYYY-MM-DD')"
+                case .clickhouse: "toString(ping_week)"
+                }
             let weeks = try await reader.result(
                 "SELECT uuid, \(week) AS week FROM latest_pings_per_week", columns: ["uuid", "week"])
             var pinged: [String: Set<Int>] = [:]

@@ -31,7 +31,11 @@ struct MetricsPage: Sendable {
     }
 
     func week(_ reader: WarehouseReader) -> SQLQueryString {
-        reader.dialect == .sqlite ? "w.ping_week" : "to_char(w.ping_week, 'YYYY-MM-DD')"
+        switch reader.dialect {
+        case .sqlite: "w.ping_week"
+        case .postgres: "to_char(w.ping_week, 'YYYY-MM-DD')"
+        case .clickhouse: "toString(w.ping_week)"
+        }
     }
 
     func load(_ warehouse: Warehouse) async throws -> Content {

@@ -7,9 +7,9 @@ import ServicePing
 ///
 /// **Thread safety:** use it within the `Warehouse.reading` call that made it, one query at a time.
 struct WarehouseReader: Sendable {
-    let database: AppDatabase
+    let database: WarehouseDatabase
 
-    var dialect: AppDatabase.Dialect { database.dialect }
+    var dialect: WarehouseDialect { database.dialect }
 
     /// Runs `query` and reads `columns` of each row (named in the query with `AS`), so an empty answer still has
     /// its columns.
@@ -42,24 +42,20 @@ struct WarehouseReader: Sendable {
         switch dialect {
         case .sqlite: "substr(\(unsafeRaw: column), 1, 10)"
         case .postgres: "to_char(\(unsafeRaw: column) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+        case .clickhouse: "toString(toDate(\(unsafeRaw: column)))"
         }
     }
 }
 
 extension Warehouse {
     /// Opens one connection for a page's reads; `readOnly` makes the database refuse writes on it (SQLite
-    /// `PRAGMA query_only`, PostgreSQL read-only transactions), for queries written in dashboard files.
+    /// `PRAGMA query_only`, PostgreSQL read-only transactions, ClickHouse `readonly=2`), for queries written in
+    /// dashboard files.
     func reading<Result: Sendable>(
         readOnly: Bool = false, _ body: @Sendable (WarehouseReader) async throws -> Result
     ) async throws -> Result {
-        try await withDatabase(sqliteFunctions: SQLiteDateFunctions.all) { database in
-            if readOnly {
-                switch database.dialect {
-                case .sqlite: try await database.sql.raw("PRAGMA query_only = 1").run()
-                case .postgres:
-                    try await database.sql.raw("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY").run()
-                }
-            }
+        try await withDatabase(sqliteFunctions: SQLiteDateFunctions.all, readOnly: readOnly) { database in
+            if readOnly { try await Self.refuseWrites(database) }
             return try await body(WarehouseReader(database: database))
         }
     }

@@ -7,7 +7,7 @@ import TallyCollector
 struct WarehouseOptions: ParsableArguments {
     @Option(
         help:
-            "Warehouse: sqlite://PATH (default sqlite://tally-warehouse.sqlite) or postgres://user:password@host/db (default: $TALLY_WAREHOUSE_URL)."
+            "Warehouse: sqlite://PATH (default sqlite://tally-warehouse.sqlite), postgres://user:password@host/db or clickhouse://user:password@host:8123/db (default: $TALLY_WAREHOUSE_URL)."
     )
     var warehouseURL: String?
 
@@ -24,7 +24,7 @@ struct WarehouseOptions: ParsableArguments {
     /// The warehouse, or a usage error naming the option.
     func warehouse() throws -> Warehouse {
         do {
-            return Warehouse(configuration: try DatabaseConfiguration(url: resolvedURL))
+            return Warehouse(configuration: try WarehouseConfiguration(url: resolvedURL))
         } catch {
             throw ValidationError("--warehouse-url: \(error.description)")
         }
