@@ -36,8 +36,13 @@ public final class ChildProcess: Sendable {
             }
             for waiter in waiters { waiter.resume() }
         }
-        try process.run()
+        // One launch at a time in the process: Foundation learns of a child's exit when the child's end of a socket
+        // pair closes, and closes other descriptors in the child by listing the open ones before spawning; a
+        // socket pair made by a concurrent launch in between would be inherited, and that child's exit unseen.
+        try Self.launches.withLock { try process.run() }
     }
+
+    private static let launches = NSLock()
 
     /// Runs `process` to its end and returns its exit status, suspending (not blocking) meanwhile.
     public static func run(_ process: Process) async throws -> Int32 {
@@ -57,6 +62,12 @@ public final class ChildProcess: Sendable {
     /// Sends `signal` to the child if it is still running (never to a reaped pid that may have been reused).
     public func send(_ signal: Int32) {
         if process.isRunning { _ = kill(process.processIdentifier, signal) }
+    }
+
+    /// Sends `signal` to the child's process group (Foundation starts each child in a group of its own), so
+    /// processes it started go too; only while the child is running.
+    public func sendToGroup(_ signal: Int32) {
+        if process.isRunning { _ = kill(-process.processIdentifier, signal) }
     }
 
     /// Returns once the child has exited and Foundation has reaped it.

@@ -114,9 +114,13 @@ public final class ClickHouseServer: Sendable {
         try Self.configuration(directory: directory.path, port: port, tcpPort: tcpPort)
             .write(to: config, atomically: true, encoding: .utf8)
         try Self.users.write(to: directory.appendingPathComponent("users.xml"), atomically: true, encoding: .utf8)
+        // Through a shell that waits for it: clickhouse-server closes the descriptors it inherits, among them the
+        // socket by which Foundation learns that a child exited; Foundation's one watcher thread then waits for
+        // that child for good, and no other child's exit is seen (a test's `initdb` stayed a zombie). The shell
+        // keeps the socket; both are stopped through their process group.
         let command = Process()
-        command.executableURL = URL(fileURLWithPath: binary)
-        command.arguments = ["--config-file=\(config.path)"]
+        command.executableURL = URL(fileURLWithPath: "/bin/sh")
+        command.arguments = ["-c", "\"$0\" \"$@\" & wait $!", binary, "--config-file=\(config.path)"]
         let log = directory.appendingPathComponent("console.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         command.standardOutput = try FileHandle(forWritingTo: log)
@@ -142,7 +146,7 @@ public final class ClickHouseServer: Sendable {
 
     /// Kills the server and removes its directory without waiting: for the `atexit` handler.
     public func stop() {
-        server.withLockedValue { $0 }?.send(SIGKILL)
+        server.withLockedValue { $0 }?.sendToGroup(SIGKILL)
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -153,7 +157,7 @@ public final class ClickHouseServer: Sendable {
             return current
         }
         if let child {
-            child.send(SIGKILL)
+            child.sendToGroup(SIGKILL)
             await child.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)

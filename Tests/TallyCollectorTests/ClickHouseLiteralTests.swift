@@ -90,9 +90,18 @@ struct ClickHouseLiteralTests {
         #expect(full.redactedURL == "clickhouse://reader:***@ch.example.com:8124/analytics")
         #expect(
             try ClickHouseConfiguration(url: "clickhouse://localhost") == ClickHouseConfiguration(host: "localhost"))
+        let sharded = try ClickHouseConfiguration(url: "clickhouse://u:p%40ss@10.0.0.1:8123,[::1]:9000/w?cluster=two")
+        #expect(
+            sharded
+                == ClickHouseConfiguration(
+                    nodes: [.init(host: "10.0.0.1"), .init(host: "::1", port: 9000)], user: "u", password: "p@ss",
+                    database: "w", cluster: "two"))
+        #expect(sharded.redactedURL == "clickhouse://u:***@10.0.0.1:8123,[::1]:9000/w?cluster=two")
+        #expect(sharded.endpoint(1) == "http://[::1]:9000/")
         for (url, message) in [
             ("clickhouse:///db", "expected clickhouse://"), ("clickhouse://h/bad-name", "database name"),
-            ("clickhouse://h/db?cluster=x", "unknown parameter"),
+            ("clickhouse://h/db?shards=2", "unknown parameter"), ("clickhouse://h1,h2/db", "need ?cluster="),
+            ("clickhouse://h1,/db", "host \"\""), ("clickhouse://h/db?cluster=a-b", "cluster name"),
         ] {
             #expect {
                 _ = try ClickHouseConfiguration(url: url)

@@ -90,7 +90,7 @@ struct DashboardQueryTests {
             version: 1
             type: DataTable
             options: {}
-            data: {type: sql, query: {sql: DELETE FROM events}}
+            data: {type: sql, query: {sql: DROP TABLE events}}
             """
         ),
         (
@@ -264,6 +264,11 @@ struct DashboardQueryTests {
     @Test(.enabled(if: PostgresServer.shouldRunSuites, "PostgreSQL is not installed (CI=true makes this a failure)"))
     func panelsCountWhatWasSentInPostgreSQL() async throws {
         try await panelsCountWhatWasSent(try await .postgres())
+    }
+
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func panelsCountWhatWasSentInClickHouse() async throws {
+        try await panelsCountWhatWasSent(try await .clickhouse())
     }
 
     @Test func builtInDashboardsRenderOverTheSameData() async throws {

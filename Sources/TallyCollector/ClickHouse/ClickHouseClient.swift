@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 import NIOFoundationCompat
 
-/// Talks to one ClickHouse server through its HTTP interface: statements are posted in the body (or, for inserts,
+/// Talks to ClickHouse through its HTTP interface: statements are posted in the body (or, for inserts,
 /// in the `query` parameter, with the rows as the body); settings go in the URL.
 ///
 /// Uses one HTTP client for the process, whose connections are kept alive between calls, so the value holds no
@@ -39,16 +39,18 @@ public struct ClickHouseClient: Sendable {
     ///   - inDatabase: run it in the configured database (false for `CREATE DATABASE`).
     ///   - settings: ClickHouse settings for this statement (`readonly`, `max_execution_time`, …).
     ///   - body: rows to insert; the statement then goes in the URL.
+    ///   - node: which of the configuration's servers runs it (the first unless a shard is named).
     @discardableResult
     public func execute(
-        _ sql: String, inDatabase: Bool = true, settings: [String: String] = [:], body: ByteBuffer? = nil
+        _ sql: String, inDatabase: Bool = true, settings: [String: String] = [:], body: ByteBuffer? = nil,
+        node: Int = 0
     ) async throws -> ByteBuffer {
         var query = [("user", configuration.user)]
         if !configuration.password.isEmpty { query.append(("password", configuration.password)) }
         if inDatabase { query.append(("database", configuration.database)) }
         for (name, value) in settings.sorted(by: { $0.key < $1.key }) { query.append((name, value)) }
         if body != nil { query.append(("query", sql)) }
-        let url = configuration.endpoint + "?" + query.map { "\($0)=\(Self.percentEncoded($1))" }.joined(separator: "&")
+        let url = configuration.endpoint(node) + "?" + query.map { "\($0)=\(Self.percentEncoded($1))" }.joined(separator: "&")
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.body = .bytes(body ?? ByteBuffer(string: sql))

@@ -64,7 +64,9 @@ struct CubeSchema: Sendable {
             name: "TrackedEvents", source: "events e", defaultTime: "derivedTstamp", user: user,
             members: [
                 "count": measure("COUNT(*)", "Events"),
-                "uniqueUsersCount": measure("COUNT(DISTINCT \(user))", "Unique users"),
+                "uniqueUsersCount": Member(
+                    kind: .measure, sqlite: "COUNT(DISTINCT \(user))", postgres: "COUNT(DISTINCT \(user))",
+                    title: "Unique users", isNumeric: true, clickhouse: "uniqExact(\(user))"),
                 "pageViewsCount": measure("SUM(CASE WHEN e.event = 'page_view' THEN 1 ELSE 0 END)", "Page views"),
                 "eventValueSum": measure("SUM(e.se_value)", "Sum of values"),
                 "eventName": Member(
@@ -110,7 +112,7 @@ struct CubeSchema: Sendable {
                 isNumeric: true),
             "instances": Member(
                 kind: .measure, sqlite: "COUNT(DISTINCT w.uuid)", postgres: "COUNT(DISTINCT w.uuid)",
-                title: "Instances", isNumeric: true),
+                title: "Instances", isNumeric: true, clickhouse: "uniqExact(w.uuid)"),
             "metricsPath": Member(
                 kind: .dimension, sqlite: "m.metrics_path", postgres: "m.metrics_path", title: "Metric"),
             "instanceId": Member(kind: .dimension, sqlite: "w.uuid", postgres: "w.uuid", title: "Instance"),

@@ -35,6 +35,12 @@ struct EventsPage: Sendable {
     static let actionExpression: SQLQueryString = "COALESCE(se_action, event)"
     static let userExpression: SQLQueryString = "COALESCE(gsc_pseudonymized_user_id, user_id)"
 
+    /// The tie-break among events of the same second: arrival (`id`) in SQLite and PostgreSQL; ClickHouse's
+    /// events have no row number, so their ids.
+    static func arrivalOrder(_ dialect: WarehouseDialect) -> SQLQueryString {
+        dialect == .clickhouse ? "event_id" : "id"
+    }
+
     /// Rows of `events` within `from…to` (days included) that pass the page's other filters.
     func condition(_ reader: WarehouseReader, from: CalendarDay, to: CalendarDay) -> SQLQueryString {
         var sql: SQLQueryString =
@@ -69,7 +75,7 @@ struct EventsPage: Sendable {
             }
 
             let perDay = try await reader.result(
-                "SELECT \(reader.day(of: "derived_tstamp")) AS day, COUNT(*) AS events FROM events WHERE \(both) GROUP BY 1",
+                "SELECT \(reader.day(of: "derived_tstamp")) AS day, COUNT(*) AS events FROM events WHERE \(both) GROUP BY day",
                 columns: ["day", "events"])
             var counts: [String: JSONValue] = [:]
             for row in perDay.rows { if let day = row[0].string { counts[day] = row[1] } }
@@ -89,8 +95,8 @@ struct EventsPage: Sendable {
                        SUM(CASE WHEN \(inRange) THEN 0 ELSE 1 END) AS previous_events,
                        COUNT(DISTINCT CASE WHEN \(inRange) THEN \(Self.userExpression) END) AS users
                 FROM events WHERE \(both)
-                GROUP BY 1 HAVING SUM(CASE WHEN \(inRange) THEN 1 ELSE 0 END) > 0
-                ORDER BY 2 DESC, 1 LIMIT \(literal: Self.topCount)
+                GROUP BY action HAVING SUM(CASE WHEN \(inRange) THEN 1 ELSE 0 END) > 0
+                ORDER BY events DESC, action LIMIT \(literal: Self.topCount)
                 """, columns: ["action", "events", "previous_events", "users"])
 
             let rows = try await reader.result(
@@ -99,7 +105,7 @@ struct EventsPage: Sendable {
                        se_label AS label, se_property AS property, se_value AS value, \(Self.userExpression) AS user,
                        gsc_instance_id AS instance
                 FROM events WHERE \(condition(reader, from: range.from, to: range.to))
-                ORDER BY derived_tstamp DESC, id DESC LIMIT \(literal: Self.rowCount)
+                ORDER BY derived_tstamp DESC, \(Self.arrivalOrder(reader.dialect)) DESC LIMIT \(literal: Self.rowCount)
                 """,
                 columns: [
                     "time", "app_id", "event", "category", "action", "label", "property", "value", "user", "instance",

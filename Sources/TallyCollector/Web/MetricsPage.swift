@@ -68,7 +68,7 @@ struct MetricsPage: Sendable {
                 SELECT \(week(reader)) AS week, w.uuid AS instance, w.hostname AS host, m.metric_value AS value,
                        m.has_failed AS failed
                 FROM latest_pings_per_week w JOIN ping_metrics m ON m.ping_id = w.id
-                WHERE \(filter) ORDER BY 1, 2
+                WHERE \(filter) ORDER BY week, instance
                 """, columns: ["week", "instance", "host", "value", "failed"])
             let panels = [
                 Panel(
