@@ -50,7 +50,8 @@ public struct ClickHouseClient: Sendable {
         if inDatabase { query.append(("database", configuration.database)) }
         for (name, value) in settings.sorted(by: { $0.key < $1.key }) { query.append((name, value)) }
         if body != nil { query.append(("query", sql)) }
-        let url = configuration.endpoint(node) + "?" + query.map { "\($0)=\(Self.percentEncoded($1))" }.joined(separator: "&")
+        let parameters = query.map { "\($0)=\(Self.percentEncoded($1))" }.joined(separator: "&")
+        let url = configuration.endpoint(node) + "?" + parameters
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.body = .bytes(body ?? ByteBuffer(string: sql))
