@@ -45,21 +45,56 @@ public final class ClickHouseServer: Sendable {
 
     /// Starts a new server and waits until it is ready for connections.
     public static func start() async throws -> ClickHouseServer {
+        try await startServers(count: 1, cluster: nil)[0]
+    }
+
+    /// The cluster name sharded servers know each other by (`remote_servers`).
+    public static let clusterName = "tally_shards"
+
+    /// Starts `count` servers that form one cluster of `count` shards, `clusterName` in each one's
+    /// `remote_servers`, and waits until all are ready.
+    public static func startShards(count: Int = 2) async throws -> [ClickHouseServer] {
+        try await startServers(count: count, cluster: clusterName)
+    }
+
+    /// Two shards shared by the test process; each test uses a database of its own.
+    public static func sharedShards() async throws -> [ClickHouseServer] { try await sharedShardServers.value }
+
+    private static let sharedShardServers = Task<[ClickHouseServer], any Error> {
+        let servers = try await ClickHouseServer.startShards()
+        sharedShardInstances.withLockedValue { $0 = servers }
+        atexit { for server in ClickHouseServer.sharedShardInstances.withLockedValue({ $0 }) { server.stop() } }
+        return servers
+    }
+
+    private static let sharedShardInstances = LockedValueBox<[ClickHouseServer]>([])
+
+    /// `clickhouse://default@127.0.0.1:<port1>,127.0.0.1:<port2>/<database>?cluster=…` for sharded servers.
+    public static func url(shards: [ClickHouseServer], database: String) -> String {
+        let hosts = shards.map { "127.0.0.1:\($0.port)" }.joined(separator: ",")
+        return "clickhouse://default@\(hosts)/\(database)?cluster=\(clusterName)"
+    }
+
+    private static func startServers(count: Int, cluster: String?) async throws -> [ClickHouseServer] {
         guard let binary else {
             throw RedisServer.StartError(
                 description: "ClickHouse is not installed; apt-get install clickhouse-server, or run `make test`")
         }
         var lastError = "no attempt"
         for _ in 0..<10 {
-            let port = Int.random(in: 20_000..<60_000)
-            let directory = try TestEnvironment.makeTemporaryDirectory("tally-test-clickhouse")
-            let server = ClickHouseServer(port: port, directory: directory)
+            let tcpPorts = (0..<count).map { _ in Int.random(in: 20_000..<60_000) }
+            var servers: [ClickHouseServer] = []
             do {
-                try await server.launch(binary, tcpPort: Int.random(in: 20_000..<60_000))
-                return server
+                for tcpPort in tcpPorts {
+                    let directory = try TestEnvironment.makeTemporaryDirectory("tally-test-clickhouse")
+                    let server = ClickHouseServer(port: Int.random(in: 20_000..<60_000), directory: directory)
+                    servers.append(server)
+                    try await server.launch(binary, tcpPort: tcpPort, cluster: cluster.map { ($0, tcpPorts) })
+                }
+                return servers
             } catch {
                 lastError = "\(error)"
-                await server.stopAndWait()
+                for server in servers { await server.stopAndWait() }
             }
         }
         throw RedisServer.StartError(description: "could not start ClickHouse: \(lastError)")
@@ -71,8 +106,18 @@ public final class ClickHouseServer: Sendable {
     }
 
     /// The server's configuration: its own folders, loopback only, UTC, a passwordless `default` user.
-    static func configuration(directory: String, port: Int, tcpPort: Int) -> String {
-        """
+    /// With `cluster`, its `remote_servers` names the cluster of one shard per TCP port.
+    static func configuration(
+        directory: String, port: Int, tcpPort: Int, cluster: (name: String, tcpPorts: [Int])? = nil
+    ) -> String {
+        var remoteServers = ""
+        if let cluster {
+            let shards = cluster.tcpPorts.map {
+                "<shard><replica><host>127.0.0.1</host><port>\($0)</port></replica></shard>"
+            }
+            remoteServers = "<remote_servers><\(cluster.name)>\(shards.joined())</\(cluster.name)></remote_servers>"
+        }
+        return """
         <?xml version="1.0"?>
         <yandex>
           <logger><level>information</level><log>\(directory)/server.log</log><errorlog>\(directory)/error.log</errorlog></logger>
@@ -89,6 +134,7 @@ public final class ClickHouseServer: Sendable {
           <users_config>\(directory)/users.xml</users_config>
           <default_profile>default</default_profile>
           <default_database>default</default_database>
+          \(remoteServers)
         </yandex>
         """
     }
@@ -109,9 +155,9 @@ public final class ClickHouseServer: Sendable {
         </yandex>
         """
 
-    private func launch(_ binary: String, tcpPort: Int) async throws {
+    private func launch(_ binary: String, tcpPort: Int, cluster: (String, [Int])?) async throws {
         let config = directory.appendingPathComponent("config.xml")
-        try Self.configuration(directory: directory.path, port: port, tcpPort: tcpPort)
+        try Self.configuration(directory: directory.path, port: port, tcpPort: tcpPort, cluster: cluster)
             .write(to: config, atomically: true, encoding: .utf8)
         try Self.users.write(to: directory.appendingPathComponent("users.xml"), atomically: true, encoding: .utf8)
         // Through a shell that waits for it: clickhouse-server closes the descriptors it inherits, among them the

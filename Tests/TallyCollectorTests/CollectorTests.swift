@@ -43,6 +43,15 @@ struct CollectorFixture {
         return CollectorFixture(warehouse: warehouse, folder: server.directory)
     }
 
+    /// A database of its own on the tests' two ClickHouse shards (`Distributed` tables over both).
+    static func shardedClickHouse() async throws -> CollectorFixture {
+        let shards = try await ClickHouseServer.sharedShards()
+        let url = ClickHouseServer.url(shards: shards, database: "warehouse_\(UInt32.random(in: 0...UInt32.max))")
+        let warehouse = Warehouse(configuration: try WarehouseConfiguration(url: url))
+        try await warehouse.migrate()
+        return CollectorFixture(warehouse: warehouse, folder: shards[0].directory)
+    }
+
     /// Whether times keep their milliseconds (ClickHouse 18.16's `DateTime` has whole seconds).
     var keepsMilliseconds: Bool { warehouse.configuration.dialect != .clickhouse }
 
@@ -133,6 +142,11 @@ struct CollectorTests {
     @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
     func storesAPingFlattenedInClickHouse() async throws {
         try await storesAPingFlattened(try await .clickhouse())
+    }
+
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func storesAPingFlattenedInShardedClickHouse() async throws {
+        try await storesAPingFlattened(try await .shardedClickHouse())
     }
 
     @Test func concurrentCopiesOfOnePingAreStoredOnce() async throws {
@@ -226,6 +240,11 @@ struct CollectorTests {
         try await onePingPerInstanceAndWeek(try await .clickhouse())
     }
 
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func onePingPerInstanceAndWeekInShardedClickHouse() async throws {
+        try await onePingPerInstanceAndWeek(try await .shardedClickHouse())
+    }
+
     func onePingPerInstanceAndWeek(_ fixture: CollectorFixture) async throws {
         let app = Application(router: fixture.router())
         try await app.test(.router) { client in
@@ -279,6 +298,11 @@ struct CollectorTests {
     @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
     func queriesOnlyReadInClickHouse() async throws {
         try await queriesOnlyRead(try await .clickhouse())
+    }
+
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func queriesOnlyReadInShardedClickHouse() async throws {
+        try await queriesOnlyRead(try await .shardedClickHouse())
     }
 
     @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))

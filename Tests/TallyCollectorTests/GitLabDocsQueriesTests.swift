@@ -90,6 +90,11 @@ struct GitLabDocsQueriesTests {
         try await dailyEventOccurrences(try await .clickhouse())
     }
 
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func dailyEventOccurrencesInShardedClickHouse() async throws {
+        try await dailyEventOccurrences(try await .shardedClickHouse())
+    }
+
     /// The Monday (00:00 UTC) of `date`'s ISO week, as the warehouse prints times.
     static func monday(of date: Date) -> String {
         var calendar = Calendar(identifier: .iso8601)
@@ -143,6 +148,11 @@ struct GitLabDocsQueriesTests {
     @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
     func weeklyMetricValuesInClickHouse() async throws {
         try await weeklyMetricValues(try await .clickhouse())
+    }
+
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func weeklyMetricValuesInShardedClickHouse() async throws {
+        try await weeklyMetricValues(try await .shardedClickHouse())
     }
 
     @Test func dateTruncInSQLiteCutsLikePostgreSQL() async throws {

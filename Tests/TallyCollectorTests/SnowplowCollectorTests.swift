@@ -163,6 +163,11 @@ struct SnowplowCollectorTests {
         try await storesEventsFieldByField(try await .clickhouse())
     }
 
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func storesEventsFieldByFieldInShardedClickHouse() async throws {
+        try await storesEventsFieldByField(try await .shardedClickHouse())
+    }
+
     @Test func badEventsBecomeBadRowsAndTheRestIsStoredInSQLite() async throws {
         try await badEventsBecomeBadRowsAndTheRestIsStored(try await .sqlite())
     }
@@ -170,6 +175,11 @@ struct SnowplowCollectorTests {
     @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
     func badEventsBecomeBadRowsAndTheRestIsStoredInClickHouse() async throws {
         try await badEventsBecomeBadRowsAndTheRestIsStored(try await .clickhouse())
+    }
+
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func badEventsBecomeBadRowsAndTheRestIsStoredInShardedClickHouse() async throws {
+        try await badEventsBecomeBadRowsAndTheRestIsStored(try await .shardedClickHouse())
     }
 
     func badEventsBecomeBadRowsAndTheRestIsStored(_ fixture: CollectorFixture) async throws {
@@ -295,6 +305,11 @@ struct SnowplowCollectorTests {
     @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
     func concurrentBatchesAreAllStoredOnceInClickHouse() async throws {
         try await concurrentBatchesAreAllStoredOnce(try await .clickhouse())
+    }
+
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func concurrentBatchesAreAllStoredOnceInShardedClickHouse() async throws {
+        try await concurrentBatchesAreAllStoredOnce(try await .shardedClickHouse())
     }
 
     func concurrentBatchesAreAllStoredOnce(_ fixture: CollectorFixture) async throws {

@@ -172,6 +172,11 @@ struct WebPagesTests {
         try await eventPanelsCountWhatWasSent(try await .clickhouse())
     }
 
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func eventPanelsCountWhatWasSentInShardedClickHouse() async throws {
+        try await eventPanelsCountWhatWasSent(try await .shardedClickHouse())
+    }
+
     func metricPanelsFollowTheLatestPingOfEachWeek(_ fixture: CollectorFixture) async throws {
         try await Application(router: router(fixture)).test(.router) { client in
             // Instance A pings every Monday from 2025-03-03 to 2025-03-31; B skips the week of 2025-03-10 and
@@ -242,6 +247,11 @@ struct WebPagesTests {
     @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
     func metricPanelsFollowTheLatestPingOfEachWeekInClickHouse() async throws {
         try await metricPanelsFollowTheLatestPingOfEachWeek(try await .clickhouse())
+    }
+
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func metricPanelsFollowTheLatestPingOfEachWeekInShardedClickHouse() async throws {
+        try await metricPanelsFollowTheLatestPingOfEachWeek(try await .shardedClickHouse())
     }
 
     @Test(arguments: [

@@ -48,6 +48,13 @@ public struct ClickHouseClient: Sendable {
         var query = [("user", configuration.user)]
         if !configuration.password.isEmpty { query.append(("password", configuration.password)) }
         if inDatabase { query.append(("database", configuration.database)) }
+        var settings = settings
+        if configuration.cluster != nil {
+            // An insert answers once every shard has its rows (so a 2xx still means stored), and a subquery
+            // over a `Distributed` table is read whole by the server that runs the query (so it sees every shard).
+            settings["insert_distributed_sync"] = settings["insert_distributed_sync"] ?? "1"
+            settings["distributed_product_mode"] = settings["distributed_product_mode"] ?? "global"
+        }
         for (name, value) in settings.sorted(by: { $0.key < $1.key }) { query.append((name, value)) }
         if body != nil { query.append(("query", sql)) }
         let parameters = query.map { "\($0)=\(Self.percentEncoded($1))" }.joined(separator: "&")

@@ -20,7 +20,8 @@ enum WarehouseSchema {
         switch dialect {
         case .sqlite: sqlite + EventSchema.sqlite
         case .postgres: postgres + EventSchema.postgres
-        case .clickhouse: ClickHouseSchema.statements
+        // ClickHouse's depend on its sharding: `ClickHouseSchema` makes them.
+        case .clickhouse: []
         }
     }
 

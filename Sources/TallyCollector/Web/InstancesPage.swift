@@ -10,15 +10,26 @@ struct InstancesPage: Sendable {
 
     func load(_ warehouse: Warehouse) async throws -> [Panel] {
         try await warehouse.reading { reader in
-            let latest = try await reader.result(
+            // ClickHouse 18.16 can't join a `Distributed` table by `ON` (a sharded warehouse's pings), so there
+            // each instance's latest row is picked by `argMax`.
+            let latestQuery: SQLQueryString =
+                reader.dialect == .clickhouse
+                ? """
+                SELECT uuid, argMax(hostname, recorded_at) AS hostname, argMax(version, recorded_at) AS version,
+                       argMax(edition, recorded_at) AS edition, MIN(recorded_at) AS first_ping,
+                       MAX(recorded_at) AS last_ping, COUNT(*) AS pings
+                FROM pings FINAL GROUP BY uuid ORDER BY last_ping DESC, uuid
                 """
+                : """
                 SELECT p.uuid AS uuid, p.hostname AS hostname, p.version AS version, p.edition AS edition,
                        f.first_ping AS first_ping, p.recorded_at AS last_ping, f.pings AS pings
                 FROM pings p JOIN (
                   SELECT uuid, MIN(recorded_at) AS first_ping, MAX(recorded_at) AS last_ping, COUNT(*) AS pings
                   FROM pings GROUP BY uuid) f ON f.uuid = p.uuid AND f.last_ping = p.recorded_at
                 ORDER BY p.recorded_at DESC, p.uuid
-                """, columns: ["uuid", "hostname", "version", "edition", "first_ping", "last_ping", "pings"])
+                """
+            let latest = try await reader.result(
+                latestQuery, columns: ["uuid", "hostname", "version", "edition", "first_ping", "last_ping", "pings"])
             let week: SQLQueryString =
                 switch reader.dialect {
                 case .sqlite: "ping_week"
