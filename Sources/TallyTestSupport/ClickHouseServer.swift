@@ -118,25 +118,25 @@ public final class ClickHouseServer: Sendable {
             remoteServers = "<remote_servers><\(cluster.name)>\(shards.joined())</\(cluster.name)></remote_servers>"
         }
         return """
-        <?xml version="1.0"?>
-        <yandex>
-          <logger><level>information</level><log>\(directory)/server.log</log><errorlog>\(directory)/error.log</errorlog></logger>
-          <http_port>\(port)</http_port>
-          <tcp_port>\(tcpPort)</tcp_port>
-          <listen_host>127.0.0.1</listen_host>
-          <path>\(directory)/data/</path>
-          <tmp_path>\(directory)/tmp/</tmp_path>
-          <user_files_path>\(directory)/user_files/</user_files_path>
-          <format_schema_path>\(directory)/format_schemas/</format_schema_path>
-          <mark_cache_size>268435456</mark_cache_size>
-          <max_concurrent_queries>200</max_concurrent_queries>
-          <timezone>UTC</timezone>
-          <users_config>\(directory)/users.xml</users_config>
-          <default_profile>default</default_profile>
-          <default_database>default</default_database>
-          \(remoteServers)
-        </yandex>
-        """
+            <?xml version="1.0"?>
+            <yandex>
+              <logger><level>information</level><log>\(directory)/server.log</log><errorlog>\(directory)/error.log</errorlog></logger>
+              <http_port>\(port)</http_port>
+              <tcp_port>\(tcpPort)</tcp_port>
+              <listen_host>127.0.0.1</listen_host>
+              <path>\(directory)/data/</path>
+              <tmp_path>\(directory)/tmp/</tmp_path>
+              <user_files_path>\(directory)/user_files/</user_files_path>
+              <format_schema_path>\(directory)/format_schemas/</format_schema_path>
+              <mark_cache_size>268435456</mark_cache_size>
+              <max_concurrent_queries>200</max_concurrent_queries>
+              <timezone>UTC</timezone>
+              <users_config>\(directory)/users.xml</users_config>
+              <default_profile>default</default_profile>
+              <default_database>default</default_database>
+              \(remoteServers)
+            </yandex>
+            """
     }
 
     static let users = """
