@@ -1,5 +1,6 @@
 import Foundation
 import InternalEvents
+import NIOCore
 import SQLKit
 
 /// What `tally bench collect` needs from the warehouse: the events its load generator sends, and the baseline
@@ -28,7 +29,7 @@ public enum WarehouseBenchmark {
     }
 
     /// Inserts `count` bench events into the (migrated) warehouse: multi-row INSERTs in transactions of
-    /// `rowsPerTransaction`, as fast as the database takes them. Returns the seconds the inserts took (building the
+    /// `rowsPerTransaction` (ClickHouse: `JSONEachRow` inserts of as many rows), as fast as the database takes them. Returns the seconds the inserts took (building the
     /// rows is not timed).
     public static func bulkInsert(
         count: Int, into warehouse: Warehouse, rowsPerTransaction: Int = 10_000
@@ -36,6 +37,10 @@ public enum WarehouseBenchmark {
         let now = Date()
         let events = try (0..<count).map { number in
             try CollectedEvent(fields(number, at: now), collectedAt: now, pseudonymize: { $0 }, userAgent: nil)
+        }
+        if case .clickhouse(let configuration) = warehouse.configuration.kind {
+            let client = ClickHouseClient(configuration)
+            return try await bulkInsert(events, into: client, rowsPerInsert: rowsPerTransaction)
         }
         let clock = ContinuousClock()
         let started = clock.now
@@ -56,6 +61,28 @@ public enum WarehouseBenchmark {
             }
             start += rowsPerTransaction
         }
+        let elapsed = clock.now - started
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    /// ClickHouse's baseline: the same rows as `INSERT INTO events FORMAT JSONEachRow`, `rowsPerInsert` per request,
+    /// straight to the server (the bodies are built before the clock starts).
+    static func bulkInsert(
+        _ events: [CollectedEvent], into client: ClickHouseClient, rowsPerInsert: Int
+    ) async throws -> Double {
+        var bodies: [ByteBuffer] = []
+        var start = 0
+        while start < events.count {
+            var rows = JSONEachRowBody()
+            for event in events[start..<min(start + rowsPerInsert, events.count)] {
+                rows.append(ClickHouseClient.row(of: event))
+            }
+            bodies.append(rows.buffer)
+            start += rowsPerInsert
+        }
+        let clock = ContinuousClock()
+        let started = clock.now
+        for body in bodies { try await client.insert(into: "events", jsonEachRow: body) }
         let elapsed = clock.now - started
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }

@@ -26,7 +26,8 @@ struct BenchCollectCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Warehouse server: sqlite (default; temporary files) or postgres://user:password@host/db.")
+    @Option(
+        help: "Warehouse server: sqlite (default; temporary files), postgres://user:password@host/db or clickhouse://…")
     var warehouseURL = "sqlite"
 
     @Option(help: "wrk connections (keep-alive).")
@@ -92,7 +93,7 @@ struct BenchCollectCommand: AsyncParsableCommand {
         }
         let median = BenchStatistics.median
         var summary = Result(
-            warehouse: warehouseURL.hasPrefix("postgres") ? "postgresql" : "sqlite",
+            warehouse: ScratchWarehouse.kind(warehouseURL),
             collectEventsPerSec: median(collected), bulkInsertRowsPerSec: median(bulk),
             ratio: median(zip(collected, bulk).map { $0 / $1 }), p99Ms: median(p99s), batchSize: batchSize,
             connections: connections, durationSeconds: duration, runs: runs, pings: pings, metricsPerPing: metrics,

@@ -18,7 +18,9 @@ struct BenchDashboardCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Warehouse server: sqlite (default; a temporary file) or postgres://user:password@host/db.")
+    @Option(
+        help: "Warehouse server: sqlite (default; a temporary file), postgres://user:password@host/db or clickhouse://…"
+    )
     var warehouseURL = "sqlite"
 
     @Option(help: "Events in the warehouse.")
@@ -52,7 +54,7 @@ struct BenchDashboardCommand: AsyncParsableCommand {
 
     func run() async throws {
         let quiet = Logger(label: "tally.bench") { _ in SwiftLogNoOpLogHandler() }
-        let kind = warehouseURL == "sqlite" ? "sqlite" : "postgresql"
+        let kind = ScratchWarehouse.kind(warehouseURL)
         let (events, runs, range) = (self.events, self.runs, self.range)
         let result = try await ScratchWarehouse.with(warehouseURL, logger: quiet) { warehouse in
             let today = Date()
