@@ -15,6 +15,8 @@ public final class ClickHouseServer: Sendable {
     public let port: Int
     public let directory: URL
     private let server = LockedValueBox<ChildProcess?>(nil)
+    /// How the server was last launched, for `restart()`.
+    private let launched = LockedValueBox<(binary: String, tcpPort: Int, cluster: (String, [Int])?)?>(nil)
 
     /// `clickhouse://default@127.0.0.1:<port>/<database>`.
     public func url(database: String) -> String { "clickhouse://default@127.0.0.1:\(port)/\(database)" }
@@ -164,6 +166,9 @@ public final class ClickHouseServer: Sendable {
         // socket by which Foundation learns that a child exited; Foundation's one watcher thread then waits for
         // that child for good, and no other child's exit is seen (a test's `initdb` stayed a zombie). The shell
         // keeps the socket; both are stopped through their process group.
+        // A restart waits for this start's readiness line, not the last one's.
+        try? FileManager.default.removeItem(at: directory.appendingPathComponent("server.log"))
+        launched.withLockedValue { $0 = (binary, tcpPort, cluster) }
         let command = Process()
         command.executableURL = URL(fileURLWithPath: "/bin/sh")
         command.arguments = ["-c", "\"$0\" \"$@\" & wait $!", binary, "--config-file=\(config.path)"]
@@ -188,6 +193,26 @@ public final class ClickHouseServer: Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         throw RedisServer.StartError(description: "clickhouse-server did not open port \(port) within 60 s")
+    }
+
+    /// Kills the server (SIGKILL: what it had not written is lost, like a crash) and keeps its data for `restart()`.
+    public func kill() async {
+        let child = server.withLockedValue { current in
+            defer { current = nil }
+            return current
+        }
+        if let child {
+            child.sendToGroup(SIGKILL)
+            await child.waitUntilExit()
+        }
+    }
+
+    /// Starts the server again on its ports and data, after `kill()`, and waits until it is ready.
+    public func restart() async throws {
+        guard let (binary, tcpPort, cluster) = launched.withLockedValue({ $0 }) else {
+            throw RedisServer.StartError(description: "restart() of a ClickHouse server that never started")
+        }
+        try await launch(binary, tcpPort: tcpPort, cluster: cluster)
     }
 
     /// Kills the server and removes its directory without waiting: for the `atexit` handler.

@@ -9,7 +9,26 @@ import Testing
     "tally collect and tally query",
     .enabled(if: RedisServer.shouldRunSuites, "redis-server is not installed (CI=true makes this a failure)"))
 struct CollectCLITests {
-    @Test func aSubmittedPingIsQueryable() async throws {
+    @Test func aSubmittedPingIsQueryableInSQLite() async throws {
+        try await aSubmittedPingIsQueryable(warehouseURL: nil)
+    }
+
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func aSubmittedPingIsQueryableInClickHouse() async throws {
+        let server = try await ClickHouseServer.shared()
+        try await aSubmittedPingIsQueryable(
+            warehouseURL: server.url(database: "cli_\(UInt32.random(in: 0...UInt32.max))"))
+    }
+
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func aSubmittedPingIsQueryableInShardedClickHouse() async throws {
+        let shards = try await ClickHouseServer.sharedShards()
+        try await aSubmittedPingIsQueryable(
+            warehouseURL: ClickHouseServer.url(shards: shards, database: "cli_\(UInt32.random(in: 0...UInt32.max))"))
+    }
+
+    /// `warehouseURL`: nil for a SQLite file in the test's folder.
+    func aSubmittedPingIsQueryable(warehouseURL: String?) async throws {
         let redis = try await RedisServer.shared()
         let folder = try DefinitionFolder()
         try folder.write("events/e.yml", DefinitionFolder.event("open_app", identifiers: "[user]"))
@@ -22,7 +41,7 @@ struct CollectCLITests {
             try String(
                 contentsOf: DefinitionFolder.packageRoot.appendingPathComponent(
                     "definitions/metrics/license/20261125000100_uuid.yml"), encoding: .utf8))
-        let collector = try await CollectProcess.start(in: folder.url)
+        let collector = try await CollectProcess.start(in: folder.url, warehouseURL: warehouseURL)
         defer { collector.process.send(SIGKILL) }
         let warehouse = collector.warehouseURL
         let bound = collector.port
@@ -45,7 +64,10 @@ struct CollectCLITests {
                     folder.url.path,
                 ], environment: environment)
             #expect(ping.status == 0, "\(ping.standardError)")
-            #expect(ping.standardError.contains("usage_data_id 1"), "\(ping.standardError)")
+            // SQLite numbers pings 1, 2, …; ClickHouse derives the id from the instance and time.
+            #expect(
+                ping.standardError.contains(warehouseURL == nil ? "usage_data_id 1" : "usage_data_id "),
+                "\(ping.standardError)")
         }
 
         let query = try await TallyBinary.run([
@@ -65,7 +87,7 @@ struct CollectCLITests {
             ["query", "--warehouse-url", warehouse, "--csv", "SELECT 'a,b' AS text, 2 AS n"])
         #expect(csv.standardOutput == "text,n\n\"a,b\",2\n")
 
-        let write = try await TallyBinary.run(["query", "--warehouse-url", warehouse, "DELETE FROM pings"])
+        let write = try await TallyBinary.run(["query", "--warehouse-url", warehouse, "DROP TABLE pings"])
         #expect(write.status == 1)
         #expect(write.standardError.contains("only reads"), "\(write.standardError)")
 
