@@ -368,7 +368,9 @@ struct ClusterTests {
             return replies
         }
         #expect(replies == Array(repeating: .integer(1), count: keys.count))
-        #expect(client.statistics.moved == keys.count)
+        // Each key's first send may get MOVED; the ones sent after the map was read again go straight to the new
+        // owner (on a slow machine, such as under ThreadSanitizer, the tasks start one by one and many do).
+        #expect((1...keys.count).contains(client.statistics.moved), "\(client.statistics.moved) MOVED")
         // The map is read again at most once per 100 ms, not once per MOVED (a few ms here, but CI may be slow).
         let intervals = Int((ContinuousClock.now - began) / .milliseconds(100))
         #expect(client.statistics.topologyReads <= 2 + intervals)

@@ -81,7 +81,10 @@ struct BufferedTrackingTests {
     @Test func directModeUnderConcurrencyToo() async throws {
         let server = try await RedisServer.shared()
         let prefix = TestEnvironment.uniqueKeyPrefix("direct")
-        let pool = RedisConnectionPool(redis: server.configuration(), configuration: .init(maximumConnections: 8))
+        // 16 tasks share 8 connections: a task may wait for one longer than the 5 s default on a slow machine (under
+        // ThreadSanitizer, say); the test is about counts, not waiting times.
+        let pool = RedisConnectionPool(
+            redis: server.configuration(), configuration: .init(maximumConnections: 8, waitTimeout: .seconds(120)))
         defer { pool.close() }
         let planner = CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme(prefix: prefix))
         let tracker = Tracker(
@@ -121,6 +124,12 @@ struct BufferedTrackingTests {
                     while sink.statistics.buffered < 100_000 { try await Task.sleep(for: .milliseconds(2)) }
                     server.kill()
                     try await Task.sleep(for: .seconds(2))
+                    // Down until a flush has failed against it (on a slow machine the first attempt can come later
+                    // than 2 s), so the restart is always seen.
+                    let deadline = ContinuousClock.now + .seconds(120)
+                    while sink.statistics.flushFailures == 0 && ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
                     try await server.relaunch()
                 }
                 try await group.waitForAll()
