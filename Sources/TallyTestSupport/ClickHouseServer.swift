@@ -223,14 +223,7 @@ public final class ClickHouseServer: Sendable {
 
     /// Kills the server and returns once the process has ended.
     public func stopAndWait() async {
-        let child = server.withLockedValue { current in
-            defer { current = nil }
-            return current
-        }
-        if let child {
-            child.sendToGroup(SIGKILL)
-            await child.waitUntilExit()
-        }
+        await kill()
         try? FileManager.default.removeItem(at: directory)
     }
 }

@@ -12,6 +12,13 @@ import Testing
 /// collector answers 503 while it is down, and every batch it acknowledged is in the warehouse, once.
 @Suite("tally collect: ClickHouse going away")
 struct ClickHouseOutageTests {
+    func post(_ client: some TestClientProtocol, _ batch: String) async throws -> HTTPResponse.Status {
+        try await client.execute(
+            uri: TrackerBodies.tp2, method: .post, headers: [.contentType: "application/json"],
+            body: ByteBuffer(string: batch)
+        ) { $0.status }
+    }
+
     @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
     func killedDuringIngestionNothingAcknowledgedIsLost() async throws {
         let server = try await ClickHouseServer.start()
@@ -27,11 +34,7 @@ struct ClickHouseOutageTests {
             for (index, batch) in batches.enumerated() {
                 if index == 20 { await server.kill() }
                 if index == 40 { try await server.restart() }
-                statuses.append(
-                    try await client.execute(
-                        uri: TrackerBodies.tp2, method: .post, headers: [.contentType: "application/json"],
-                        body: ByteBuffer(string: batch)
-                    ) { $0.status })
+                statuses.append(try await post(client, batch))
             }
             return statuses
         }
@@ -48,11 +51,7 @@ struct ClickHouseOutageTests {
         let retried = try await app.test(.router) { client in
             var statuses: [HTTPResponse.Status] = []
             for batch in batches[20..<40] {
-                statuses.append(
-                    try await client.execute(
-                        uri: TrackerBodies.tp2, method: .post, headers: [.contentType: "application/json"],
-                        body: ByteBuffer(string: batch)
-                    ) { $0.status })
+                statuses.append(try await post(client, batch))
             }
             return statuses
         }

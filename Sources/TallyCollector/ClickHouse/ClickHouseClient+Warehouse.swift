@@ -120,17 +120,7 @@ extension ClickHouseClient {
                 "INSERT INTO bad_rows (id, received_at, path, reason, message, raw_size, raw) VALUES "
                     + values.joined(separator: ", "))
         }
-        return batches.map { batch in
-            var outcome = CollectOutcome(badRows: batch.badRows.count)
-            for event in batch.events {
-                if inserted.remove(event.eventID) != nil {
-                    outcome.stored += 1
-                } else {
-                    outcome.duplicates += 1
-                }
-            }
-            return outcome
-        }
+        return CollectOutcome.of(batches, inserted: inserted)
     }
 
     /// An event as a `JSONEachRow` object, in `EventSchema.eventColumns` order.

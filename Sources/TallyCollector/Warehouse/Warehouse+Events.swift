@@ -9,6 +9,23 @@ struct CollectOutcome: Sendable, Equatable {
     var stored = 0
     var duplicates = 0
     var badRows = 0
+
+    /// Each batch's outcome once the ids in `inserted` were stored: a new id counts for the first batch that holds
+    /// it; every other copy is a duplicate.
+    static func of(_ batches: [EventBatch], inserted: Set<String>) -> [CollectOutcome] {
+        var inserted = inserted
+        return batches.map { batch in
+            var outcome = CollectOutcome(badRows: batch.badRows.count)
+            for event in batch.events {
+                if inserted.remove(event.eventID) != nil {
+                    outcome.stored += 1
+                } else {
+                    outcome.duplicates += 1
+                }
+            }
+            return outcome
+        }
+    }
 }
 
 /// One request's events and bad rows, stored together.
@@ -62,17 +79,7 @@ extension Warehouse {
                         ).run()
                 }
                 // Each new event id counts for the first batch that holds it; every other copy is a duplicate.
-                return batches.map { batch in
-                    var outcome = CollectOutcome(badRows: batch.badRows.count)
-                    for event in batch.events {
-                        if inserted.remove(event.eventID) != nil {
-                            outcome.stored += 1
-                        } else {
-                            outcome.duplicates += 1
-                        }
-                    }
-                    return outcome
-                }
+                return CollectOutcome.of(batches, inserted: inserted)
             }
         }
     }
