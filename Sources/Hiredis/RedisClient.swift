@@ -25,6 +25,20 @@ public protocol RedisClient: Sendable {
     func evaluate(
         _ script: RedisScript, keys: [any RedisArgumentConvertible], arguments: [any RedisArgumentConvertible]
     ) async throws(RedisError) -> RedisReply
+
+    /// Whether the keys of one script run or one transaction must share a cluster slot: `true` for a cluster
+    /// client. Code that batches writes into scripts (the buffered sink's flush chunks) groups them by slot then.
+    var isCluster: Bool { get }
+
+    /// How many calls the client runs at once (per node, on a cluster) before later ones wait: what a sender sizes
+    /// its concurrency by.
+    var maximumConcurrentCalls: Int { get }
+
+    /// Closes the client's connections: waiting and later calls get `.poolClosed`; calls running finish.
+    func close()
 }
 
-extension RedisConnectionPool: RedisClient {}
+extension RedisConnectionPool: RedisClient {
+    public var isCluster: Bool { false }
+    public var maximumConcurrentCalls: Int { configuration.maximumConnections }
+}

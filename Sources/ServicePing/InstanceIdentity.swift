@@ -9,10 +9,10 @@ public enum InstanceIdentity {
     public static let key = "tally:instance:uuid"
 
     /// The install's UUID, creating it on first use.
-    public static func uuid(pool: RedisConnectionPool, prefix: String = "") async throws(RedisError) -> String {
+    public static func uuid(redis: any RedisClient, prefix: String = "") async throws(RedisError) -> String {
         let key = prefix + Self.key
         let candidate = UUID().uuidString.lowercased()
-        let replies = try await pool.pipeline([
+        let replies = try await redis.pipeline([
             .set(key, candidate, condition: .ifNotExists), .get(key),
         ])
         guard let uuid = try replies[1].checked().optionalString() else {

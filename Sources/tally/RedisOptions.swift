@@ -36,14 +36,32 @@ struct RedisOptions: ParsableArguments {
         return (Self.defaultURL, "default")
     }
 
-    /// The parsed configuration, or a validation error naming the source of the bad URL.
-    func configuration() throws -> RedisConfiguration {
+    /// The parsed deployment (one server or a cluster), or a validation error naming the source of the bad URL.
+    func deployment() throws -> RedisDeployment {
         _ = try ConfigFile.settings()
         let (url, source) = resolvedURL
         do {
-            return try RedisConfiguration(url: url)
+            return try RedisDeployment(url: url)
         } catch {
             throw ValidationError("\(source): \(error.message)")
+        }
+    }
+
+    /// A client of the deployment in force, with at most `maximumConnections` connections (per node on a cluster);
+    /// the caller closes it.
+    func client(maximumConnections: Int, waitTimeout: Duration = .seconds(5)) throws -> any RedisClient {
+        try deployment().makeClient(pool: .init(maximumConnections: maximumConnections, waitTimeout: waitTimeout))
+    }
+
+    /// The one server in force, for commands that measure one server (the benchmarks); a cluster URL is refused
+    /// with why.
+    func configuration() throws -> RedisConfiguration {
+        switch try deployment() {
+        case .server(let configuration):
+            return configuration
+        case .cluster:
+            throw ValidationError(
+                "\(resolvedURL.source): this command works with one Redis server; give a redis:// or unix:// URL")
         }
     }
 }

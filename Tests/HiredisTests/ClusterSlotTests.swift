@@ -223,3 +223,19 @@ struct ClusterTopologyTests {
         #expect((0..<5).map { backoff.delay(beforeRetry: $0) } == [10, 20, 40, 50, 50].map { .milliseconds($0) })
     }
 }
+
+@Suite("Hash tags of slots")
+struct SlotHashTagTests {
+    @Test func everySlotsTagPutsAKeyInThatSlot() {
+        for number in 0..<RedisClusterSlot.count {
+            let slot = RedisClusterSlot(number)
+            #expect(RedisClusterSlot(key: "tally:flush:{\(slot.hashTag)}:x") == slot, "\(slot)")
+        }
+    }
+
+    @Test func tagsAreShortNumbers() {
+        let longest = (0..<RedisClusterSlot.count).map { RedisClusterSlot($0).hashTag.count }.max()
+        #expect(longest.map { $0 <= 6 } == true)
+        #expect(Int(RedisClusterSlot(key: "event_counters").hashTag) != nil)
+    }
+}

@@ -88,7 +88,7 @@ struct BufferedTrackingTests {
         defer { pool.close() }
         let planner = CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme(prefix: prefix))
         let tracker = Tracker(
-            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)], clock: clock
+            catalog: catalog, sinks: [DirectRedisCounterSink(redis: pool, planner: planner)], clock: clock
         )
         try await trackConcurrently(tracker, perTask: 500)
         let (total, weekly, users) = try await counts(server.configuration(), prefix: prefix)
@@ -163,7 +163,7 @@ struct BufferedTrackingTests {
             catalog: catalog,
             sinks: [
                 DirectRedisCounterSink(
-                    pool: pool, planner: CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme(prefix: "d:")))
+                    redis: pool, planner: CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme(prefix: "d:")))
             ], clock: clock)
         try await directTracker.trackStrictly("click", user: 1)  // a connection, warmed up before the outage
 

@@ -18,7 +18,7 @@ struct DirectSinkSliceTests {
         let pool = RedisConnectionPool(redis: server.configuration(), configuration: .init(maximumConnections: 1))
         defer { pool.close() }
         let sink = DirectRedisCounterSink(
-            pool: pool, planner: CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme(prefix: prefix)))
+            redis: pool, planner: CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme(prefix: prefix)))
         // Week 2025-07's unique-users key holds a string, so PFADD is refused (WRONGTYPE) for that week's events.
         let refusedWeek = Tracker(
             catalog: catalog, sinks: [sink], clock: FixedWallClock(TestEnvironment.day("2025-02-12")))

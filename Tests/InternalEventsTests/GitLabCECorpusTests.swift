@@ -112,7 +112,7 @@ struct GitLabCECorpusTrackingTests {
         defer { pool.close() }
         let planner = CounterWritePlanner(catalog: catalog, scheme: scheme)
         let tracker = Tracker(
-            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)], clock: clock)
+            catalog: catalog, sinks: [DirectRedisCounterSink(redis: pool, planner: planner)], clock: clock)
         // Every event some metric reads, plus every tenth of the rest: each with all its identifiers and, for each
         // filter a metric puts on it, the filter's values (so filtered rules count too).
         let read = Set(catalog.metrics.flatMap { $0.events.map(\.name) })

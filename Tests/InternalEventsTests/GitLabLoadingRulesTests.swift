@@ -75,7 +75,7 @@ struct GitLabLoadingRulesTests {
         // increment_unique_users may write the listed events, and the metric's own ones.
         let pool = RedisConnectionPool(redis: try RedisConfiguration(url: RedisConfiguration.defaultURL))
         defer { pool.close() }
-        let writer = LegacyCounterWriter(catalog: catalog, scheme: CounterKeyScheme(), pool: pool)
+        let writer = LegacyCounterWriter(catalog: catalog, scheme: CounterKeyScheme(), redis: pool)
         #expect(writer.uniqueEvents.isSuperset(of: ["g_edit_by_web_ide", "g_compliance", "i_unlisted_event"]))
     }
 

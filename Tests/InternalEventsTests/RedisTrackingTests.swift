@@ -51,7 +51,7 @@ struct RedisTrackingTests {
     func directTracker(pool: RedisConnectionPool, clock: any WallClock) -> Tracker {
         let planner = CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme(prefix: prefix))
         return Tracker(
-            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)], clock: clock
+            catalog: catalog, sinks: [DirectRedisCounterSink(redis: pool, planner: planner)], clock: clock
         )
     }
 

@@ -39,7 +39,7 @@ struct RefusedWritesTests {
         let bufferedTracker = Tracker(
             catalog: catalog, sinks: [buffered], clock: clock, logger: log.logger("tracker"))
         let directTracker = Tracker(
-            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)],
+            catalog: catalog, sinks: [DirectRedisCounterSink(redis: pool, planner: planner)],
             clock: clock, logger: log.logger("tracker"))
 
         let (during, counted) = try await TestEnvironment.withRunning([buffered.service]) {

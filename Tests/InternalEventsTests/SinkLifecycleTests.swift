@@ -92,7 +92,7 @@ struct SinkLifecycleTests {
         let prefix = TestEnvironment.uniqueKeyPrefix()
         let pool = RedisConnectionPool(redis: server.configuration())
         defer { pool.close() }
-        let sink = DirectRedisCounterSink(pool: pool, planner: planner(prefix))
+        let sink = DirectRedisCounterSink(redis: pool, planner: planner(prefix))
         let tracker = Tracker(catalog: catalog, sinks: [sink], clock: clock)
         let key = prefix + "{event_counters}_click"
         try await TestEnvironment.withRunning([sink.service]) {

@@ -17,16 +17,16 @@ struct TallyRunTests {
         let tally = try Tally(
             configuration: .init(
                 redisURL: server.url, definitions: [folder.url.path], keyPrefix: prefix, counting: counting))
-        defer { tally.pool.close() }
+        defer { tally.redis.close() }
         let running = Task { try await tally.run() }
         for user in 1...5 { tally.tracker.track("click", user: UserID(Int64(user))) }
         tally.requestShutdown()
         try await running.value
-        #expect(try await tally.pool.send(.get(prefix + "{event_counters}_click")).optionalIntegerString() == 5)
+        #expect(try await tally.redis.send(.get(prefix + "{event_counters}_click")).optionalIntegerString() == 5)
         tally.tracker.track("click", user: 6)
         await tally.tracker.flush()
         #expect(
-            try await tally.pool.send(.get(prefix + "{event_counters}_click")).optionalIntegerString() == 5,
+            try await tally.redis.send(.get(prefix + "{event_counters}_click")).optionalIntegerString() == 5,
             "after its last flush the sink takes no more events")
     }
 
@@ -36,10 +36,10 @@ struct TallyRunTests {
         let prefix = TestEnvironment.uniqueKeyPrefix()
         let tally = try Tally(
             configuration: .init(redisURL: server.url, definitions: [folder.url.path], keyPrefix: prefix))
-        defer { tally.pool.close() }
+        defer { tally.redis.close() }
         tally.tracker.track("click", user: 1)
         tally.requestShutdown()
         try await tally.run()
-        #expect(try await tally.pool.send(.get(prefix + "{event_counters}_click")).optionalIntegerString() == 1)
+        #expect(try await tally.redis.send(.get(prefix + "{event_counters}_click")).optionalIntegerString() == 1)
     }
 }

@@ -24,13 +24,13 @@ struct TallySetupTests {
             tally.tracker.track("click", user: 43)
             tally.tracker.track("unknown_event", user: 1)
         }
-        let replies = try await tally.pool.pipeline([
+        let replies = try await tally.redis.pipeline([
             .get(prefix + "{event_counters}_click"), .pfcount([prefix + "{hll_counters}_click-user-2025-07"]),
         ])
         #expect(try replies[0].optionalIntegerString() == 2)
         #expect(try replies[1].int() == 2)
         #expect(tally.tracker.statistics == (accepted: 2, rejected: 1, sinkFailures: 0))
-        tally.pool.close()
+        tally.redis.close()
     }
 
     @Test func directCountingIsAServiceToo() throws {

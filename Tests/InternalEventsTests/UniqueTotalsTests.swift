@@ -62,7 +62,7 @@ struct UniqueTotalsTests {
 
     func directTracker(_ pool: RedisConnectionPool) -> Tracker {
         let planner = CounterWritePlanner(catalog: catalog, scheme: CounterKeyScheme(prefix: prefix))
-        return Tracker(catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)], clock: clock)
+        return Tracker(catalog: catalog, sinks: [DirectRedisCounterSink(redis: pool, planner: planner)], clock: clock)
     }
 
     func hash(_ pool: RedisConnectionPool, _ key: String) async throws -> [String: String] {

@@ -24,11 +24,11 @@ struct GitLabCECorpusPingTests {
         // One real event in the last complete week before the ping, so some counters aren't zero.
         let pingTime = TestEnvironment.day("2025-02-20").addingTimeInterval(36_000)
         let clock = FixedWallClock(TestEnvironment.day("2025-02-12").addingTimeInterval(3_600))
-        let sink = DirectRedisCounterSink(pool: pool, planner: CounterWritePlanner(catalog: catalog, scheme: scheme))
+        let sink = DirectRedisCounterSink(redis: pool, planner: CounterWritePlanner(catalog: catalog, scheme: scheme))
         let tracker = Tracker(catalog: catalog, sinks: [sink], clock: clock)
         try await tracker.trackStrictly("create_merge_request", user: 1, project: 2, namespace: 3)
 
-        let builder = ServicePingBuilder(catalog: catalog, pool: pool, scheme: scheme)
+        let builder = ServicePingBuilder(catalog: catalog, redis: pool, scheme: scheme)
         let report = await builder.build(recordedAt: pingTime, system: SystemInfo(uuid: "ce-uuid"))
         let reported = catalog.metrics.filter { $0.status.isReported }
         #expect(report.metrics.count == reported.count, "every reported metric has an entry")

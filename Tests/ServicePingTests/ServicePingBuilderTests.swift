@@ -73,7 +73,7 @@ struct ServicePingBuilderTests {
         defer { pool.close() }
         let clock = FixedWallClock(Date())
         let scheme = CounterKeyScheme(prefix: prefix)
-        let sink = DirectRedisCounterSink(pool: pool, planner: CounterWritePlanner(catalog: catalog, scheme: scheme))
+        let sink = DirectRedisCounterSink(redis: pool, planner: CounterWritePlanner(catalog: catalog, scheme: scheme))
         let tracker = Tracker(catalog: catalog, sinks: [sink], clock: clock)
         // Weeks 03 (outside 28d), 04, 06, 07, and 08 (the ping's own week, never read).
         try await track(tracker, clock: clock, day: "2025-01-13", opens: 1, firstUser: 900)
@@ -83,7 +83,7 @@ struct ServicePingBuilderTests {
         try await track(tracker, clock: clock, day: "2025-02-18", opens: 5, firstUser: 100)
         try await beforeBuilding(pool)
         let builder = ServicePingBuilder(
-            catalog: catalog, pool: pool, scheme: scheme, registry: registry, settings: settings)
+            catalog: catalog, redis: pool, scheme: scheme, registry: registry, settings: settings)
         return await builder.build(recordedAt: pingTime, system: SystemInfo(uuid: "test-uuid", hostname: "tally.test"))
     }
 
@@ -193,7 +193,7 @@ struct ServicePingBuilderTests {
         await server.stopAndWait()
         let pool = RedisConnectionPool(redis: configuration)
         defer { pool.close() }
-        let builder = ServicePingBuilder(catalog: try catalog(), pool: pool)
+        let builder = ServicePingBuilder(catalog: try catalog(), redis: pool)
         let report = await builder.build(recordedAt: pingTime, system: SystemInfo(uuid: "u"))
         #expect(report.payload.value(atPath: "counts.opens") == .integer(-1))
         #expect(report.metrics.allSatisfy { $0.error?.contains("connection refused") == true })
@@ -236,7 +236,7 @@ struct ServicePingBuilderTests {
             .set(p + "USAGE_SOURCE_CODE_PUSHES", "17"),
         ])
         let builder = ServicePingBuilder(
-            catalog: catalog, pool: pool, scheme: CounterKeyScheme(prefix: p, aliases: catalog.legacyAliases))
+            catalog: catalog, redis: pool, scheme: CounterKeyScheme(prefix: p, aliases: catalog.legacyAliases))
         let report = await builder.build(recordedAt: pingTime, system: SystemInfo(uuid: "u"))
         #expect(report.payload.value(atPath: "redis_hll_counters.ide.edits_monthly") == .integer(3))
         #expect(report.payload.value(atPath: "counts.source_code_pushes") == .integer(17))
@@ -248,8 +248,8 @@ struct ServicePingBuilderTests {
         defer { server.stop() }
         let pool = RedisConnectionPool(redis: server.configuration())
         defer { pool.close() }
-        let first = try await InstanceIdentity.uuid(pool: pool)
-        let second = try await InstanceIdentity.uuid(pool: pool)
+        let first = try await InstanceIdentity.uuid(redis: pool)
+        let second = try await InstanceIdentity.uuid(redis: pool)
         #expect(first == second)
         #expect(UUID(uuidString: first) != nil)
     }

@@ -33,7 +33,7 @@ struct UniqueTotalsPingTests {
         defer { pool.close() }
         let scheme = CounterKeyScheme(prefix: prefix)
         let clock = FixedWallClock(Date())
-        let sink = DirectRedisCounterSink(pool: pool, planner: CounterWritePlanner(catalog: catalog, scheme: scheme))
+        let sink = DirectRedisCounterSink(redis: pool, planner: CounterWritePlanner(catalog: catalog, scheme: scheme))
         let tracker = Tracker(catalog: catalog, sinks: [sink], clock: clock)
         // Week 03 (outside 28d), 05, 07, and 08 (the ping's own week, never read).
         for (day, labels) in [
@@ -45,7 +45,7 @@ struct UniqueTotalsPingTests {
                 try await tracker.trackStrictly("run_command", additionalProperties: ["label": .string(label)])
             }
         }
-        let builder = ServicePingBuilder(catalog: catalog, pool: pool, scheme: scheme)
+        let builder = ServicePingBuilder(catalog: catalog, redis: pool, scheme: scheme)
         let report = await builder.build(recordedAt: pingTime, system: SystemInfo(uuid: "u"))
         #expect(
             report.payload.value(atPath: "counts.commands_monthly")
@@ -69,7 +69,7 @@ struct UniqueTotalsPingTests {
         let pool = RedisConnectionPool(redis: try await RedisServer.shared().configuration())
         defer { pool.close() }
         _ = try await pool.send(.set(prefix + "{hll_counters}_run_command-operator:total-label-2025-07", "oops"))
-        let builder = ServicePingBuilder(catalog: catalog, pool: pool, scheme: CounterKeyScheme(prefix: prefix))
+        let builder = ServicePingBuilder(catalog: catalog, redis: pool, scheme: CounterKeyScheme(prefix: prefix))
         let report = await builder.build(recordedAt: pingTime, system: SystemInfo(uuid: "u"))
         #expect(report.payload.value(atPath: "counts.commands") == .integer(-1))
         #expect(report.metrics.first { $0.name == "counts.commands" }?.error?.contains("WRONGTYPE") == true)

@@ -21,10 +21,12 @@ struct WorkerFromTallyTests {
             configuration: .init(
                 redisURL: try await RedisServer.shared().url, definitions: [folder.url.path], keyPrefix: prefix,
                 counting: .direct, databaseURL: "sqlite://\(directory.path)/app.sqlite"))
-        defer { tally.pool.close() }
+        defer { tally.redis.close() }
         try await tally.tracker.trackStrictly("click", user: 1)
         try await tally.tracker.trackStrictly("click", user: 2)
-        let worker = try await ServicePingWorker(tally: tally)
+        var settings = ServicePingWorker.Configuration()
+        settings.maximumJitter = .zero
+        let worker = try await ServicePingWorker(tally: tally, settings: settings)
         guard case .stored = await worker.runOnce() else {
             Issue.record("the ping was not stored")
             return
@@ -32,7 +34,7 @@ struct WorkerFromTallyTests {
         let payload = try #require(try await RawUsageDataStore.newestPayload(in: worker.database))
         #expect(payload.contains(#""clicks":2"#), "\(payload.prefix(300))")
         #expect(
-            try await tally.pool.send(.exists([prefix + InstanceIdentity.key])).int() == 1,
+            try await tally.redis.send(.exists([prefix + InstanceIdentity.key])).int() == 1,
             "the uuid lives under the app's prefix")
     }
 }

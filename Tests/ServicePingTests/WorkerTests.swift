@@ -54,7 +54,7 @@ struct WorkerTests {
         }
         let pool = RedisConnectionPool(redis: redisConfiguration)
         let builder = ServicePingBuilder(
-            catalog: try DefinitionLoader().load(from: [folder.url]), pool: pool, database: database,
+            catalog: try DefinitionLoader().load(from: [folder.url]), redis: pool, database: database,
             scheme: CounterKeyScheme(prefix: prefix))
         var configuration = ServicePingWorker.Configuration()
         configuration.submissionEnabled = collector != nil

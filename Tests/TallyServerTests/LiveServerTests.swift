@@ -47,7 +47,7 @@ struct LiveServerTests {
         #expect(collector.requests.count == 1)
 
         // The weekly ping of the same counters, submitted to the same collector.
-        let builder = ServicePingBuilder(catalog: fixture.catalog, pool: fixture.pool, scheme: fixture.scheme)
+        let builder = ServicePingBuilder(catalog: fixture.catalog, redis: fixture.pool, scheme: fixture.scheme)
         let system = SystemInfo(uuid: "live-instance-uuid")
         let report = await builder.build(recordedAt: TestEnvironment.day("2025-02-19"), system: system)
         #expect(report.payload.value(atPath: "counts.notes_users") == .integer(1))

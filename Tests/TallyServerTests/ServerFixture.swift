@@ -93,7 +93,7 @@ final class ServerFixture: Sendable {
         prefix = TestEnvironment.uniqueKeyPrefix(label)
         scheme = CounterKeyScheme(prefix: prefix)
         pool = RedisConnectionPool(redis: try await RedisServer.shared().configuration())
-        counters = DirectRedisCounterSink(pool: pool, planner: CounterWritePlanner(catalog: catalog, scheme: scheme))
+        counters = DirectRedisCounterSink(redis: pool, planner: CounterWritePlanner(catalog: catalog, scheme: scheme))
     }
 
     deinit { pool.close() }
@@ -112,7 +112,7 @@ final class ServerFixture: Sendable {
     ) throws -> some ApplicationProtocol {
         let dependencies = TallyServerDependencies(
             tracker: tracker(extraSinks: extraSinks),
-            legacyCounters: LegacyCounterWriter(catalog: catalog, scheme: scheme, pool: pool, clock: clock),
+            legacyCounters: LegacyCounterWriter(catalog: catalog, scheme: scheme, redis: pool, clock: clock),
             servicePing: servicePing, metricDefinitions: try MetricDefinitionsDocument(catalog: catalog),
             services: services)
         let configuration = TallyServerConfiguration(
@@ -129,7 +129,7 @@ final class ServerFixture: Sendable {
         let router = Router(context: BasicRequestContext.self)
         let api = UsageDataAPI<BasicRequestContext>(
             tracker: tracker(),
-            legacyCounters: LegacyCounterWriter(catalog: catalog, scheme: scheme, pool: pool, clock: clock),
+            legacyCounters: LegacyCounterWriter(catalog: catalog, scheme: scheme, redis: pool, clock: clock),
             servicePing: servicePing, metricDefinitions: try MetricDefinitionsDocument(catalog: catalog),
             configuration: .init(strictValidation: strict), logger: logger
         ) { request, _ in

@@ -2,8 +2,8 @@ import Foundation
 import Hiredis
 import Logging
 
-/// Tally in an app, set up from one `TallyConfiguration`: the definitions loaded, one Redis connection pool, one
-/// key scheme, the tracker, and the background work to run while the app runs.
+/// Tally in an app, set up from one `TallyConfiguration`: the definitions loaded, one Redis client (a connection
+/// pool, or a cluster client for a `redis+cluster://` URL), one key scheme, the tracker, and the background work to run while the app runs.
 ///
 /// ```swift
 /// import InternalEvents
@@ -19,7 +19,7 @@ import Logging
 /// The counter sink's work runs in `run()` (`Tally` is a `BackgroundService`: it runs every part of it at once);
 /// on `requestShutdown()` (graceful shutdown, through `TallyServiceLifecycle`) each part does its last flush and
 /// `run()` returns. `ServicePingWorker(tally:)` (module `ServicePing`) and `SnowplowEmitter` (module
-/// `EventRecords`) take the same value, so every part shares the pool and the key prefix.
+/// `EventRecords`) take the same value, so every part shares the Redis client and the key prefix.
 public struct Tally: BackgroundService {
     public let configuration: TallyConfiguration
     /// Every event and metric definition.
@@ -28,8 +28,9 @@ public struct Tally: BackgroundService {
     public let scheme: CounterKeyScheme
     /// Events to counter writes.
     public let planner: CounterWritePlanner
-    /// The one Redis connection pool of every part of Tally in the process.
-    public let pool: RedisConnectionPool
+    /// The one Redis client of every part of Tally in the process: a `RedisConnectionPool`, or a
+    /// `RedisClusterClient` for a cluster. Close it after `run()` returned.
+    public let redis: any RedisClient
     /// The counter sink (buffered or direct, as configured).
     public let counters: any EventSink & BackgroundService
     /// Validates events and hands them to the counters (and to the extra sinks given at init).
@@ -53,14 +54,14 @@ public struct Tally: BackgroundService {
     ) throws {
         let loader = DefinitionLoader(options: configuration.definitionOptions)
         let catalog = try loader.load(from: configuration.definitions.map { URL(fileURLWithPath: $0) })
-        let redis = try RedisConfiguration(url: configuration.redisURL)
+        let redis = try RedisDeployment(url: configuration.redisURL)
         self.init(
             configuration: configuration, catalog: catalog, redis: redis, sinks: sinks, clock: clock, logger: logger)
     }
 
     /// Builds the parts from definitions already loaded (tests, and apps that embed their definitions).
     public init(
-        configuration: TallyConfiguration, catalog: DefinitionCatalog, redis: RedisConfiguration,
+        configuration: TallyConfiguration, catalog: DefinitionCatalog, redis deployment: RedisDeployment,
         sinks: [any EventSink & BackgroundService] = [], clock: any WallClock = SystemWallClock(),
         logger: Logger = Logger(label: "tally")
     ) {
@@ -69,13 +70,15 @@ public struct Tally: BackgroundService {
         self.logger = logger
         scheme = CounterKeyScheme(prefix: configuration.keyPrefix, aliases: catalog.legacyAliases)
         planner = CounterWritePlanner(catalog: catalog, scheme: scheme)
-        pool = RedisConnectionPool(
-            redis: redis, configuration: .init(maximumConnections: max(1, configuration.maximumRedisConnections)))
+        let redis = deployment.makeClient(
+            pool: .init(maximumConnections: max(1, configuration.maximumRedisConnections)))
+        self.redis = redis
         switch configuration.counting {
         case .buffered(let buffering):
-            counters = BufferedRedisCounterSink(pool: pool, planner: planner, configuration: buffering, logger: logger)
+            counters = BufferedRedisCounterSink(
+                redis: redis, planner: planner, configuration: buffering, logger: logger)
         case .direct:
-            counters = DirectRedisCounterSink(pool: pool, planner: planner, logger: logger)
+            counters = DirectRedisCounterSink(redis: redis, planner: planner, logger: logger)
         }
         tracker = Tracker(catalog: catalog, sinks: [counters] + sinks, clock: clock, logger: logger)
         backgroundServices = [counters] + sinks

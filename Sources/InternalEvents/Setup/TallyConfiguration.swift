@@ -15,7 +15,8 @@ public struct TallyConfiguration: Sendable, Hashable {
         case direct
     }
 
-    /// `redis://[user:password@]host:port[/db]` or `unix:///path/redis.sock[?db=N]` (`TALLY_REDIS_URL`).
+    /// `redis://[user:password@]host:port[/db]`, `unix:///path/redis.sock[?db=N]`, or a Redis Cluster as
+    /// `redis+cluster://host:port,host:port` (`TALLY_REDIS_URL`).
     public var redisURL: String
     /// Folders holding `events/` and `metrics/` (`TALLY_DEFINITIONS`, colon-separated); relative paths are
     /// relative to the working directory.

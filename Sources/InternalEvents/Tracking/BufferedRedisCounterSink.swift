@@ -21,8 +21,13 @@ import Metrics
 /// arrives, `statistics.isRunning`, and an error at deinit naming what was never stored. `flush()` and
 /// `shutdown()` work with or without `run()`.
 ///
-/// **Threads:** `enqueue` only takes a short lock. A flush borrows one connection of the pool and does its blocking
-/// I/O on that connection's own thread, never on Swift's cooperative pool; `run()`'s loop only waits there.
+/// **Threads:** `enqueue` only takes a short lock. A flush sends its chunks one after another through the client,
+/// whose blocking I/O runs on its connections' own threads, never on Swift's cooperative pool; `run()`'s loop only
+/// waits there.
+///
+/// **On a Redis Cluster** a chunk holds the writes of one slot only, and its marker is tagged into that slot, so the
+/// script runs on the node that owns every key it touches (GitLab's key names put each kind of counter in one slot,
+/// so a flush is a few chunks).
 public final class BufferedRedisCounterSink: EventSink, BackgroundService {
     /// Buffering limits.
     public struct Configuration: Sendable, Hashable {
@@ -69,8 +74,8 @@ public final class BufferedRedisCounterSink: EventSink, BackgroundService {
         public var abandonedWrites: Int = 0
     }
 
-    /// Where the flushes go: one connection of it for the length of a flush.
-    public let pool: RedisConnectionPool
+    /// Where the flushes go: one server's pool, or a cluster client.
+    public let redis: any RedisClient
     public let planner: CounterWritePlanner
     public let configuration: Configuration
     private let logger: Logger
@@ -104,13 +109,13 @@ public final class BufferedRedisCounterSink: EventSink, BackgroundService {
             isRunning: false, bufferedWhileNotRunning: 0)
     }
 
-    /// Creates the sink over the app's pool (a flush borrows one connection of it). Nothing starts until `run()`
-    /// (or a `flush()`).
+    /// Creates the sink over the app's Redis client (shared with the rest of the app's Tally). Nothing starts until
+    /// `run()` (or a `flush()`).
     public init(
-        pool: RedisConnectionPool, planner: CounterWritePlanner, configuration: Configuration = .init(),
+        redis: any RedisClient, planner: CounterWritePlanner, configuration: Configuration = .init(),
         logger: Logger = Logger(label: "tally.buffer")
     ) {
-        self.pool = pool
+        self.redis = redis
         self.planner = planner
         self.configuration = configuration
         self.logger = logger
@@ -123,7 +128,7 @@ public final class BufferedRedisCounterSink: EventSink, BackgroundService {
         logger: Logger = Logger(label: "tally.buffer")
     ) {
         self.init(
-            pool: RedisConnectionPool(redis: redis, configuration: .init(maximumConnections: 1)), planner: planner,
+            redis: RedisConnectionPool(redis: redis, configuration: .init(maximumConnections: 1)), planner: planner,
             configuration: configuration, logger: logger)
     }
 
@@ -258,18 +263,11 @@ public final class BufferedRedisCounterSink: EventSink, BackgroundService {
         }
     }
 
-    /// One flush cycle on a pooled connection (its blocking I/O on that connection's own thread); returns whether
-    /// it succeeded.
+    /// One flush cycle; returns whether it succeeded.
     private func runCycle() async -> Bool {
         await cycles.run {
             if state.withLockedValue({ $0.stopped }) { return true }
-            do throws(RedisError) {
-                return try await pool.withConnection { connection in
-                    self.flusher.cycle(sink: self, connection: connection)
-                }
-            } catch {
-                return flusher.cycleWithoutConnection(sink: self, error: error)
-            }
+            return await flusher.cycle(sink: self, redis: redis)
         }
     }
 
@@ -339,7 +337,7 @@ public final class BufferedRedisCounterSink: EventSink, BackgroundService {
     }
 }
 
-/// The flush side: owns the Redis connection and the chunks waiting for a retry.
+/// The flush side: owns the chunks waiting for a retry.
 ///
 /// `@unchecked Sendable`: its mutable state is touched by one flush cycle at a time (the sink's `SerialGate` orders
 /// them, and its lock makes each cycle's writes visible to the next), and read once more in the sink's deinit,
@@ -394,54 +392,66 @@ private final class Flusher: @unchecked Sendable {
     /// One flush: chunks of an earlier failed flush first; only when they are all in does the aggregate become new
     /// chunks. So during an outage new events keep adding up in the aggregate, one entry per counter and member,
     /// and the memory an outage costs grows with what is distinct, not with the number of flush attempts.
-    func cycle(sink: BufferedRedisCounterSink, connection: RedisConnection) -> Bool {
+    func cycle(sink: BufferedRedisCounterSink, redis: any RedisClient) async -> Bool {
         var flushed = 0
         var failures = 0
         defer { if failures == 0 { reportRecovery() } }
-        if sendPending(connection, flushed: &flushed, failures: &failures) {
+        if await sendPending(redis, flushed: &flushed, failures: &failures) {
             let (aggregate, oldest) = sink.takeAggregate()
             if !aggregate.isEmpty {
                 let writes = Self.bounded(aggregate.writes(planner: planner))
-                // A chunk ends at `writesPerTransaction` writes or `argumentsPerChunk` arguments, whichever comes
-                // first, so that one script run stays short however many members the aggregate gathered.
-                var bounds: [(Int, Int)] = []
-                var start = 0
-                var arguments = 0
-                for (index, write) in writes.enumerated() {
-                    let size = write.argumentCount
-                    if index > start
-                        && (index - start == configuration.writesPerTransaction
-                            || arguments + size > Self.argumentsPerChunk)
-                    {
-                        bounds.append((start, index))
-                        start = index
-                        arguments = 0
+                var done = 0
+                for group in redis.isCluster ? Self.groupedBySlot(writes) : [(nil, writes)] {
+                    for (start, end) in chunkBounds(group.writes) {
+                        // The chunks share the bytes the buffer's bound already counted for the aggregate, so
+                        // turning the aggregate into chunks never moves the total past the bound.
+                        let bytes =
+                            aggregate.bytes * (done + end) / writes.count - aggregate.bytes * (done + start)
+                            / writes.count
+                        pending.append(
+                            Chunk(
+                                writes: Array(group.writes[start..<end]), bytes: bytes,
+                                marker: newMarker(slot: group.slot), oldest: oldest))
                     }
-                    arguments += size
-                }
-                bounds.append((start, writes.count))
-                for (start, end) in bounds {
-                    // The chunks share the bytes the buffer's bound already counted for the aggregate, so turning
-                    // the aggregate into chunks never moves the total past the bound.
-                    let bytes = aggregate.bytes * end / writes.count - aggregate.bytes * start / writes.count
-                    pending.append(
-                        Chunk(writes: Array(writes[start..<end]), bytes: bytes, marker: newMarker(), oldest: oldest))
+                    done += group.writes.count
                 }
             }
-            _ = sendPending(connection, flushed: &flushed, failures: &failures)
+            _ = await sendPending(redis, flushed: &flushed, failures: &failures)
         }
         return finish(sink: sink, flushed: flushed, failures: failures)
     }
 
-    /// A cycle that got no connection (Redis unreachable, the pool closed): one failure.
-    func cycleWithoutConnection(sink: BufferedRedisCounterSink, error: RedisError) -> Bool {
-        reportFailure(error)
-        return finish(sink: sink, flushed: 0, failures: 1)
+    /// Where the chunks of `writes` end: at `writesPerTransaction` writes or `argumentsPerChunk` arguments,
+    /// whichever comes first, so that one script run stays short however many members the aggregate gathered.
+    private func chunkBounds(_ writes: [CounterWrite]) -> [(Int, Int)] {
+        var bounds: [(Int, Int)] = []
+        var start = 0
+        var arguments = 0
+        for (index, write) in writes.enumerated() {
+            let size = write.argumentCount
+            if index > start
+                && (index - start == configuration.writesPerTransaction || arguments + size > Self.argumentsPerChunk)
+            {
+                bounds.append((start, index))
+                start = index
+                arguments = 0
+            }
+            arguments += size
+        }
+        bounds.append((start, writes.count))
+        return bounds
+    }
+
+    /// The writes by their key's cluster slot, each group in the writes' order, the groups by slot.
+    static func groupedBySlot(_ writes: [CounterWrite]) -> [(slot: RedisClusterSlot?, writes: [CounterWrite])] {
+        var groups: [RedisClusterSlot: [CounterWrite]] = [:]
+        for write in writes { groups[RedisClusterSlot(key: write.key), default: []].append(write) }
+        return groups.sorted { $0.key < $1.key }.map { (slot: $0.key, writes: $0.value) }
     }
 
     private func finish(sink: BufferedRedisCounterSink, flushed: Int, failures: Int) -> Bool {
         // A failed last attempt gives up both the chunks waiting for a retry and the aggregate not yet cut into
-        // chunks (a cycle that got no connection never cut it).
+        // chunks (a cycle whose retried chunks failed never cut it).
         if failures > 0 && sink.abandonIfStopping(pendingWrites: pendingWrites) {
             pending.removeAll()
         }
@@ -452,10 +462,10 @@ private final class Flusher: @unchecked Sendable {
     }
 
     /// Sends pending chunks in order until one fails; returns whether none is left.
-    private func sendPending(_ connection: RedisConnection, flushed: inout Int, failures: inout Int) -> Bool {
+    private func sendPending(_ redis: any RedisClient, flushed: inout Int, failures: inout Int) async -> Bool {
         while let chunk = pending.first {
             do {
-                try send(chunk, on: connection)
+                try await send(chunk, on: redis)
                 flushed += chunk.writes.count
                 pending.removeFirst()
             } catch {
@@ -497,8 +507,11 @@ private final class Flusher: @unchecked Sendable {
             metadata: ["attempts": "\(current.attempts)", "lasted": "\(ContinuousClock.now - current.since)"])
     }
 
-    private func newMarker() -> String {
-        planner.scheme.prefix + "tally:flush:" + UUID().uuidString
+    /// A new chunk's marker key; on a cluster it carries a hash tag of the chunk's slot, so the script's keys share
+    /// one node.
+    private func newMarker(slot: RedisClusterSlot?) -> String {
+        let tag = slot.map { "{\($0.hashTag)}:" } ?? ""
+        return planner.scheme.prefix + "tally:flush:" + tag + UUID().uuidString
     }
 
     /// Sends one chunk as one script run: the marker and the writes in one atomic step (`FlushChunkScript`).
@@ -508,12 +521,12 @@ private final class Flusher: @unchecked Sendable {
     /// chunk Redis refuses for good (a script error, not a state like `-READONLY` or `-OOM` that passes) is logged
     /// and dropped rather than blocking every later chunk; writes refused inside the script (a key of another
     /// type) are logged.
-    private func send(_ chunk: Chunk, on connection: RedisConnection) throws(RedisError) {
-        let reply = try connection.evaluate(
+    private func send(_ chunk: Chunk, on redis: any RedisClient) async throws(RedisError) {
+        let reply = try await redis.evaluate(
             FlushChunkScript.script, keys: [chunk.marker], arguments: FlushChunkScript.arguments(for: chunk.writes))
         switch reply {
         case .array(let results):
-            if !chunk.outcomeUnknown { _ = try? connection.send(.del([chunk.marker])) }
+            if !chunk.outcomeUnknown { _ = try? await redis.send(.del([chunk.marker])) }
             for case .error(let message) in results.dropFirst() {
                 logger.error("Redis refused a counter write", metadata: ["error": "\(message)"])
             }

@@ -70,18 +70,32 @@ public enum RedisCounterCommands {
         return commands
     }
 
-    /// Sends the writes in one pipeline on a pooled connection (`pipeline(for:)`).
+    /// Sends the writes and returns when Redis answered them all.
+    ///
+    /// On one server they go in one pipeline (`pipeline(for:)`). On a cluster, where `MULTI`/`EXEC` must run on
+    /// the node of its key, the counters go in one pipeline (split per node by the client) and each unique write in
+    /// a transaction of its own, on its key's node.
     /// - Throws: the first refusal Redis answered (classified, so `isTransient` tells whether it passes), or the
     ///   connection's error.
-    public static func send(_ writes: [CounterWrite], on pool: RedisConnectionPool) async throws(RedisError) {
-        let commands = pipeline(for: writes)
-        if commands.isEmpty { return }
-        try checkReplies(try await pool.pipeline(commands))
+    public static func send(_ writes: [CounterWrite], on client: any RedisClient) async throws(RedisError) {
+        guard client.isCluster else {
+            let commands = pipeline(for: writes)
+            if commands.isEmpty { return }
+            try checkReplies(try await client.pipeline(commands))
+            return
+        }
+        var counters: [RedisCommand] = []
+        var uniques: [[RedisCommand]] = []
+        for write in writes {
+            if case .addUnique = write { uniques.append(write.commands) } else { counters += write.commands }
+        }
+        if !counters.isEmpty { try checkReplies(try await client.pipeline(counters)) }
+        for unique in uniques { try checkReplies(try await client.transaction(unique)) }
     }
 
     /// Sends the writes in one pipeline on `connection`, blocking until Redis answered (run it on the
     /// connection's own thread: inside `RedisConnectionPool.withConnection`).
-    /// - Throws: as `send(_:on:)` with a pool.
+    /// - Throws: as `send(_:on:)` with a client.
     public static func send(_ writes: [CounterWrite], on connection: RedisConnection) throws(RedisError) {
         let commands = pipeline(for: writes)
         if commands.isEmpty { return }

@@ -26,7 +26,8 @@ public final class DirectRedisCounterSink: EventSink, BackgroundService {
         public var queued: Int
     }
 
-    public let pool: RedisConnectionPool
+    /// Where the writes go: one server's pool, or a cluster client.
+    public let redis: any RedisClient
     public let planner: CounterWritePlanner
     /// Most events `enqueue` holds before dropping.
     public let maximumQueuedEvents: Int
@@ -43,10 +44,10 @@ public final class DirectRedisCounterSink: EventSink, BackgroundService {
     }
 
     public init(
-        pool: RedisConnectionPool, planner: CounterWritePlanner, maximumQueuedEvents: Int = 10_000,
+        redis: any RedisClient, planner: CounterWritePlanner, maximumQueuedEvents: Int = 10_000,
         logger: Logger = Logger(label: "tally.direct")
     ) {
-        self.pool = pool
+        self.redis = redis
         self.planner = planner
         self.maximumQueuedEvents = max(1, maximumQueuedEvents)
         self.logger = logger
@@ -115,16 +116,16 @@ public final class DirectRedisCounterSink: EventSink, BackgroundService {
     /// Most events one connection sends in a row before its slice of the queue is done.
     static let eventsPerSlice = 256
 
-    /// Sends the queued events: the queue is cut into slices, at most the pool's connection count at once, and each
-    /// slice runs on one pooled connection's own thread, one pipeline (one round trip) per event, so events don't
-    /// pay a thread hand-off each. An event's outcome is its own: a refused or failed event doesn't stop the others.
+    /// Sends the queued events: the queue is cut into slices, at most the client's `maximumConcurrentCalls` at
+    /// once. On one server each slice runs on one pooled connection's own thread, one pipeline (one round trip) per
+    /// event, so events don't pay a thread hand-off each; on a cluster each event's writes go through the client. An event's outcome is its own: a refused or failed event doesn't stop the others.
     private func sendQueued() async {
         let events = state.withLockedValue { state -> [TrackedEvent] in
             defer { state.queue.removeAll(keepingCapacity: true) }
             return state.queue
         }
         if events.isEmpty { return }
-        let concurrency = pool.configuration.maximumConnections
+        let concurrency = max(1, redis.maximumConcurrentCalls)
         let sliceSize = min(Self.eventsPerSlice, max(1, (events.count + concurrency - 1) / concurrency))
         let slices = stride(from: 0, to: events.count, by: sliceSize).map {
             Array(events[$0..<min($0 + sliceSize, events.count)])
@@ -165,9 +166,23 @@ public final class DirectRedisCounterSink: EventSink, BackgroundService {
         }
     }
 
-    /// Sends a slice's events on one pooled connection, one pipeline each.
+    /// Sends a slice's events, one pipeline each: on one pooled connection's thread for a server, through the
+    /// client for a cluster.
     private func send(_ slice: [TrackedEvent]) async -> SliceOutcome {
         let planner = planner
+        guard let pool = redis as? RedisConnectionPool else {
+            var outcome = SliceOutcome()
+            for event in slice {
+                do throws(RedisError) {
+                    try await RedisCounterCommands.send(planner.writes(for: event), on: redis)
+                    outcome.stored += 1
+                } catch {
+                    outcome.failed += 1
+                    if outcome.firstError == nil { outcome.firstError = error }
+                }
+            }
+            return outcome
+        }
         do throws(RedisError) {
             return try await pool.withConnection { connection in
                 var outcome = SliceOutcome()
@@ -188,6 +203,6 @@ public final class DirectRedisCounterSink: EventSink, BackgroundService {
     }
 
     private func store(_ event: TrackedEvent) async throws(RedisError) {
-        try await RedisCounterCommands.send(planner.writes(for: event), on: pool)
+        try await RedisCounterCommands.send(planner.writes(for: event), on: redis)
     }
 }

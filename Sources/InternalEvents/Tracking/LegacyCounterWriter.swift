@@ -10,18 +10,19 @@ import Hiredis
 ///   GitLab's `hll_redis_legacy_events.yml` lists more; each is written with
 ///   `PFADD {hll_counters}_<event>-<week> <user id>` and the six-week expiry.
 ///
-/// Each call is one pipeline on the pool; a name no metric declares is refused, so no caller can create a key.
+/// Each call is one pipeline (a transaction for a unique write on a cluster); a name no metric declares is refused, so no caller can create a key.
 public struct LegacyCounterWriter: Sendable {
     /// Counter name (`<prefix>_<event>`) → key without the scheme's prefix.
     public let counterKeys: [String: String]
     /// Legacy unique events that `redis_hll` metrics declare or `hll_redis_legacy_events.yml` lists.
     public let uniqueEvents: Set<String>
     public let scheme: CounterKeyScheme
-    public let pool: RedisConnectionPool
+    /// Where the writes go: one server's pool, or a cluster client.
+    public let redis: any RedisClient
     public let clock: any WallClock
 
     public init(
-        catalog: DefinitionCatalog, scheme: CounterKeyScheme, pool: RedisConnectionPool,
+        catalog: DefinitionCatalog, scheme: CounterKeyScheme, redis: any RedisClient,
         clock: any WallClock = SystemWallClock()
     ) {
         var counters: [String: String] = [:]
@@ -39,7 +40,7 @@ public struct LegacyCounterWriter: Sendable {
         counterKeys = counters
         uniqueEvents = uniques
         self.scheme = scheme
-        self.pool = pool
+        self.redis = redis
         self.clock = clock
     }
 
@@ -64,7 +65,7 @@ public struct LegacyCounterWriter: Sendable {
 
     private func write(_ write: CounterWrite, event: String) async throws(TrackingError) {
         do {
-            try await RedisCounterCommands.send([write], on: pool)
+            try await RedisCounterCommands.send([write], on: redis)
         } catch {
             throw TrackingError(code: .sinkFailed, event: event, message: "\(error)")
         }

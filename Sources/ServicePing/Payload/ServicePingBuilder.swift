@@ -5,7 +5,7 @@ import Logging
 
 /// Builds a Service Ping from the metric definitions: every reported metric's value, GitLab's payload shape.
 ///
-/// All Redis reads of a ping go out in one pipeline. A metric that fails never fails the ping: it becomes -1 (or
+/// All Redis reads of a ping go out in one pipeline (one per node on a Redis Cluster). A metric that fails never fails the ping: it becomes -1 (or
 /// -2) and its error goes into the metadata.
 public struct ServicePingBuilder: Sendable {
     /// Which metrics a ping reports.
@@ -19,7 +19,8 @@ public struct ServicePingBuilder: Sendable {
     }
 
     public let catalog: DefinitionCatalog
-    public let pool: RedisConnectionPool
+    /// Where the counters are: one server's pool, or a cluster client.
+    public let redis: any RedisClient
     public let scheme: CounterKeyScheme
     public let registry: InstrumentationRegistry
     public let settings: Settings
@@ -29,12 +30,12 @@ public struct ServicePingBuilder: Sendable {
     private let logger: Logger
 
     public init(
-        catalog: DefinitionCatalog, pool: RedisConnectionPool, database: DatabaseConfiguration? = nil,
+        catalog: DefinitionCatalog, redis: any RedisClient, database: DatabaseConfiguration? = nil,
         scheme: CounterKeyScheme? = nil, registry: InstrumentationRegistry = .init(), settings: Settings = .init(),
         batchSettings: BatchCounter.Settings = .init(), logger: Logger = Logger(label: "tally.ping")
     ) {
         self.catalog = catalog
-        self.pool = pool
+        self.redis = redis
         self.database = database
         self.scheme = scheme ?? CounterKeyScheme(aliases: catalog.legacyAliases)
         self.registry = registry
@@ -116,7 +117,7 @@ public struct ServicePingBuilder: Sendable {
         let start = ContinuousClock.now
         let replies: [RedisReply]
         do {
-            replies = try await pool.pipeline(commands)
+            replies = try await redis.pipeline(commands)
         } catch {
             for (index, _) in reads { results[index] = .failure(MetricFailure("Redis: \(error)")) }
             return 1

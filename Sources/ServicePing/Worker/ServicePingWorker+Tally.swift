@@ -3,8 +3,8 @@ import InternalEvents
 import Logging
 
 extension ServicePingWorker {
-    /// The weekly worker of an app that set Tally up with `Tally(configuration:)`: the same definitions, Redis pool
-    /// and key prefix, the database of `configuration.databaseURL`, and submission to `configuration.collectorURL`
+    /// The weekly worker of an app that set Tally up with `Tally(configuration:)`: the same definitions, Redis
+    /// client and key prefix, the database of `configuration.databaseURL`, and submission to `configuration.collectorURL`
     /// when `configuration.submitsServicePing` is on. Add it to the app's `ServiceGroup` beside `tally.services`.
     ///
     /// Reads (or creates) the instance uuid in Redis, so it needs Redis reachable.
@@ -19,12 +19,12 @@ extension ServicePingWorker {
     ) async throws {
         let configuration = tally.configuration
         let database = try DatabaseConfiguration(url: configuration.databaseURL)
-        let uuid = try await InstanceIdentity.uuid(pool: tally.pool, prefix: configuration.keyPrefix)
+        let uuid = try await InstanceIdentity.uuid(redis: tally.redis, prefix: configuration.keyPrefix)
         var settings = settings
         settings.collectorURL = settings.collectorURL ?? configuration.collectorURL
         settings.submissionEnabled = settings.submissionEnabled || configuration.submitsServicePing
         let builder = ServicePingBuilder(
-            catalog: tally.catalog, pool: tally.pool, database: database, scheme: tally.scheme, registry: registry,
+            catalog: tally.catalog, redis: tally.redis, database: database, scheme: tally.scheme, registry: registry,
             logger: logger)
         self.init(
             builder: builder, database: database, system: SystemInfo(uuid: uuid), configuration: settings,

@@ -163,7 +163,7 @@ public final class ServicePingWorker: Service {
         let token = UUID().uuidString
         let key = builder.scheme.prefix + Self.lockKey
         do {
-            let acquired = try await builder.pool.send(
+            let acquired = try await builder.redis.send(
                 .set(key, token, condition: .ifNotExists, expiration: .seconds(configuration.lockSeconds)))
             switch acquired {
             case .status("OK"): break
@@ -187,7 +187,7 @@ public final class ServicePingWorker: Service {
             }
             return decided ?? .failed("stopped")
         }
-        _ = try? await builder.pool.send(Self.release(key, token: token))
+        _ = try? await builder.redis.send(Self.release(key, token: token))
         return outcome
     }
 
@@ -203,7 +203,7 @@ public final class ServicePingWorker: Service {
             } catch {
                 return nil
             }
-            switch try? await builder.pool.send(Self.renew(key, token: token, seconds: configuration.lockSeconds)) {
+            switch try? await builder.redis.send(Self.renew(key, token: token, seconds: configuration.lockSeconds)) {
             case .integer(1)?:
                 lastRenewed = .now
             case .integer(0)?:

@@ -60,7 +60,7 @@ struct BenchTrackCommand: AsyncParsableCommand {
         // (b) Direct mode as an app uses it: track() never waits, the sink's run() sends.
         _ = try await pool.send(.del(keys))
         let directSink = DirectRedisCounterSink(
-            pool: pool, planner: planner, maximumQueuedEvents: roundTripEvents, logger: quiet)
+            redis: pool, planner: planner, maximumQueuedEvents: roundTripEvents, logger: quiet)
         let directTracker = Tracker(catalog: catalog, sinks: [directSink], clock: clock, logger: quiet)
         let directStart = ContinuousClock.now
         let directRun = Task { try await directSink.run() }
@@ -78,7 +78,7 @@ struct BenchTrackCommand: AsyncParsableCommand {
         // (b′) Direct mode, waiting for each event.
         _ = try await pool.send(.del(keys))
         let strictTracker = Tracker(
-            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner)], clock: clock,
+            catalog: catalog, sinks: [DirectRedisCounterSink(redis: pool, planner: planner)], clock: clock,
             logger: quiet)
         let strictStart = ContinuousClock.now
         for index in 0..<roundTripEvents {

@@ -9,7 +9,13 @@ struct RedisCheck {
         let subject = "redis"
         let configuration: RedisConfiguration
         do {
-            configuration = try options.configuration()
+            switch try options.deployment() {
+            case .server(let server):
+                configuration = server
+            case .cluster(let cluster):
+                await RedisClusterCheck(options: options, configuration: cluster).run(into: &report)
+                return
+            }
         } catch {
             report.fail(subject, "\(error)")
             return
@@ -35,7 +41,7 @@ struct RedisCheck {
                 subject,
                 "connected to \(configuration.redactedURL) (from \(source)): Redis \(version), \(mode), round trip \(Self.format(roundTrip))"
             )
-            check(version: version, into: &report)
+            Self.check(version: version, into: &report)
             if info["role"] == "slave" || info["role"] == "replica" {
                 report.fail(
                     subject,
@@ -43,9 +49,9 @@ struct RedisCheck {
                 )
             }
             if mode == "cluster" {
-                report.warn(
+                report.fail(
                     subject,
-                    "Redis Cluster: Tally's keys share hash tags per kind, but this client does not follow MOVED redirects yet"
+                    "the server is a Redis Cluster node: writes to slots it doesn't serve are refused with MOVED; give every node (or a few) as redis+cluster://host:port,host:port"
                 )
             }
             let policy = info["maxmemory_policy"] ?? "noeviction"
@@ -80,7 +86,7 @@ struct RedisCheck {
         }
     }
 
-    private func check(version: String, into report: inout DoctorReport) {
+    static func check(version: String, into report: inout DoctorReport) {
         let major = Int(version.split(separator: ".").first ?? "") ?? 0
         if major < 7 {
             report.fail(

@@ -28,8 +28,8 @@ struct MetricCommand: AsyncParsableCommand {
                     + (close.isEmpty ? "" : "; did you mean \(close.joined(separator: ", "))?"))
             throw ExitCode.failure
         }
-        let pool = RedisConnectionPool(redis: try redis.configuration(), configuration: .init(maximumConnections: 1))
-        defer { pool.close() }
+        let client = try redis.client(maximumConnections: 1)
+        defer { client.close() }
         let recordedAt = try clock.clock().now()
         let context = PingContext(
             recordedAt: recordedAt, scheme: redis.scheme(for: catalog),
@@ -49,7 +49,7 @@ struct MetricCommand: AsyncParsableCommand {
         case .redis(let read):
             for command in read.commands { print("  reads:      \(command)") }
             do {
-                let replies = try await pool.pipeline(read.commands)
+                let replies = try await client.pipeline(read.commands)
                 print("  value:      \(try read.value(replies).serialized())")
             } catch {
                 print("  value:      -1 (\(error))")

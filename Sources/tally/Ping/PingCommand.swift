@@ -60,7 +60,7 @@ struct PingCommand: AsyncParsableCommand {
         }
         let recordedAt = try clock.clock().now()
         let setup = try await options.setup(command: "ping", logger: Logger(label: "tally.ping"))
-        defer { setup.pool.close() }
+        defer { setup.redis.close() }
         let (builder, system, databaseConfiguration) = (setup.builder, setup.system, setup.database)
         let report = await builder.build(recordedAt: recordedAt, system: system)
         print(report.payload.serialized(pretty: !compact))

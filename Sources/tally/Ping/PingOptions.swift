@@ -29,10 +29,10 @@ struct PingOptions: ParsableArguments {
         return (try? ConfigFile.settings())??.includeOptionalMetrics ?? true
     }
 
-    /// Everything a ping needs; `pool` must be closed by the caller.
+    /// Everything a ping needs; `redis` must be closed by the caller.
     struct Setup {
         var builder: ServicePingBuilder
-        var pool: RedisConnectionPool
+        var redis: any RedisClient
         var system: SystemInfo
         var database: DatabaseConfiguration
     }
@@ -42,18 +42,18 @@ struct PingOptions: ParsableArguments {
     func setup(command: String, logger: Logger) async throws -> Setup {
         let catalog = try definitions.loadOrExit()
         let databaseConfiguration = try database.configuration()
-        let pool = RedisConnectionPool(redis: try redis.configuration(), configuration: .init(maximumConnections: 2))
+        let client = try redis.client(maximumConnections: 2)
         let uuid: String
         do {
-            uuid = try await InstanceIdentity.uuid(pool: pool, prefix: redis.resolvedKeyPrefix)
+            uuid = try await InstanceIdentity.uuid(redis: client, prefix: redis.resolvedKeyPrefix)
         } catch {
-            pool.close()
+            client.close()
             StandardError.print("tally \(command): can't read the instance uuid from Redis: \(error)")
             throw ExitCode.failure
         }
         let builder = ServicePingBuilder(
-            catalog: catalog, pool: pool, database: databaseConfiguration, scheme: redis.scheme(for: catalog),
+            catalog: catalog, redis: client, database: databaseConfiguration, scheme: redis.scheme(for: catalog),
             settings: .init(includesOptionalMetrics: includesOptionalMetrics), logger: logger)
-        return Setup(builder: builder, pool: pool, system: SystemInfo(uuid: uuid), database: databaseConfiguration)
+        return Setup(builder: builder, redis: client, system: SystemInfo(uuid: uuid), database: databaseConfiguration)
     }
 }

@@ -54,7 +54,7 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logger(label: "tally.worker")
         let setup = try await options.setup(command: "worker", logger: logger)
-        defer { setup.pool.close() }
+        defer { setup.redis.close() }
         var settings = ServicePingWorker.Configuration()
         let fileGeneration = try ConfigFile.settings()?.generation ?? true
         settings.generationEnabled = !noGeneration && fileGeneration

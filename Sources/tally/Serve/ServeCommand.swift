@@ -91,22 +91,21 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "tally.serve")
         let catalog = try definitions.loadOrExit()
         let metricDefinitions = try MetricDefinitionsDocument(catalog: catalog)
-        let redisConfiguration = try redis.configuration()
-        let pool = RedisConnectionPool(redis: redisConfiguration, configuration: .init(maximumConnections: 4))
-        defer { pool.close() }
+        let client = try redis.client(maximumConnections: 4)
+        defer { client.close() }
         let scheme = redis.scheme(for: catalog)
         let counters = BufferedRedisCounterSink(
-            pool: pool, planner: CounterWritePlanner(catalog: catalog, scheme: scheme), logger: logger)
+            redis: client, planner: CounterWritePlanner(catalog: catalog, scheme: scheme), logger: logger)
         var sinks: [any EventSink] = [counters]
         var services: [any Service] = [counters.service]
         if let collector = resolvedEventRecordsURL {
-            let emitter = try await makeEmitter(collector: collector, pool: pool, catalog: catalog, logger: logger)
+            let emitter = try await makeEmitter(collector: collector, redis: client, catalog: catalog, logger: logger)
             sinks.append(emitter)
             services.append(emitter.service)
         }
         let tracker = Tracker(catalog: catalog, sinks: sinks, logger: logger)
         let dependencies = TallyServerDependencies(
-            tracker: tracker, legacyCounters: LegacyCounterWriter(catalog: catalog, scheme: scheme, pool: pool),
+            tracker: tracker, legacyCounters: LegacyCounterWriter(catalog: catalog, scheme: scheme, redis: client),
             servicePing: StoredServicePing { [database = try database.configuration()] in
                 try await RawUsageDataStore.newestPayload(in: database)
             }, metricDefinitions: metricDefinitions,
@@ -130,14 +129,14 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     private func makeEmitter(
-        collector: String, pool: RedisConnectionPool, catalog: DefinitionCatalog, logger: Logger
+        collector: String, redis client: any RedisClient, catalog: DefinitionCatalog, logger: Logger
     ) async throws
         -> SnowplowEmitter
     {
         let secret = ProcessInfo.processInfo.environment["TALLY_INSTANCE_SECRET"] ?? ""
         let uuid: String
         do {
-            uuid = try await InstanceIdentity.uuid(pool: pool, prefix: redis.resolvedKeyPrefix)
+            uuid = try await InstanceIdentity.uuid(redis: client, prefix: redis.resolvedKeyPrefix)
         } catch {
             StandardError.print("tally serve: can't read the instance uuid from Redis: \(error)")
             throw ExitCode.failure

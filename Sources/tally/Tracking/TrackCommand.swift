@@ -19,12 +19,12 @@ struct TrackCommand: AsyncParsableCommand {
 
     func run() async throws {
         let catalog = try definitions.loadOrExit()
-        let pool = RedisConnectionPool(redis: try redis.configuration(), configuration: .init(maximumConnections: 1))
-        defer { pool.close() }
+        let client = try redis.client(maximumConnections: 1)
+        defer { client.close() }
         let planner = CounterWritePlanner(catalog: catalog, scheme: redis.scheme(for: catalog))
         let recorder = RecordingEventSink()
         let tracker = Tracker(
-            catalog: catalog, sinks: [DirectRedisCounterSink(pool: pool, planner: planner), recorder],
+            catalog: catalog, sinks: [DirectRedisCounterSink(redis: client, planner: planner), recorder],
             clock: try clock.clock(), logger: Logger(label: "tally.track") { _ in SwiftLogNoOpLogHandler() })
         let properties = try event.typedProperties()
         do {
