@@ -521,9 +521,15 @@ private final class Flusher: @unchecked Sendable {
     /// chunk Redis refuses for good (a script error, not a state like `-READONLY` or `-OOM` that passes) is logged
     /// and dropped rather than blocking every later chunk; writes refused inside the script (a key of another
     /// type) are logged.
+    ///
+    /// On a cluster the script declares every key it writes, not only the marker: while its slot migrates, Redis
+    /// then runs it only on a node holding all of them (else `-ASK` or `-TRYAGAIN`, retried), so a counter is never
+    /// created on the importing node while its value is still on the other.
     private func send(_ chunk: Chunk, on redis: any RedisClient) async throws(RedisError) {
+        let keys: [any RedisArgumentConvertible] =
+            redis.isCluster ? [chunk.marker] + FlushChunkScript.writtenKeys(of: chunk.writes) : [chunk.marker]
         let reply = try await redis.evaluate(
-            FlushChunkScript.script, keys: [chunk.marker], arguments: FlushChunkScript.arguments(for: chunk.writes))
+            FlushChunkScript.script, keys: keys, arguments: FlushChunkScript.arguments(for: chunk.writes))
         switch reply {
         case .array(let results):
             if !chunk.outcomeUnknown { _ = try? await redis.send(.del([chunk.marker])) }

@@ -5,7 +5,8 @@ import Hiredis
 /// one step: whichever copy of a chunk runs first (the original, a retry after a lost answer, or a request the
 /// server picked up late) applies it, every later copy finds the marker and changes nothing.
 ///
-/// Arguments: `KEYS[1]` the marker; `ARGV[1]` its TTL in seconds; then each write command as its argument count
+/// Arguments: `KEYS[1]` the marker (then, on a cluster, the keys written, declared for the cluster's checks only);
+/// `ARGV[1]` its TTL in seconds; then each write command as its argument count
 /// followed by its arguments. The writes run with `redis.pcall`, so one refused write (a key of another type) is
 /// reported in the answer and doesn't stop the others, as inside `EXEC`.
 ///
@@ -43,5 +44,11 @@ enum FlushChunkScript {
             }
         }
         return arguments
+    }
+
+    /// The distinct keys the writes change, in order: declared after the marker on a cluster.
+    static func writtenKeys(of writes: [CounterWrite]) -> [String] {
+        var seen = Set<String>()
+        return writes.compactMap { seen.insert($0.key).inserted ? $0.key : nil }
     }
 }
