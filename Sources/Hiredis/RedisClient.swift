@@ -26,6 +26,17 @@ public protocol RedisClient: Sendable {
         _ script: RedisScript, keys: [any RedisArgumentConvertible], arguments: [any RedisArgumentConvertible]
     ) async throws(RedisError) -> RedisReply
 
+    /// Runs a Lua script as `evaluate` does and, where the node that runs it has replicas (a cluster master with
+    /// replicas not marked failed in the slot map), `WAIT 1` for up to `replicaTimeout` on the same connection, in the same
+    /// write: so a write can be known to be on a replica, and survive the master's failover, before it is taken as
+    /// done.
+    /// - Returns: the script's reply, and whether a replica acknowledged its writes (`nil`: the node has no
+    ///   replica to wait for; a single server's pool always answers `nil`).
+    func evaluate(
+        _ script: RedisScript, keys: [any RedisArgumentConvertible], arguments: [any RedisArgumentConvertible],
+        replicaTimeout: Duration
+    ) async throws(RedisError) -> (reply: RedisReply, replicated: Bool?)
+
     /// Whether the keys of one script run or one transaction must share a cluster slot: `true` for a cluster
     /// client. Code that batches writes into scripts (the buffered sink's flush chunks) groups them by slot then.
     var isCluster: Bool { get }
@@ -39,6 +50,14 @@ public protocol RedisClient: Sendable {
 }
 
 extension RedisConnectionPool: RedisClient {
+    /// `evaluate` without waiting: one server's replicas are not known to the pool.
+    public func evaluate(
+        _ script: RedisScript, keys: [any RedisArgumentConvertible], arguments: [any RedisArgumentConvertible],
+        replicaTimeout: Duration
+    ) async throws(RedisError) -> (reply: RedisReply, replicated: Bool?) {
+        (try await evaluate(script, keys: keys, arguments: arguments), nil)
+    }
+
     public var isCluster: Bool { false }
     public var maximumConcurrentCalls: Int { configuration.maximumConnections }
 }

@@ -157,6 +157,12 @@ extension RedisCommand {
         RedisCommand("PFCOUNT", keys: keys)
     }
 
+    /// `WAIT numreplicas timeout`: blocks the connection until `replicas` replicas acknowledged every write this
+    /// connection made, or `timeout` passed (0 waits forever: don't); answers how many did.
+    public static func wait(replicas: Int, timeout: Duration) -> RedisCommand {
+        RedisCommand("WAIT", arguments: [replicas, max(1, Int(timeout.inNanoseconds / 1_000_000))])
+    }
+
     /// `SELECT index`.
     public static func select(_ database: Int) -> RedisCommand {
         RedisCommand("SELECT", arguments: [database])

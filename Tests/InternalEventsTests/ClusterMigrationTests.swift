@@ -14,14 +14,7 @@ struct ClusterMigrationTests {
     @Test func countersStayExactWhileTheirSlotMoves() async throws {
         let cluster = try await RedisCluster.start(nodeTimeout: .seconds(5))
         defer { cluster.stop() }
-        let folder = try DefinitionFolder()
-        try folder.write("events/open.yml", DefinitionFolder.event("open_app", identifiers: "[user]"))
-        try folder.write(
-            "metrics/total.yml",
-            DefinitionFolder.metric("counts.opens", timeFrame: "[7d, all]", events: "- name: open_app"))
-        try folder.write(
-            "metrics/users.yml",
-            DefinitionFolder.metric("counts.users", timeFrame: "7d", events: "- name: open_app\n  unique: user.id"))
+        let folder = try DefinitionFolder.opensWithTotalsAndUsers()
         let day = TestEnvironment.day("2025-02-12").addingTimeInterval(3_600)
         func tally(_ prefix: String, _ counting: TallyConfiguration.Counting) throws -> Tally {
             try Tally(

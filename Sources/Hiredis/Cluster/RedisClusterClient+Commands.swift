@@ -103,7 +103,21 @@ extension RedisClusterClient: RedisClient {
     ///   `RedisConnection.transaction(_:)` throws, the last `-TRYAGAIN`/`-CLUSTERDOWN` once out of retries,
     ///   `.tooManyRedirects`.
     public func transaction(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
-        let slot = try Self.transactionSlot(commands)
+        try await onMaster(of: try Self.transactionSlot(commands)) { address, asking, _ throws(RedisError) in
+            try await pool(for: address).withConnection { connection throws(RedisError) in
+                try connection.transaction(commands, asking: asking)
+            }
+        }
+    }
+
+    /// Runs `attempt` against the master of `slot` until it returns: a `-MOVED` or `-ASK` it throws is followed (the
+    /// next attempt goes to the named node, with `asking` set after `-ASK`), `-TRYAGAIN`, `-CLUSTERDOWN`, a refused
+    /// connection and a slot without master are retried after a backoff; any other error is the caller's. For work
+    /// that must run on one node as a unit: a transaction, a script and its `WAIT`.
+    func onMaster<Result>(
+        of slot: RedisClusterSlot?,
+        _ attempt: (RedisClusterAddress, _ asking: Bool, RedisClusterTopology) async throws(RedisError) -> Result
+    ) async throws(RedisError) -> Result {
         var askTarget: RedisClusterAddress?
         var redirects = 0
         var retries = 0
@@ -113,9 +127,7 @@ extension RedisClusterClient: RedisClient {
             if let address = askTarget ?? route(slot, in: topology) {
                 let asking = askTarget != nil
                 do {
-                    return try await pool(for: address).withConnection { connection throws(RedisError) in
-                        try connection.transaction(commands, asking: asking)
-                    }
+                    return try await attempt(address, asking, topology)
                 } catch {
                     failure = error
                 }

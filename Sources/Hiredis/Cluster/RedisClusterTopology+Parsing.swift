@@ -36,11 +36,11 @@ extension RedisClusterTopology {
                 guard let portReply = node["port"] ?? node["tls-port"] else {
                     throw Self.malformed(context + " node", "no port")
                 }
+                let health = try node["health"].map { reply throws(RedisError) in try reply.string() } ?? "online"
                 let parsed = Node(
                     id: try node["id"]?.string(),
                     address: RedisClusterAddress(host: host, port: try Self.integer(portReply, context + " port")),
-                    isOnline: try node["health"].map { reply throws(RedisError) in try reply.string() } ?? "online"
-                        == "online")
+                    isOnline: health == "online", isFailed: health == "fail")
                 if try node["role"]?.string() == "master" { masters.append(parsed) } else { replicas.append(parsed) }
             }
             // Mid-failover both the old and the new master may say `master`; the online one serves.

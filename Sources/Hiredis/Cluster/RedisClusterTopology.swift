@@ -13,11 +13,15 @@ public struct RedisClusterTopology: Sendable, Hashable {
         /// Whether it is healthy as the answering node sees it (`CLUSTER SHARDS`' `health` is `online`); `true`
         /// when the reply doesn't say (`CLUSTER SLOTS`).
         public var isOnline: Bool
+        /// Whether the cluster marked it failed (`health` is `fail`). A replica that is neither online nor failed
+        /// is `loading`: syncing, or (right after the cluster formed) not yet seen with a replication offset.
+        public var isFailed: Bool
 
-        public init(id: String? = nil, address: RedisClusterAddress, isOnline: Bool = true) {
+        public init(id: String? = nil, address: RedisClusterAddress, isOnline: Bool = true, isFailed: Bool = false) {
             self.id = id
             self.address = address
             self.isOnline = isOnline
+            self.isFailed = isFailed
         }
     }
 
@@ -75,6 +79,12 @@ public struct RedisClusterTopology: Sendable, Hashable {
     }
 
     /// How many slots have a master.
+    /// How many replicas not marked failed the master at `address` has in the map as read (0 for an address that is
+    /// no master): the replicas a write there can wait for.
+    public func liveReplicaCount(of address: RedisClusterAddress) -> Int {
+        shards.first { $0.master.address == address }?.replicas.filter { !$0.isFailed }.count ?? 0
+    }
+
     public var assignedSlotCount: Int { owners.lazy.filter { $0 != Self.unassigned }.count }
 
     /// Every node the map knows, masters and replicas.

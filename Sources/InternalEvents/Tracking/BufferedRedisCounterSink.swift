@@ -27,7 +27,9 @@ import Metrics
 ///
 /// **On a Redis Cluster** a chunk holds the writes of one slot only, and its marker is tagged into that slot, so the
 /// script runs on the node that owns every key it touches (GitLab's key names put each kind of counter in one slot,
-/// so a flush is a few chunks).
+/// so a flush is a few chunks). Where that master has replicas, a chunk counts as flushed once a replica
+/// acknowledged it (`WAIT`, up to `replicaAcknowledgementTimeout`): a master killed right after a chunk can't take
+/// it along, since its promoted replica has it, or lacks its marker too and so takes the retry.
 public final class BufferedRedisCounterSink: EventSink, BackgroundService {
     /// Buffering limits.
     public struct Configuration: Sendable, Hashable {
@@ -39,16 +41,21 @@ public final class BufferedRedisCounterSink: EventSink, BackgroundService {
         public var maximumBufferedBytes: Int
         /// Writes per chunk (one script run).
         public var writesPerTransaction: Int
+        /// On a cluster, how long a chunk waits for a replica of its master to acknowledge it (`WAIT`). A chunk not
+        /// acknowledged by then still counts as flushed (`statistics.unreplicatedChunks`), and the rest of that
+        /// flush doesn't wait, so a replica that is down slows flushing by at most this per flush. Zero: never wait.
+        public var replicaAcknowledgementTimeout: Duration
 
         public init(
             flushInterval: Duration = .seconds(1), flushThresholdBytes: Int = 4 << 20,
             maximumBufferedBytes: Int = 64 << 20,
-            writesPerTransaction: Int = 2_000
+            writesPerTransaction: Int = 2_000, replicaAcknowledgementTimeout: Duration = .seconds(1)
         ) {
             self.flushInterval = flushInterval
             self.flushThresholdBytes = flushThresholdBytes
             self.maximumBufferedBytes = maximumBufferedBytes
             self.writesPerTransaction = writesPerTransaction
+            self.replicaAcknowledgementTimeout = replicaAcknowledgementTimeout
         }
     }
 
@@ -72,6 +79,9 @@ public final class BufferedRedisCounterSink: EventSink, BackgroundService {
         public var bufferedWhileNotRunning: Int
         /// Counter writes given up when the final flush could not reach Redis after every attempt (logged too).
         public var abandonedWrites: Int = 0
+        /// Chunks applied on a cluster master whose replicas did not acknowledge them in time (or that didn't wait,
+        /// after one such chunk in the same flush): a failover right then could lose them.
+        public var unreplicatedChunks: Int = 0
     }
 
     /// Where the flushes go: one server's pool, or a cluster client.
@@ -298,10 +308,12 @@ public final class BufferedRedisCounterSink: EventSink, BackgroundService {
 
     /// Records the outcome of a flush cycle.
     fileprivate func finishCycle(
-        flushedWrites: Int, failures: Int, pendingBytes: Int, oldestPending: ContinuousClock.Instant?
+        flushedWrites: Int, failures: Int, unreplicatedChunks: Int, pendingBytes: Int,
+        oldestPending: ContinuousClock.Instant?
     ) {
         state.withLockedValue { state in
             state.statistics.flushedWrites += flushedWrites
+            state.statistics.unreplicatedChunks += unreplicatedChunks
             state.statistics.flushFailures += failures
             state.pendingBytes = pendingBytes
             if let oldestPending, state.oldestUnflushed.map({ oldestPending < $0 }) ?? true {
@@ -395,6 +407,8 @@ private final class Flusher: @unchecked Sendable {
     func cycle(sink: BufferedRedisCounterSink, redis: any RedisClient) async -> Bool {
         var flushed = 0
         var failures = 0
+        unreplicated = 0
+        waitsForReplicas = redis.isCluster && configuration.replicaAcknowledgementTimeout > .zero
         defer { if failures == 0 { reportRecovery() } }
         if await sendPending(redis, flushed: &flushed, failures: &failures) {
             let (aggregate, oldest) = sink.takeAggregate()
@@ -456,7 +470,7 @@ private final class Flusher: @unchecked Sendable {
             pending.removeAll()
         }
         sink.finishCycle(
-            flushedWrites: flushed, failures: failures,
+            flushedWrites: flushed, failures: failures, unreplicatedChunks: unreplicated,
             pendingBytes: pending.reduce(0) { $0 + $1.bytes }, oldestPending: pending.compactMap(\.oldest).min())
         return failures == 0
     }
@@ -476,6 +490,28 @@ private final class Flusher: @unchecked Sendable {
             }
         }
         return true
+    }
+
+    /// Whether this cycle's chunks still wait for a replica's acknowledgement (until one isn't acknowledged).
+    private var waitsForReplicas = false
+    /// Chunks of this cycle not acknowledged by a replica.
+    private var unreplicated = 0
+    /// When a chunk not acknowledged by a replica was last logged.
+    private var lastUnreplicatedLog: ContinuousClock.Instant?
+
+    /// Counts a chunk no replica acknowledged; the rest of the cycle stops waiting. Logged at most once a minute.
+    private func noteUnreplicated(_ chunk: Chunk) {
+        unreplicated += 1
+        waitsForReplicas = false
+        let now = ContinuousClock.now
+        if let last = lastUnreplicatedLog, now - last < .seconds(60) { return }
+        lastUnreplicatedLog = now
+        logger.warning(
+            "no replica acknowledged a flushed chunk in time; a failover of its master now could lose it",
+            metadata: [
+                "writes": "\(chunk.writes.count)",
+                "timeout": "\(configuration.replicaAcknowledgementTimeout)",
+            ])
     }
 
     /// When the current outage began, and when it was last logged.
@@ -528,8 +564,20 @@ private final class Flusher: @unchecked Sendable {
     private func send(_ chunk: Chunk, on redis: any RedisClient) async throws(RedisError) {
         let keys: [any RedisArgumentConvertible] =
             redis.isCluster ? [chunk.marker] + FlushChunkScript.writtenKeys(of: chunk.writes) : [chunk.marker]
-        let reply = try await redis.evaluate(
-            FlushChunkScript.script, keys: keys, arguments: FlushChunkScript.arguments(for: chunk.writes))
+        let arguments = FlushChunkScript.arguments(for: chunk.writes)
+        let reply: RedisReply
+        if waitsForReplicas {
+            let outcome = try await redis.evaluate(
+                FlushChunkScript.script, keys: keys, arguments: arguments,
+                replicaTimeout: configuration.replicaAcknowledgementTimeout)
+            reply = outcome.reply
+            if outcome.replicated == false, case .array = reply { noteUnreplicated(chunk) }
+        } else {
+            reply = try await redis.evaluate(FlushChunkScript.script, keys: keys, arguments: arguments)
+            if redis.isCluster && configuration.replicaAcknowledgementTimeout > .zero, case .array = reply {
+                unreplicated += 1
+            }
+        }
         switch reply {
         case .array(let results):
             if !chunk.outcomeUnknown { _ = try? await redis.send(.del([chunk.marker])) }
