@@ -41,6 +41,10 @@ public protocol RedisClient: Sendable {
     /// client. Code that batches writes into scripts (the buffered sink's flush chunks) groups them by slot then.
     var isCluster: Bool { get }
 
+    /// Whether the client knows of replicas that `evaluate(_:keys:arguments:replicaTimeout:)` can wait for: a
+    /// cluster's or Sentinel's masters; `false` for one server's pool.
+    var waitsForReplicas: Bool { get }
+
     /// How many calls the client runs at once (per node, on a cluster) before later ones wait: what a sender sizes
     /// its concurrency by.
     var maximumConcurrentCalls: Int { get }
@@ -59,5 +63,6 @@ extension RedisConnectionPool: RedisClient {
     }
 
     public var isCluster: Bool { false }
+    public var waitsForReplicas: Bool { false }
     public var maximumConcurrentCalls: Int { configuration.maximumConnections }
 }

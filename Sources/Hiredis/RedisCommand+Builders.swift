@@ -180,3 +180,15 @@ extension RedisCommand {
         return RedisCommand("INFO")
     }
 }
+
+extension RedisCommand {
+    /// `ROLE`: `["master", offset, [[ip, port, offset]…]]` on a master, `["slave", ip, port, state, offset]` on a
+    /// replica, `["sentinel", [names…]]` on a sentinel.
+    public static let role = RedisCommand("ROLE")
+
+    /// `SENTINEL GET-MASTER-ADDR-BY-NAME name`: `[host, port]` of the master a sentinel monitors under `name`, or
+    /// null when it monitors none by that name.
+    public static func sentinelMasterAddress(_ name: String) -> RedisCommand {
+        RedisCommand("SENTINEL", arguments: ["GET-MASTER-ADDR-BY-NAME", name])
+    }
+}

@@ -59,6 +59,10 @@ public struct RedisConfiguration: Sendable, Hashable {
         if url.lowercased().hasPrefix(RedisClusterConfiguration.urlScheme + "://") {
             throw invalid("a Redis Cluster URL; read it with RedisDeployment(url:) or RedisClusterConfiguration(url:)")
         }
+        if url.lowercased().hasPrefix(RedisSentinelConfiguration.urlScheme + "://") {
+            throw invalid(
+                "a Redis Sentinel URL; read it with RedisDeployment(url:) or RedisSentinelConfiguration(url:)")
+        }
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
             throw invalid("not a URL; expected redis://host:port/db or unix:///path/redis.sock")
         }
@@ -99,7 +103,7 @@ public struct RedisConfiguration: Sendable, Hashable {
         case "rediss":
             throw invalid("TLS (rediss://) is not supported by hiredis 0.14; use a TLS proxy such as stunnel")
         default:
-            throw invalid("unknown scheme \"\(scheme)\"; expected redis, unix or redis+cluster")
+            throw invalid("unknown scheme \"\(scheme)\"; expected redis, unix, redis+cluster or redis+sentinel")
         }
     }
 

@@ -71,6 +71,30 @@ public final class RedisServer: Sendable {
     public static func start(
         extraArguments: [String] = [], ports: Range<Int> = 20_000..<60_000
     ) async throws -> RedisServer {
+        try await start(extraArguments: extraArguments, ports: ports, configurationFile: nil)
+    }
+
+    /// Starts a sentinel (`redis-server sentinel.conf --sentinel`) whose config file monitors the master on
+    /// `masterPort` as `name`, with `quorum` and the given down-after time, and waits until it answers.
+    public static func startSentinel(
+        monitoring name: String, masterPort: Int, quorum: Int = 2, downAfter: Duration = .seconds(1)
+    ) async throws -> RedisServer {
+        let milliseconds = downAfter.inNanoseconds / 1_000_000
+        let configuration = [
+            "sentinel monitor \(name) 127.0.0.1 \(masterPort) \(quorum)",
+            "sentinel down-after-milliseconds \(name) \(milliseconds)",
+            "sentinel failover-timeout \(name) 10000",
+            "sentinel parallel-syncs \(name) 1",
+        ]
+        return try await start(
+            extraArguments: ["--sentinel"], ports: 20_000..<60_000,
+            configurationFile: configuration.joined(separator: "\n"))
+    }
+
+    /// `start`, with a config file of this text written in the server's directory and given first.
+    private static func start(
+        extraArguments: [String], ports: Range<Int>, configurationFile: String?
+    ) async throws -> RedisServer {
         guard let executable = TestEnvironment.executable(named: "redis-server") else {
             throw StartError(
                 description:
@@ -84,7 +108,13 @@ public final class RedisServer: Sendable {
             let directory = try TestEnvironment.makeTemporaryDirectory("tally-test-redis")
             let server = RedisServer(executable: executable, port: port, directory: directory)
             do {
-                try await server.launch(extraArguments: extraArguments)
+                var leading: [String] = []
+                if let configurationFile {
+                    let file = directory.appendingPathComponent("redis.conf")
+                    try (configurationFile + "\n").write(to: file, atomically: true, encoding: .utf8)
+                    leading = [file.path]
+                }
+                try await server.launch(leadingArguments: leading, extraArguments: extraArguments)
                 return server
             } catch {
                 lastFailure = "\(error)"
@@ -110,12 +140,12 @@ public final class RedisServer: Sendable {
 
     private var extraArgumentsFile: URL { directory.appendingPathComponent("extra-arguments") }
 
-    private func launch(extraArguments: [String]) async throws {
+    private func launch(leadingArguments: [String] = [], extraArguments: [String]) async throws {
         try JSONEncoder().encode(extraArguments).write(to: extraArgumentsFile)
         let command = Process()
         command.executableURL = URL(fileURLWithPath: executable)
         command.arguments =
-            [
+            leadingArguments + [
                 "--port", String(port), "--bind", "127.0.0.1", "--protected-mode", "yes",
                 "--unixsocket", socketPath, "--unixsocketperm", "700",
                 "--save", "", "--appendonly", "no", "--dir", directory.path,

@@ -59,7 +59,7 @@ struct RedisOptions: ParsableArguments {
         switch try deployment() {
         case .server(let configuration):
             return configuration
-        case .cluster:
+        case .cluster, .sentinel:
             throw ValidationError(
                 "\(resolvedURL.source): this command works with one Redis server; give a redis:// or unix:// URL")
         }

@@ -52,3 +52,43 @@ struct RedisDeploymentTests {
         }
     }
 }
+
+@Suite("Redis Sentinel URLs")
+struct SentinelConfigurationTests {
+    @Test func sentinelsMasterNameAndDatabase() throws {
+        let configuration = try RedisSentinelConfiguration(
+            url: "redis+sentinel://:pw@s1,s2:5000,[::1]/my%20master/2?sentinel_password=s%40cret")
+        #expect(configuration.sentinels.map(\.port) == [26379, 5000, 26379])
+        #expect(configuration.sentinels.map(\.host) == ["s1", "s2", "::1"])
+        #expect(configuration.masterName == "my master")
+        #expect(configuration.database == 2)
+        #expect(configuration.password == "pw")
+        #expect(configuration.sentinelPassword == "s@cret")
+        #expect(
+            configuration.redactedURL
+                == "redis+sentinel://:***@s1:26379,s2:5000,[::1]:26379/my%20master/2?sentinel_password=***")
+        let master = configuration.masterConfiguration(RedisClusterAddress(host: "10.0.0.9", port: 6380))
+        #expect(master.endpoint == .tcp(host: "10.0.0.9", port: 6380))
+        #expect(master.database == 2 && master.password == "pw")
+        #expect(configuration.sentinelConfiguration(configuration.sentinels[0]).password == "s@cret")
+        guard case .sentinel = try RedisDeployment(url: "redis+sentinel://s1/m") else {
+            Issue.record("not a sentinel deployment")
+            return
+        }
+    }
+
+    @Test(arguments: [
+        ("redis+sentinel://s1", "no master name"), ("redis+sentinel://s1/", "no master name"),
+        ("redis+sentinel://s1/m/x", "database \"x\""), ("redis+sentinel://s1:0/m", "port \"0\""),
+        ("redis+sentinel://s1/m?sentinel_password=pw&x=1", "unknown query parameter \"x\""),
+    ])
+    func badURLsSayWhatIsWrong(url: String, expected: String) {
+        #expect {
+            try RedisDeployment(url: url)
+        } throws: { error in
+            guard let error = error as? RedisError else { return false }
+            return error.code == .invalidConfiguration && error.message.contains(expected)
+                && !error.message.contains("=pw")
+        }
+    }
+}

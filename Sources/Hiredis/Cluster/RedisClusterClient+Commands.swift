@@ -1,5 +1,6 @@
 extension RedisClusterClient: RedisClient {
     public var isCluster: Bool { true }
+    public var waitsForReplicas: Bool { true }
     public var maximumConcurrentCalls: Int { configuration.pool.maximumConnections }
 
     /// Sends one command to the master of its keys' slot (any master for a command without keys) and returns its

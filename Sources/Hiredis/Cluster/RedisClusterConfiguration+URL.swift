@@ -60,7 +60,7 @@ extension RedisClusterConfiguration {
     }
 
     /// One `host[:port]` of the list.
-    private static func seed(
+    static func seed(
         _ text: Substring, number: Int, _ invalid: (String) -> RedisError
     ) throws(RedisError) -> RedisClusterAddress {
         var host: Substring

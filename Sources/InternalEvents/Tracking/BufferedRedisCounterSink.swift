@@ -27,7 +27,8 @@ import Metrics
 ///
 /// **On a Redis Cluster** a chunk holds the writes of one slot only, and its marker is tagged into that slot, so the
 /// script runs on the node that owns every key it touches (GitLab's key names put each kind of counter in one slot,
-/// so a flush is a few chunks). Where that master has replicas, a chunk counts as flushed once a replica
+/// so a flush is a few chunks). Where a master (a cluster's, or Sentinel's) has replicas, a chunk counts as flushed
+/// once a replica
 /// acknowledged it (`WAIT`, up to `replicaAcknowledgementTimeout`): a master killed right after a chunk can't take
 /// it along, since its promoted replica has it, or lacks its marker too and so takes the retry.
 public final class BufferedRedisCounterSink: EventSink, BackgroundService {
@@ -41,7 +42,8 @@ public final class BufferedRedisCounterSink: EventSink, BackgroundService {
         public var maximumBufferedBytes: Int
         /// Writes per chunk (one script run).
         public var writesPerTransaction: Int
-        /// On a cluster, how long a chunk waits for a replica of its master to acknowledge it (`WAIT`). A chunk not
+        /// On a cluster or behind Sentinel, how long a chunk waits for a replica of its master to acknowledge it
+        /// (`WAIT`). A chunk not
         /// acknowledged by then still counts as flushed (`statistics.unreplicatedChunks`), and the rest of that
         /// flush doesn't wait, so a replica that is down slows flushing by at most this per flush. Zero: never wait.
         public var replicaAcknowledgementTimeout: Duration
@@ -408,7 +410,7 @@ private final class Flusher: @unchecked Sendable {
         var flushed = 0
         var failures = 0
         unreplicated = 0
-        waitsForReplicas = redis.isCluster && configuration.replicaAcknowledgementTimeout > .zero
+        waitsForReplicas = redis.waitsForReplicas && configuration.replicaAcknowledgementTimeout > .zero
         defer { if failures == 0 { reportRecovery() } }
         if await sendPending(redis, flushed: &flushed, failures: &failures) {
             let (aggregate, oldest) = sink.takeAggregate()
@@ -574,7 +576,7 @@ private final class Flusher: @unchecked Sendable {
             if outcome.replicated == false, case .array = reply { noteUnreplicated(chunk) }
         } else {
             reply = try await redis.evaluate(FlushChunkScript.script, keys: keys, arguments: arguments)
-            if redis.isCluster && configuration.replicaAcknowledgementTimeout > .zero, case .array = reply {
+            if redis.waitsForReplicas && configuration.replicaAcknowledgementTimeout > .zero, case .array = reply {
                 unreplicated += 1
             }
         }

@@ -15,6 +15,10 @@ struct RedisCheck {
             case .cluster(let cluster):
                 await RedisClusterCheck(options: options, configuration: cluster).run(into: &report)
                 return
+            case .sentinel(let sentinel):
+                guard let master = await Self.findMaster(sentinel, source: options.resolvedURL.source, into: &report)
+                else { return }
+                configuration = master
             }
         } catch {
             report.fail(subject, "\(error)")
@@ -67,6 +71,28 @@ struct RedisCheck {
             }
         } catch {
             report.fail(subject, Self.explain(error, configuration: configuration, source: source))
+        }
+    }
+
+    /// Asks the sentinels for the master and reports it; the master's settings, for the server checks, or `nil`
+    /// (reported) when no sentinel named a usable master.
+    private static func findMaster(
+        _ sentinel: RedisSentinelConfiguration, source: String, into report: inout DoctorReport
+    ) async -> RedisConfiguration? {
+        var configuration = sentinel
+        configuration.backoff = .init(maximumRetries: 0)
+        let client = RedisSentinelClient(configuration: configuration)
+        defer { client.close() }
+        do {
+            let address = try await client.findMaster()
+            report.ok(
+                "redis",
+                "Sentinel at \(sentinel.redactedURL) (from \(source)) names \(address) master \"\(sentinel.masterName)\""
+            )
+            return sentinel.masterConfiguration(address)
+        } catch {
+            report.fail("redis", error.message)
+            return nil
         }
     }
 
