@@ -48,7 +48,7 @@ public final class RedisSentinelGroup: Sendable {
             throw error
         }
         let group = RedisSentinelGroup(servers: [master, replica], sentinels: sentinels)
-        guard try await TestEnvironment.waitUntil(limit: .seconds(60), { await group.isReady() }) else {
+        guard await TestEnvironment.waitUntil(limit: .seconds(60), { await group.isReady() }) else {
             group.stop()
             throw RedisServer.StartError(description: "the sentinels did not see the master and replica in 60 s")
         }

@@ -21,9 +21,29 @@ struct RedisOptions: ParsableArguments {
         return (try? ConfigFile.settings())??.keyPrefix ?? ""
     }
 
-    /// GitLab's key scheme under the prefix in force, with the catalog's legacy aliases.
-    func scheme(for catalog: DefinitionCatalog) -> CounterKeyScheme {
-        CounterKeyScheme(prefix: resolvedKeyPrefix, aliases: catalog.legacyAliases)
+    @Option(
+        help:
+            "Key layout the app writes with: gitlab (GitLab's names, default) or spread (a cluster slot per rule; default: $TALLY_KEY_LAYOUT)."
+    )
+    var keyLayout: String?
+
+    /// The layout in force: the flag, the environment, or GitLab's.
+    func resolvedKeyLayout() throws -> CounterKeyScheme.Layout {
+        let (text, source) =
+            keyLayout.map { ($0, "--key-layout") }
+            ?? ProcessInfo.processInfo.environment["TALLY_KEY_LAYOUT"].flatMap {
+                $0.isEmpty ? nil : ($0, "TALLY_KEY_LAYOUT")
+            }
+            ?? ("gitlab", "default")
+        guard let layout = CounterKeyScheme.Layout(rawValue: text) else {
+            throw ValidationError("\(source): expected gitlab or spread, found \(text)")
+        }
+        return layout
+    }
+
+    /// GitLab's key scheme under the prefix and layout in force, with the catalog's legacy aliases.
+    func scheme(for catalog: DefinitionCatalog) throws -> CounterKeyScheme {
+        CounterKeyScheme(prefix: resolvedKeyPrefix, aliases: catalog.legacyAliases, layout: try resolvedKeyLayout())
     }
 
     /// The URL in force and where it came from.

@@ -37,9 +37,13 @@ struct SentinelTests {
         )
         .checked()
         #expect(try await TestEnvironment.waitUntil { try await group.masterPort() == group.servers[1].port })
+        // The old master has become the new one's replica and synced from it: Sentinel's reconfiguration of both
+        // nodes (each step also closes their clients' connections) is over.
         #expect(
             try await TestEnvironment.waitUntil {
-                try await group.send(.role, to: group.servers[0].port).array().first == .bulk(Array("slave".utf8))
+                let replication = try await group.send(.info("replication"), to: group.servers[0].port).string()
+                return replication.contains("role:slave") && replication.contains("master_link_status:up")
+                    && replication.contains("master_port:\(group.servers[1].port)")
             })
         // The demoted master refuses the first INCR: it and everything after it (the GET it would have answered as a
         // replica included) run on the new master.

@@ -112,7 +112,90 @@ struct ClusterTallyTests {
         #expect(try await tally.redis.send(.exists([prefix + InstanceIdentity.key])).int() == 1)
     }
 
+    /// On a cluster of its own (its command counts must be Tally's only): the same events tracked with GitLab's
+    /// names and with the spread layout; the spread one's commands reach every master, none more than 45 % of
+    /// them, and its ping, whose unique counts over several events merge HyperLogLogs from different masters, is
+    /// the same.
+    @Test func theSpreadLayoutSharesTheLoadAndGivesTheSamePing() async throws {
+        let cluster = try await RedisCluster.start(nodeTimeout: .seconds(5))
+        defer { cluster.stop() }
+        let folder = try DefinitionFolder()
+        let names = (0..<120).map { "screen_\($0)_viewed" }
+        for name in names {
+            try folder.write("events/\(name).yml", DefinitionFolder.event(name, identifiers: "[user]"))
+            try folder.write(
+                "metrics/\(name).yml",
+                DefinitionFolder.metric("counts.\(name)", timeFrame: "[7d, all]", events: "- name: \(name)"))
+        }
+        let all = names.map { "- name: \($0)\n  unique: user.id" }.joined(separator: "\n")
+        try folder.write(
+            "metrics/viewers.yml", DefinitionFolder.metric("counts.viewers", timeFrame: "[28d, 7d]", events: all))
+        func track(layout: CounterKeyScheme.Layout, prefix: String) async throws -> Tally {
+            let clock = FixedWallClock(Date())
+            let tally = try Tally(
+                configuration: .init(
+                    redisURL: cluster.url, definitions: [folder.url.path], keyPrefix: prefix, keyLayout: layout,
+                    counting: .buffered(.init(flushInterval: .milliseconds(20)))),
+                clock: clock)
+            let running = Task { try await tally.run() }
+            for index in 0..<4_000 {
+                clock.set(TestEnvironment.day(index.isMultiple(of: 3) ? "2025-02-05" : "2025-02-12"))
+                tally.tracker.track(names[index % names.count], user: UserID(Int64(index * 7 % 1_500 + 1)))
+            }
+            tally.requestShutdown()
+            try await running.value
+            return tally
+        }
+        let masters = try await cluster.nodes().filter(\.isMaster)
+        for master in masters {
+            try await cluster.send(RedisCommand("CONFIG", arguments: ["RESETSTAT"]), to: master.port).checked()
+        }
+        let spread = try await track(layout: .spread, prefix: "s:")
+        defer { spread.redis.close() }
+        var calls: [Int: Int] = [:]
+        for master in masters {
+            let stats = try await cluster.send(.info("commandstats"), to: master.port).string()
+            calls[master.port] = Self.tallysCalls(in: stats)
+        }
+        let total = calls.values.reduce(0, +)
+        #expect(total > 0)
+        for (port, count) in calls {
+            #expect(count * 100 <= total * 45, "master \(port) served \(count) of \(total) commands: \(calls)")
+        }
+
+        let gitLab = try await track(layout: .gitLab, prefix: "g:")
+        defer { gitLab.redis.close() }
+        let system = SystemInfo(uuid: "spread-test")
+        let spreadPing = await ServicePingBuilder(catalog: spread.catalog, redis: spread.redis, scheme: spread.scheme)
+            .build(recordedAt: pingTime, system: system)
+        let gitLabPing = await ServicePingBuilder(catalog: gitLab.catalog, redis: gitLab.redis, scheme: gitLab.scheme)
+            .build(recordedAt: pingTime, system: system)
+        #expect(spreadPing.metrics.allSatisfy { $0.error == nil }, "\(spreadPing.metrics)")
+        for metric in gitLabPing.metrics {
+            #expect(
+                spreadPing.payload.value(atPath: metric.name) == gitLabPing.payload.value(atPath: metric.name),
+                "\(metric.name)")
+        }
+        #expect(gitLabPing.payload.value(atPath: "counts.viewers_weekly") != .integer(0))
+    }
+
     // MARK: - Helpers
+
+    /// The calls of Tally's own commands in an `INFO commandstats` reply (not the client's and tests' bookkeeping:
+    /// `CLUSTER`, `INFO`, `CONFIG`, `SCRIPT`, …).
+    static func tallysCalls(in stats: String) -> Int {
+        let bookkeeping: Set<String> = [
+            "cluster", "info", "config", "script", "ping", "role", "readonly", "client", "command", "hello", "auth",
+            "select", "keys",
+        ]
+        var calls = 0
+        for line in stats.split(whereSeparator: \.isNewline) where line.hasPrefix("cmdstat_") {
+            let name = line.dropFirst("cmdstat_".count).prefix { $0 != ":" && $0 != "|" }
+            guard !bookkeeping.contains(String(name)), let range = line.range(of: "calls=") else { continue }
+            calls += Int(line[range.upperBound...].prefix { $0.isNumber }) ?? 0
+        }
+        return calls
+    }
 
     /// 600 events over four ISO weeks: 97 users, 13 projects, 5 screens.
     static let events: [(day: String, web: Bool, user: Int64, project: Int64, label: String, value: Double)] =

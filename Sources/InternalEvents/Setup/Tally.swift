@@ -68,7 +68,8 @@ public struct Tally: BackgroundService {
         self.configuration = configuration
         self.catalog = catalog
         self.logger = logger
-        scheme = CounterKeyScheme(prefix: configuration.keyPrefix, aliases: catalog.legacyAliases)
+        scheme = CounterKeyScheme(
+            prefix: configuration.keyPrefix, aliases: catalog.legacyAliases, layout: configuration.keyLayout)
         planner = CounterWritePlanner(catalog: catalog, scheme: scheme)
         let redis = deployment.makeClient(
             pool: .init(maximumConnections: max(1, configuration.maximumRedisConnections)))

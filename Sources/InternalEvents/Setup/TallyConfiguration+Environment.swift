@@ -10,7 +10,8 @@ extension TallyConfiguration {
     }
 
     /// `defaults` with every `TALLY_*` variable that is set (and not empty) applied over it: `TALLY_REDIS_URL`,
-    /// `TALLY_DEFINITIONS` (colon-separated), `TALLY_KEY_PREFIX`, `TALLY_COUNTING` (`buffered` or `direct`),
+    /// `TALLY_DEFINITIONS` (colon-separated), `TALLY_KEY_PREFIX`, `TALLY_KEY_LAYOUT` (`gitlab` or `spread`),
+    /// `TALLY_COUNTING` (`buffered` or `direct`),
     /// `TALLY_DATABASE_URL`, `TALLY_COLLECTOR_URL`, `TALLY_SUBMIT` (`1` or `0`), `TALLY_EVENT_RECORDS_URL`.
     /// - Throws: `InvalidSetting` naming the variable whose value can't be used.
     public static func environment(
@@ -28,6 +29,12 @@ extension TallyConfiguration {
             configuration.definitions = folders.split(separator: ":").map(String.init)
         }
         if let prefix = environment["TALLY_KEY_PREFIX"] { configuration.keyPrefix = prefix }
+        if let layout = value("TALLY_KEY_LAYOUT") {
+            guard let parsed = CounterKeyScheme.Layout(rawValue: layout) else {
+                throw InvalidSetting(name: "TALLY_KEY_LAYOUT", message: "expected gitlab or spread, found \(layout)")
+            }
+            configuration.keyLayout = parsed
+        }
         switch value("TALLY_COUNTING") {
         case nil: break
         case "buffered":

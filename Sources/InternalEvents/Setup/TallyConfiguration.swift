@@ -26,6 +26,9 @@ public struct TallyConfiguration: Sendable, Hashable {
     /// Prepended to every Redis key, for a Redis shared with other apps (`TALLY_KEY_PREFIX`; none by default, so
     /// the keys are GitLab's).
     public var keyPrefix: String
+    /// GitLab's key names (the default), or `.spread` to give each rule's keys a cluster slot of their own
+    /// (`TALLY_KEY_LAYOUT=gitlab|spread`); the ping must read with the layout the app writes with.
+    public var keyLayout: CounterKeyScheme.Layout
     /// Buffered (default) or direct counting (`TALLY_COUNTING=buffered|direct`).
     public var counting: Counting
     /// Most Redis connections open at once, for every part of Tally in the process together.
@@ -43,7 +46,8 @@ public struct TallyConfiguration: Sendable, Hashable {
     public init(
         redisURL: String = "redis://127.0.0.1:6379", definitions: [String] = ["definitions"],
         definitionOptions: DefinitionLoader.Options = .init(), keyPrefix: String = "",
-        counting: Counting = .buffered(.init()), maximumRedisConnections: Int = 8,
+        keyLayout: CounterKeyScheme.Layout = .gitLab, counting: Counting = .buffered(.init()),
+        maximumRedisConnections: Int = 8,
         databaseURL: String = "sqlite://tally.sqlite", collectorURL: String? = nil, submitsServicePing: Bool = false,
         eventRecordsURL: String? = nil
     ) {
@@ -51,6 +55,7 @@ public struct TallyConfiguration: Sendable, Hashable {
         self.definitions = definitions
         self.definitionOptions = definitionOptions
         self.keyPrefix = keyPrefix
+        self.keyLayout = keyLayout
         self.counting = counting
         self.maximumRedisConnections = maximumRedisConnections
         self.databaseURL = databaseURL

@@ -12,9 +12,19 @@ enum RedisCounterReads {
         }
     }
 
-    /// One `PFCOUNT` over the union of the keys.
+    /// The count of the union of the keys: one `PFCOUNT` when they share a cluster slot (GitLab's names always
+    /// do); else each key's raw HyperLogLog (`GET`), merged register by register here and counted with Redis' own
+    /// estimator, which gives exactly what `PFCOUNT` over them gives on one server, wherever the keys live.
     static func unique(_ keys: [String]) -> RedisRead {
-        RedisRead(commands: [.pfcount(keys)]) { replies in .integer(try replies[0].int()) }
+        let slots = Set(keys.map { RedisClusterSlot(key: $0) })
+        guard slots.count > 1 else {
+            return RedisRead(commands: [.pfcount(keys)]) { replies in .integer(try replies[0].int()) }
+        }
+        return RedisRead(commands: keys.map { .get($0) }) { replies in
+            var union = RedisHyperLogLog()
+            for reply in replies { union.merge(try RedisHyperLogLog(reply: reply)) }
+            return .integer(union.count())
+        }
     }
 
     /// `GET` each key as a float; missing keys count 0.

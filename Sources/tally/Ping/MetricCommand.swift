@@ -32,7 +32,7 @@ struct MetricCommand: AsyncParsableCommand {
         defer { client.close() }
         let recordedAt = try clock.clock().now()
         let context = PingContext(
-            recordedAt: recordedAt, scheme: redis.scheme(for: catalog),
+            recordedAt: recordedAt, scheme: try redis.scheme(for: catalog),
             system: SystemInfo(uuid: "(not read)"))
         print("\(metric.keyPath): \(metric.description)")
         print("  file:       \(metric.source.file)")

@@ -52,7 +52,7 @@ struct PingOptions: ParsableArguments {
             throw ExitCode.failure
         }
         let builder = ServicePingBuilder(
-            catalog: catalog, redis: client, database: databaseConfiguration, scheme: redis.scheme(for: catalog),
+            catalog: catalog, redis: client, database: databaseConfiguration, scheme: try redis.scheme(for: catalog),
             settings: .init(includesOptionalMetrics: includesOptionalMetrics), logger: logger)
         return Setup(builder: builder, redis: client, system: SystemInfo(uuid: uuid), database: databaseConfiguration)
     }

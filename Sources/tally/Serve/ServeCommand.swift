@@ -93,7 +93,7 @@ struct ServeCommand: AsyncParsableCommand {
         let metricDefinitions = try MetricDefinitionsDocument(catalog: catalog)
         let client = try redis.client(maximumConnections: 4)
         defer { client.close() }
-        let scheme = redis.scheme(for: catalog)
+        let scheme = try redis.scheme(for: catalog)
         let counters = BufferedRedisCounterSink(
             redis: client, planner: CounterWritePlanner(catalog: catalog, scheme: scheme), logger: logger)
         var sinks: [any EventSink] = [counters]

@@ -21,7 +21,7 @@ struct KeysCommand: AsyncParsableCommand {
             StandardError.print("tally keys: Unknown event: \(event.event)")
             throw ExitCode.failure
         }
-        let scheme = redis.scheme(for: catalog)
+        let scheme = try redis.scheme(for: catalog)
         let now = try clock.clock().now()
         let week = ISOWeek(containing: now)
         print("event \(event.event), ISO week \(week) (UTC)")

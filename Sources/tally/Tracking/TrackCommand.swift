@@ -21,7 +21,7 @@ struct TrackCommand: AsyncParsableCommand {
         let catalog = try definitions.loadOrExit()
         let client = try redis.client(maximumConnections: 1)
         defer { client.close() }
-        let planner = CounterWritePlanner(catalog: catalog, scheme: redis.scheme(for: catalog))
+        let planner = CounterWritePlanner(catalog: catalog, scheme: try redis.scheme(for: catalog))
         let recorder = RecordingEventSink()
         let tracker = Tracker(
             catalog: catalog, sinks: [DirectRedisCounterSink(redis: client, planner: planner), recorder],
