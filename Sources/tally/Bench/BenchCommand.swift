@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
             "Build in release mode for meaningful figures: swift build -c release. Results go in BENCHMARKS.md.",
         subcommands: [
             BenchRedisCommand.self, BenchDefinitionsCommand.self, BenchTrackCommand.self, BenchServeCommand.self,
-            BenchCollectCommand.self, BenchDashboardCommand.self,
+            BenchCollectCommand.self, BenchDashboardCommand.self, BenchClusterCommand.self,
         ]
     )
 }
