@@ -163,10 +163,7 @@ public final class RedisCluster: Sendable {
 
     /// Sends one command to the node on `port` (not routed), on a connection of its own.
     public func send(_ command: RedisCommand, to port: Int) async throws(RedisError) -> RedisReply {
-        let connection = try await AsyncRedisConnection.connect(
-            configuration: RedisConfiguration(
-                endpoint: .tcp(host: "127.0.0.1", port: port), connectTimeout: .seconds(1)))
-        return try await connection.send(command)
+        try await RedisServer.send(command, toPort: port)
     }
 
     /// The cluster's nodes as the node on `port` (the first running one by default) sees them.

@@ -74,6 +74,15 @@ public final class RedisServer: Sendable {
         try await start(extraArguments: extraArguments, ports: ports, configurationFile: nil)
     }
 
+    /// Sends one command to the server on `port` of the loopback interface, on a connection of its own (so it works
+    /// across kills and restarts).
+    public static func send(_ command: RedisCommand, toPort port: Int) async throws(RedisError) -> RedisReply {
+        let connection = try await AsyncRedisConnection.connect(
+            configuration: RedisConfiguration(
+                endpoint: .tcp(host: "127.0.0.1", port: port), connectTimeout: .seconds(1)))
+        return try await connection.send(command)
+    }
+
     /// Starts a sentinel (`redis-server sentinel.conf --sentinel`) whose config file monitors the master on
     /// `masterPort` as `name`, with `quorum` and the given down-after time, and waits until it answers.
     public static func startSentinel(

@@ -61,7 +61,7 @@ struct ClusterMigrationTests {
         try await cluster.beginMigration(of: slot, from: source, to: target)
         // A flush chunk's keys (a new marker beside counters still on the source) can't run anywhere until the
         // migration ends: -TRYAGAIN, retried, the chunk kept.
-        #expect(try await TestEnvironment.waitUntil { bufferedClient.statistics.tryAgain >= 1 })
+        #expect(await TestEnvironment.waitUntil { bufferedClient.statistics.tryAgain >= 1 })
         while true {
             let keys = try await cluster.send(
                 RedisCommand("CLUSTER", arguments: ["GETKEYSINSLOT", slot.number, 2]), to: source.port
@@ -71,7 +71,7 @@ struct ClusterMigrationTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         // A direct write to a key already on the target is sent there after -ASK.
-        #expect(try await TestEnvironment.waitUntil { directClient.statistics.ask >= 1 })
+        #expect(await TestEnvironment.waitUntil { directClient.statistics.ask >= 1 })
         try await cluster.finishMigration(of: slot, from: source, to: target)
         migrationOver.withLockedValue { $0 = true }
         let sent = try await traffic.value

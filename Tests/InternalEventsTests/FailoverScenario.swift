@@ -43,7 +43,7 @@ struct FailoverScenario {
         }
 
         #expect(
-            try await TestEnvironment.waitUntil { sink.statistics.flushedWrites >= 3 },
+            await TestEnvironment.waitUntil { sink.statistics.flushedWrites >= 3 },
             "\(sink.statistics) sent \(sent.withLockedValue { $0 })")
         try await failOver()
         let sentAtKill = sent.withLockedValue { $0 }
@@ -51,7 +51,7 @@ struct FailoverScenario {
         // track() kept returning while there was no master.
         #expect(sent.withLockedValue { $0 } > sentAtKill)
         let flushedAtPromotion = sink.statistics.flushedWrites
-        #expect(try await TestEnvironment.waitUntil { sink.statistics.flushedWrites > flushedAtPromotion })
+        #expect(await TestEnvironment.waitUntil { sink.statistics.flushedWrites > flushedAtPromotion })
         stopTraffic.withLockedValue { $0 = true }
         await traffic.value
         tally.requestShutdown()

@@ -32,31 +32,37 @@ extension RedisClusterConfiguration {
         guard path.isEmpty || path == "0" else {
             throw invalid("database \"\(path)\": a Redis Cluster has database 0 only")
         }
-        var username: String?
-        var password: String?
-        if let at = rest.lastIndex(of: "@") {
-            let userInfo = rest[..<at]
-            rest = rest[rest.index(after: at)...]
-            let user: Substring
-            if let colon = userInfo.firstIndex(of: ":") {
-                user = userInfo[..<colon]
-                guard let decoded = String(userInfo[userInfo.index(after: colon)...]).removingPercentEncoding else {
-                    throw invalid("the password is not valid percent-encoding")
-                }
-                password = decoded
-            } else {
-                user = userInfo
-            }
-            guard let decodedUser = String(user).removingPercentEncoding else {
-                throw invalid("the user name is not valid percent-encoding")
-            }
-            username = decodedUser.isEmpty ? nil : decodedUser
-        }
+        let (username, password) = try Self.credentials(splittingOff: &rest, invalid)
         var seeds: [RedisClusterAddress] = []
         for (index, part) in rest.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
             seeds.append(try Self.seed(part, number: index + 1, invalid))
         }
         self.init(seeds: seeds, username: username, password: password)
+    }
+
+    /// Splits `user:password@` off the front of a URL's host list (percent-decoded; an empty user is `nil`), leaving
+    /// the hosts in `authority`.
+    static func credentials(
+        splittingOff authority: inout Substring, _ invalid: (String) -> RedisError
+    ) throws(RedisError) -> (username: String?, password: String?) {
+        guard let at = authority.lastIndex(of: "@") else { return (nil, nil) }
+        let userInfo = authority[..<at]
+        authority = authority[authority.index(after: at)...]
+        let user: Substring
+        var password: String?
+        if let colon = userInfo.firstIndex(of: ":") {
+            user = userInfo[..<colon]
+            guard let decoded = String(userInfo[userInfo.index(after: colon)...]).removingPercentEncoding else {
+                throw invalid("the password is not valid percent-encoding")
+            }
+            password = decoded
+        } else {
+            user = userInfo
+        }
+        guard let username = String(user).removingPercentEncoding else {
+            throw invalid("the user name is not valid percent-encoding")
+        }
+        return (username.isEmpty ? nil : username, password)
     }
 
     /// One `host[:port]` of the list.

@@ -50,26 +50,7 @@ extension RedisSentinelConfiguration {
         } else if path.count > 2 {
             throw invalid("the path is /master-name or /master-name/db")
         }
-        var username: String?
-        var password: String?
-        if let at = rest.lastIndex(of: "@") {
-            let userInfo = rest[..<at]
-            rest = rest[rest.index(after: at)...]
-            let user: Substring
-            if let colon = userInfo.firstIndex(of: ":") {
-                user = userInfo[..<colon]
-                guard let decoded = String(userInfo[userInfo.index(after: colon)...]).removingPercentEncoding else {
-                    throw invalid("the password is not valid percent-encoding")
-                }
-                password = decoded
-            } else {
-                user = userInfo
-            }
-            guard let decodedUser = String(user).removingPercentEncoding else {
-                throw invalid("the user name is not valid percent-encoding")
-            }
-            username = decodedUser.isEmpty ? nil : decodedUser
-        }
+        let (username, password) = try RedisClusterConfiguration.credentials(splittingOff: &rest, invalid)
         var sentinels: [RedisClusterAddress] = []
         for (index, part) in rest.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
             var address = try RedisClusterConfiguration.seed(part, number: index + 1, invalid)

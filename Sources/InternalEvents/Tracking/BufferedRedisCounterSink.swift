@@ -410,7 +410,7 @@ private final class Flusher: @unchecked Sendable {
         var flushed = 0
         var failures = 0
         unreplicated = 0
-        waitsForReplicas = redis.waitsForReplicas && configuration.replicaAcknowledgementTimeout > .zero
+        waitsForReplicas = Self.waitsForReplicas(redis, configuration)
         defer { if failures == 0 { reportRecovery() } }
         if await sendPending(redis, flushed: &flushed, failures: &failures) {
             let (aggregate, oldest) = sink.takeAggregate()
@@ -492,6 +492,13 @@ private final class Flusher: @unchecked Sendable {
             }
         }
         return true
+    }
+
+    /// Whether chunks sent through `redis` wait for a replica's acknowledgement at all.
+    static func waitsForReplicas(
+        _ redis: any RedisClient, _ configuration: BufferedRedisCounterSink.Configuration
+    ) -> Bool {
+        redis.waitsForReplicas && configuration.replicaAcknowledgementTimeout > .zero
     }
 
     /// Whether this cycle's chunks still wait for a replica's acknowledgement (until one isn't acknowledged).
@@ -576,7 +583,7 @@ private final class Flusher: @unchecked Sendable {
             if outcome.replicated == false, case .array = reply { noteUnreplicated(chunk) }
         } else {
             reply = try await redis.evaluate(FlushChunkScript.script, keys: keys, arguments: arguments)
-            if redis.waitsForReplicas && configuration.replicaAcknowledgementTimeout > .zero, case .array = reply {
+            if Self.waitsForReplicas(redis, configuration), case .array = reply {
                 unreplicated += 1
             }
         }
