@@ -16,7 +16,7 @@ esac
 
 bash scripts/bootstrap.sh
 source scripts/stop-test-servers.sh
-export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp ${TSAN_OPTIONS:-}"
 # Leak checking stays off for the whole suite: at exit LeakSanitizer reports allocations of Foundation's
 # Data/String(contentsOf:), SwiftNIO's singletons and test event loops, SQLiteNIO's failed opens and libcurl, none
 # made by Tally's code (RELIABILITY.md). `make leaks` checks Tally's own C-facing code (the hiredis replies) with it on.

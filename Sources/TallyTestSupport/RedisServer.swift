@@ -54,15 +54,31 @@ public final class RedisServer: Sendable {
         try await sharedServer.value
     }
 
-    private static let sharedServer = Task<RedisServer, any Error> {
-        let server = try await RedisServer.start()
-        sharedInstance.withLockedValue { $0 = server }
-        atexit { RedisServer.sharedInstance.withLockedValue { $0 }?.stop() }
-        return server
+    /// A second shared server, for suites whose scripts keep the server busy for long stretches (a Lua script adding
+    /// 200,000 members runs for a second or more on a loaded machine): on ``shared()`` they would stall every other
+    /// suite's calls past their 2 s timeout (seen in CI under the sanitizers).
+    public static func sharedForLongScripts() async throws -> RedisServer {
+        try await sharedLongScriptServer.value
     }
 
-    /// The shared server once started, for the `atexit` handler (which cannot await `sharedServer`).
-    private static let sharedInstance = LockedValueBox<RedisServer?>(nil)
+    private static let sharedServer = startShared()
+    private static let sharedLongScriptServer = startShared()
+
+    /// Starts a server on first use (the tasks that ask meanwhile all await the one start), stopped at process exit.
+    private static func startShared() -> Task<RedisServer, any Error> {
+        Task {
+            let server = try await RedisServer.start()
+            let isFirst = sharedInstances.withLockedValue { servers in
+                servers.append(server)
+                return servers.count == 1
+            }
+            if isFirst { atexit { RedisServer.sharedInstances.withLockedValue { $0 }.forEach { $0.stop() } } }
+            return server
+        }
+    }
+
+    /// The shared servers once started, for the `atexit` handler (which cannot await their tasks).
+    private static let sharedInstances = LockedValueBox<[RedisServer]>([])
 
     /// Starts a new server and waits until it answers `PING`.
     /// - Parameters:

@@ -317,10 +317,11 @@ struct HyperLogLogParsingTests {
 struct HyperLogLogServerTests {
     let prefix = TestEnvironment.uniqueKeyPrefix("hll")
 
-    /// Runs `body` with a pool on the shared server, closed afterwards.
+    /// Runs `body` with a pool on the server shared by suites with long scripts (``addRange`` holds the server
+    /// for a second or more), closed afterwards.
     func withPool<Result>(_ body: (RedisConnectionPool) async throws -> Result) async throws -> Result {
         let pool = RedisConnectionPool(
-            redis: try await RedisServer.shared().configuration(commandTimeout: .seconds(120)),
+            redis: try await RedisServer.sharedForLongScripts().configuration(commandTimeout: .seconds(120)),
             configuration: .init(maximumConnections: 2))
         defer { pool.close() }
         return try await body(pool)
