@@ -4,15 +4,22 @@ import NIOConcurrencyHelpers
 /// up, and the next write stores all of them in one transaction, so many small batches share one commit (and one
 /// `fsync`) instead of each paying for its own.
 ///
-/// No task runs in the background: the first request to find no write under way leads. It writes its own batch
-/// and whatever queued meanwhile, answers those requests, and after `roundsPerLeader` rounds hands the lead to the
-/// oldest waiting request, so no request is held long by others' work. Each request gets its own outcome; a
-/// request is answered only once its transaction has committed (or failed).
+/// No task runs in the background: the first request to find no write under way leads. It opens a session (one
+/// database connection), writes its own batch and whatever queued meanwhile in rounds on it, answers those
+/// requests, and after `roundsPerLeader` rounds (or a round that failed) closes the session and hands the lead to
+/// the oldest waiting request, so no request is held long by others' work and a broken connection is not used
+/// again. Each request gets its own outcome; a request is answered only once its transaction has committed (or
+/// failed).
 ///
 /// **Thread safety:** `Sendable`; `write` may be called concurrently. Waiting requests hold no thread.
 final class EventWriter<Batch: Sendable, Outcome: Sendable>: Sendable {
     /// Stores batches in one transaction and returns each one's outcome, in order; throws if none was stored.
     typealias Store = @Sendable ([Batch]) async throws -> [Outcome]
+    /// A leader's rounds, given the store they share; returns the leader's own outcome.
+    typealias Rounds = @Sendable (Store) async -> Result<Outcome, any Error>
+    /// Opens what one leader's rounds share (for example a database connection), runs `rounds` with the store made
+    /// on it, closes it and returns what `rounds` returned; throws when it could not be opened.
+    typealias Session = @Sendable (Rounds) async throws -> Result<Outcome, any Error>
 
     private enum Role: Sendable {
         case lead
@@ -35,13 +42,22 @@ final class EventWriter<Batch: Sendable, Outcome: Sendable>: Sendable {
     let maximumGroup: Int
     static var roundsPerLeader: Int { 4 }
 
+    /// Requests waiting for a leader to store their batches (for tests to wait on).
+    var waitingCount: Int { state.withLockedValue { $0.queue.count } }
+
     init(maximumGroup: Int = 64) {
         self.maximumGroup = max(1, maximumGroup)
     }
 
-    /// Stores `batch` (with any others waiting) and returns its outcome once committed. `store` is the leader's:
+    /// Stores `batch` (with any others waiting) and returns its outcome once committed, each round with `store`
+    /// (nothing shared between rounds). Every caller of one writer passes the same one.
+    func write(_ batch: Batch, store: @escaping Store) async throws -> Outcome {
+        try await write(batch) { rounds in await rounds(store) }
+    }
+
+    /// Stores `batch` (with any others waiting) and returns its outcome once committed. `session` is the leader's:
     /// every caller of one writer passes the same one.
-    func write(_ batch: Batch, store: Store) async throws -> Outcome {
+    func write(_ batch: Batch, session: Session) async throws -> Outcome {
         let role = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Role, any Error>) in
             let leads = state.withLockedValue { state in
                 if state.writing {
@@ -55,18 +71,18 @@ final class EventWriter<Batch: Sendable, Outcome: Sendable>: Sendable {
         }
         switch role {
         case .done(let outcome): return outcome
-        case .lead: return try await lead(with: batch, store: store)
+        case .lead: return try await lead(with: batch, session: session)
         }
     }
 
-    /// Writes rounds of batches (the leader's own first), then hands the lead on or ends it.
-    private func lead(with batch: Batch, store: Store) async throws -> Outcome {
-        let own = await storeGroup([batch], store: store)[0]
-        for _ in 1..<Self.roundsPerLeader {
-            let group = takeGroup()
-            if group.isEmpty { return try own.get() }
-            let outcomes = await storeGroup(group.map(\.batch), store: store)
-            for (waiting, outcome) in zip(group, outcomes) { waiting.continuation.resume(with: outcome.map(Role.done)) }
+    /// Opens a session and writes rounds of batches on it (the leader's own first), then hands the lead on or ends
+    /// it. When the session can't be opened, only the leader's own batch fails: the next leader tries again.
+    private func lead(with batch: Batch, session: Session) async throws -> Outcome {
+        let own: Result<Outcome, any Error>
+        do {
+            own = try await session { store in await self.rounds(startingWith: batch, store: store) }
+        } catch {
+            own = .failure(error)
         }
         // Hand the lead to the oldest waiting request, or end it.
         let next = state.withLockedValue { state -> Waiting? in
@@ -80,13 +96,24 @@ final class EventWriter<Batch: Sendable, Outcome: Sendable>: Sendable {
         return try own.get()
     }
 
-    /// Takes up to `maximumGroup` waiting requests; with none waiting the write ends (`writing` is cleared).
+    /// The leader's own batch, then up to `roundsPerLeader - 1` groups of waiting ones, answered as each commits;
+    /// stops after a round with a failure (its connection may be broken). Returns the leader's own outcome.
+    private func rounds(startingWith batch: Batch, store: Store) async -> Result<Outcome, any Error> {
+        let own = await storeGroup([batch], store: store)[0]
+        guard case .success = own else { return own }
+        for _ in 1..<Self.roundsPerLeader {
+            let group = takeGroup()
+            if group.isEmpty { break }
+            let outcomes = await storeGroup(group.map(\.batch), store: store)
+            for (waiting, outcome) in zip(group, outcomes) { waiting.continuation.resume(with: outcome.map(Role.done)) }
+            if outcomes.contains(where: { if case .failure = $0 { true } else { false } }) { break }
+        }
+        return own
+    }
+
+    /// Takes up to `maximumGroup` waiting requests.
     private func takeGroup() -> [Waiting] {
         state.withLockedValue { state in
-            if state.queue.isEmpty {
-                state.writing = false
-                return []
-            }
             let group = Array(state.queue.prefix(maximumGroup))
             state.queue.removeFirst(group.count)
             return group

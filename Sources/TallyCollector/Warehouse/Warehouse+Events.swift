@@ -47,40 +47,42 @@ extension Warehouse {
                 try await ClickHouseClient(clickhouse).storeEventBatches(batches)
             }
         }
-        return try await shared.events.write(batch) { batches in
-            try await Self.storeEventBatches(batches, in: warehouse)
+        // One connection for all rounds of a leader: opening one per round (connect, authenticate, a fresh
+        // PostgreSQL backend) cost more than the round's inserts.
+        return try await shared.events.write(batch) { rounds in
+            try await warehouse.writing { database in
+                await rounds { batches in try await Self.storeEventBatches(batches, in: warehouse, on: database) }
+            }
         }
     }
 
-    /// The event writer's store: all batches in one transaction.
+    /// The event writer's store: all batches in one transaction on `database`.
     static func storeEventBatches(
-        _ batches: [EventBatch], in warehouse: Warehouse
+        _ batches: [EventBatch], in warehouse: Warehouse, on database: WarehouseDatabase
     ) async throws -> [CollectOutcome] {
-        try await warehouse.writing { database in
-            try await warehouse.transaction(database) {
-                var inserted: Set<String> = []
-                let events = batches.flatMap(\.events)
-                var start = 0
-                while start < events.count {
-                    let slice = events[start..<min(start + Self.eventRowsPerInsert, events.count)]
-                    var insert = database.sql.insert(into: "events").columns(EventSchema.eventColumns)
-                    for event in slice { insert = insert.values(database.row(of: event)) }
-                    let rows = try await insert.ignoringConflicts(with: "event_id").returning("event_id").allRows()
-                    for row in rows { inserted.insert(try row.decode(column: "event_id", as: String.self)) }
-                    start += Self.eventRowsPerInsert
-                }
-                let receivedAt = Date()
-                for badRow in batches.flatMap(\.badRows) {
-                    try await database.sql.insert(into: "bad_rows")
-                        .columns("received_at", "path", "reason", "message", "raw_size", "raw")
-                        .values(
-                            database.time(receivedAt), SQLBind(badRow.path), SQLBind(badRow.reason.rawValue),
-                            SQLBind(badRow.message), SQLBind(badRow.rawSize), SQLBind(badRow.raw)
-                        ).run()
-                }
-                // Each new event id counts for the first batch that holds it; every other copy is a duplicate.
-                return CollectOutcome.of(batches, inserted: inserted)
+        try await warehouse.transaction(database) {
+            var inserted: Set<String> = []
+            let events = batches.flatMap(\.events)
+            var start = 0
+            while start < events.count {
+                let slice = events[start..<min(start + Self.eventRowsPerInsert, events.count)]
+                var insert = database.sql.insert(into: "events").columns(EventSchema.eventColumns)
+                for event in slice { insert = insert.values(database.row(of: event)) }
+                let rows = try await insert.ignoringConflicts(with: "event_id").returning("event_id").allRows()
+                for row in rows { inserted.insert(try row.decode(column: "event_id", as: String.self)) }
+                start += Self.eventRowsPerInsert
             }
+            let receivedAt = Date()
+            for badRow in batches.flatMap(\.badRows) {
+                try await database.sql.insert(into: "bad_rows")
+                    .columns("received_at", "path", "reason", "message", "raw_size", "raw")
+                    .values(
+                        database.time(receivedAt), SQLBind(badRow.path), SQLBind(badRow.reason.rawValue),
+                        SQLBind(badRow.message), SQLBind(badRow.rawSize), SQLBind(badRow.raw)
+                    ).run()
+            }
+            // Each new event id counts for the first batch that holds it; every other copy is a duplicate.
+            return CollectOutcome.of(batches, inserted: inserted)
         }
     }
 
