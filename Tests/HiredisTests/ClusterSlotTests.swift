@@ -217,6 +217,25 @@ struct ClusterTopologyTests {
         #expect(topology.master(for: RedisClusterSlot(7))?.host == "a")
     }
 
+    /// A pipeline whose commands all go to one master is sent as it is: `soleMaster(of:)` finds that master, and
+    /// says `nil` when the slots span two masters or one has none.
+    @Test func soleMasterOfAPipelinesSlots() {
+        let a = RedisClusterAddress(host: "a", port: 1)
+        let b = RedisClusterAddress(host: "b", port: 2)
+        let topology = RedisClusterTopology(shards: [
+            .init(slots: [0...99], master: .init(address: a)), .init(slots: [100...199], master: .init(address: b)),
+        ])
+        let (low, high, free) = (RedisClusterSlot(5), RedisClusterSlot(150), RedisClusterSlot(300))
+        #expect(topology.soleMaster(of: [low, low, RedisClusterSlot(99)]) == a)
+        #expect(topology.soleMaster(of: [high]) == b)
+        #expect(topology.soleMaster(of: [nil, low]) == a, "a command without keys goes to the first master")
+        #expect(topology.soleMaster(of: [nil, high]) == nil)
+        #expect(topology.soleMaster(of: [low, high]) == nil)
+        #expect(topology.soleMaster(of: [low, free]) == nil, "a slot without master")
+        #expect(RedisClusterTopology(shards: []).soleMaster(of: [nil]) == nil)
+        #expect(topology.movingSlot(low, to: b).soleMaster(of: [low, high]) == b)
+    }
+
     @Test func backoffDoublesUpToItsMaximum() {
         let backoff = RedisClusterConfiguration.Backoff(
             maximumRetries: 10, initialDelay: .milliseconds(10), maximumDelay: .milliseconds(50))

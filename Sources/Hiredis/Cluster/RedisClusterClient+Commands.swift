@@ -33,24 +33,38 @@ extension RedisClusterClient: RedisClient {
         var slots: [RedisClusterSlot?] = []
         slots.reserveCapacity(commands.count)
         for command in commands { slots.append(try command.clusterSlot()) }
+        // The common case first: every command for one node and none refused, so one pipeline and nothing to track
+        // per command. Otherwise its replies are the first round of the general case below.
+        var firstRound: (address: RedisClusterAddress, outcome: Result<[RedisReply], RedisError>)?
+        if let address = try await currentTopology().soleMaster(of: slots) {
+            let outcome = await deliver(commands, to: address)
+            if case .success(let replies) = outcome, !replies.contains(where: \.isError) { return replies }
+            firstRound = (address, outcome)
+        }
         var replies = [RedisReply?](repeating: nil, count: commands.count)
         var pending = commands.indices.map { RedisClusterPendingCommand(index: $0) }
         var redirectRounds = 0
         var retries = 0
         while !pending.isEmpty {
-            let topology = try await currentTopology()
-            var batches: [RedisClusterAddress: [RedisClusterPendingCommand]] = [:]
             var round = RedisClusterPipelineRound()
-            for item in pending {
-                guard let address = item.askTarget ?? route(slots[item.index], in: topology) else {
-                    count { $0.unreachable += 1 }
-                    markTopologyStale()
-                    round.retry(item, because: .unserved(slots[item.index]))
-                    continue
+            let outcomes: [(RedisClusterAddress, [RedisClusterPendingCommand], Result<[RedisReply], RedisError>)]
+            if let first = firstRound {
+                firstRound = nil
+                outcomes = [(first.address, pending, first.outcome)]
+            } else {
+                let topology = try await currentTopology()
+                var batches: [RedisClusterAddress: [RedisClusterPendingCommand]] = [:]
+                for item in pending {
+                    guard let address = item.askTarget ?? route(slots[item.index], in: topology) else {
+                        count { $0.unreachable += 1 }
+                        markTopologyStale()
+                        round.retry(item, because: .unserved(slots[item.index]))
+                        continue
+                    }
+                    batches[address, default: []].append(item)
                 }
-                batches[address, default: []].append(item)
+                outcomes = await deliver(batches, commands: commands)
             }
-            let outcomes = await deliver(batches, commands: commands)
             for (address, batch, outcome) in outcomes {
                 switch outcome {
                 case .failure(let error):
@@ -214,12 +228,7 @@ extension RedisClusterClient: RedisClient {
                 answers.append(wire.count)
                 wire.append(commands[item.index])
             }
-            do {
-                let replies = try await pool(for: address).pipeline(wire)
-                return .success(answers.map { replies[$0] })
-            } catch {
-                return .failure(error)
-            }
+            return await deliver(wire, to: address).map { replies in answers.map { replies[$0] } }
         }
         if batches.count == 1, let only = batches.first {
             return [(only.key, only.value, await run(only.value, on: only.key))]
@@ -234,6 +243,17 @@ extension RedisClusterClient: RedisClient {
             var outcomes: [(RedisClusterAddress, [RedisClusterPendingCommand], Result<[RedisReply], RedisError>)] = []
             for await outcome in group { outcomes.append(outcome) }
             return outcomes
+        }
+    }
+
+    /// Sends `commands` to the node at `address` in one pipeline.
+    private func deliver(
+        _ commands: [RedisCommand], to address: RedisClusterAddress
+    ) async -> Result<[RedisReply], RedisError> {
+        do {
+            return .success(try await pool(for: address).pipeline(commands))
+        } catch {
+            return .failure(error)
         }
     }
 

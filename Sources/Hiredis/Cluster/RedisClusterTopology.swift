@@ -78,6 +78,19 @@ public struct RedisClusterTopology: Sendable, Hashable {
         return index == Self.unassigned ? nil : masters[Int(index)]
     }
 
+    /// The one master serving every slot of `slots` (a `nil` slot, a command without keys, goes to the first
+    /// master), or `nil` when they span several masters or one has none: a pipeline's common case, checked in one
+    /// pass without building batches.
+    public func soleMaster(of slots: [RedisClusterSlot?]) -> RedisClusterAddress? {
+        var owner: UInt16?
+        for slot in slots {
+            let index = slot.map { owners[$0.number] } ?? (masters.isEmpty ? Self.unassigned : 0)
+            if index == Self.unassigned || (owner != nil && owner != index) { return nil }
+            owner = index
+        }
+        return owner.map { masters[Int($0)] }
+    }
+
     /// How many slots have a master.
     /// How many replicas not marked failed the master at `address` has in the map as read (0 for an address that is
     /// no master): the replicas a write there can wait for.
