@@ -17,10 +17,9 @@ struct EventWriterTests {
     struct Refused: Error, Equatable { var batch: Int }
 
     /// A session that logs its groups, stores each batch as its double, refuses the batches in `refusing`, and
-    /// holds the first store of the sessions in `holding` (by the order they opened) until `release` lets it go.
+    /// holds its first store until `release` lets it go.
     static func session(
-        _ log: Log, refusing: Set<Int> = [], failingOpens: Int = 0, release: AsyncGate? = nil,
-        holding: Set<Int> = [0]
+        _ log: Log, refusing: Set<Int> = [], failingOpens: Int = 0, release: AsyncGate? = nil
     ) -> EventWriter<Int, Int>.Session {
         { rounds in
             let index = log.sessions.withLock { sessions in
@@ -31,7 +30,7 @@ struct EventWriterTests {
             return await rounds { batches in
                 let first = log.sessions.withLock { sessions in
                     sessions[index].append(batches)
-                    return holding.contains(index) && sessions[index].count == 1
+                    return index == 0 && sessions[index].count == 1
                 }
                 if first, let release { await release.wait() }
                 if let refused = batches.first(where: refusing.contains) { throw Refused(batch: refused) }
@@ -49,11 +48,11 @@ struct EventWriterTests {
         let session = session(release)
         return await withTaskGroup(of: (Int, Result<Int, Refused>).self) { group in
             group.addTask { await (0, Self.outcome { try await writer.write(0, session: session) }) }
-            #expect(await TestEnvironment.waitUntil { release.hasWaiter })
+            while !release.hasWaiter { await Task.yield() }
             for batch in 1...followers {
                 group.addTask { await (batch, Self.outcome { try await writer.write(batch, session: session) }) }
             }
-            #expect(await TestEnvironment.waitUntil { writer.waitingCount == followers })
+            while writer.waitingCount < followers { await Task.yield() }
             release.open()
             var outcomes: [Int: Result<Int, Refused>] = [:]
             for await (batch, outcome) in group { outcomes[batch] = outcome }
@@ -117,73 +116,5 @@ struct EventWriterTests {
         let failed = outcomes.filter { if case .failure = $0.value { true } else { false } }
         #expect(failed.count == 1 && failed.first?.value == .failure(Refused(batch: -1)), "\(outcomes)")
         #expect(log.opened == 2)
-    }
-
-    /// On ClickHouse several groups are written at once: a second request leads while the first leader's write is
-    /// still under way, and later ones queue behind both.
-    @Test func severalLeadersWriteAtOnce() async {
-        let writer = EventWriter<Int, Int>(maximumGroup: 8, maximumLeaders: 2)
-        let log = Log()
-        let release = AsyncGate()
-        let session = Self.session(log, release: release, holding: [0, 1])
-        let outcomes = await withTaskGroup(of: (Int, Result<Int, Refused>).self) { group in
-            group.addTask { await (0, Self.outcome { try await writer.write(0, session: session) }) }
-            #expect(await TestEnvironment.waitUntil { log.opened == 1 })
-            // The first leader is held in its store; the next request leads a write of its own at once.
-            group.addTask { await (1, Self.outcome { try await writer.write(1, session: session) }) }
-            #expect(await TestEnvironment.waitUntil { log.opened == 2 })
-            for batch in 2...4 {
-                group.addTask { await (batch, Self.outcome { try await writer.write(batch, session: session) }) }
-            }
-            #expect(await TestEnvironment.waitUntil { writer.waitingCount == 3 }, "both leaders busy: the rest queue")
-            #expect(log.opened == 2)
-            release.open()
-            var outcomes: [Int: Result<Int, Refused>] = [:]
-            for await (batch, outcome) in group { outcomes[batch] = outcome }
-            return outcomes
-        }
-        for batch in 0...4 { #expect(outcomes[batch] == .success(batch * 2)) }
-        #expect(log.opened == 2, "the queued batches went to the two leaders' later rounds")
-        #expect(log.groups.flatMap { $0 }.flatMap { $0 }.sorted() == Array(0...4))
-        #expect(writer.waitingCount == 0)
-    }
-}
-
-/// Ids of groups in flight: a group whose ids overlap one being written waits for it; others go on.
-@Suite("Event ids in flight")
-struct EventIDReservationsTests {
-    @Test func anOverlappingGroupWaitsForTheOneHoldingItsIds() async throws {
-        let reservations = EventIDReservations()
-        let release = AsyncGate()
-        let order = Locked<[String]>([])
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await reservations.withReserved(["a", "b"]) {
-                    order.withLock { $0.append("first in") }
-                    await release.wait()
-                    order.withLock { $0.append("first out") }
-                }
-            }
-            #expect(await TestEnvironment.waitUntil { release.hasWaiter })
-            group.addTask {
-                try await reservations.withReserved(["b", "c"]) { order.withLock { $0.append("overlapping") } }
-            }
-            #expect(await TestEnvironment.waitUntil { reservations.waitingCount == 1 })
-            // Disjoint ids go on while the overlapping group waits.
-            try await reservations.withReserved(["d"]) { order.withLock { $0.append("disjoint") } }
-            #expect(reservations.held == ["a", "b"])
-            release.open()
-            try await group.waitForAll()
-        }
-        #expect(order.value == ["first in", "disjoint", "first out", "overlapping"])
-        #expect(reservations.held.isEmpty && reservations.waitingCount == 0)
-    }
-
-    @Test func aFailedGroupReleasesItsIds() async throws {
-        struct Failure: Error {}
-        let reservations = EventIDReservations()
-        await #expect(throws: Failure.self) { try await reservations.withReserved(["x"]) { throw Failure() } }
-        #expect(reservations.held.isEmpty)
-        #expect(try await reservations.withReserved(["x"]) { 7 } == 7)
     }
 }

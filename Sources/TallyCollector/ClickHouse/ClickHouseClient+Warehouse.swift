@@ -94,24 +94,12 @@ extension ClickHouseClient {
         return stored
     }
 
-    /// The event writer's store on ClickHouse: the group's events whose ids aren't stored yet, in one insert, then
-    /// its bad rows. Several groups are written at once; each holds its ids in `inFlight` from the lookup until
-    /// written, so one process never stores an id twice (copies that two collectors store at once are merged by
-    /// `events`' engine).
-    func storeEventBatches(
-        _ batches: [EventBatch], reserving inFlight: EventIDReservations
-    ) async throws -> [CollectOutcome] {
+    /// The event writer's store on ClickHouse: the group's events whose ids aren't stored yet, in one insert (the
+    /// event writer runs one group at a time per collector, so ids are looked up and written without a race in
+    /// one process; copies that two collectors store at once are merged by `events`' engine), then its bad rows.
+    func storeEventBatches(_ batches: [EventBatch]) async throws -> [CollectOutcome] {
         let events = batches.flatMap(\.events)
-        let ids = Set(events.map(\.eventID))
-        return try await inFlight.withReserved(ids) {
-            try await storeEventBatches(batches, events: events, ids: ids)
-        }
-    }
-
-    private func storeEventBatches(
-        _ batches: [EventBatch], events: [CollectedEvent], ids: Set<String>
-    ) async throws -> [CollectOutcome] {
-        var seen = try await storedEventIDs(Array(ids))
+        var seen = try await storedEventIDs(Array(Set(events.map(\.eventID))))
         var inserted: Set<String> = []
         var rows = JSONEachRowBody()
         for event in events where !seen.contains(event.eventID) {

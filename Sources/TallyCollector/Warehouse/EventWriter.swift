@@ -4,13 +4,12 @@ import NIOConcurrencyHelpers
 /// up, and the next write stores all of them in one transaction, so many small batches share one commit (and one
 /// `fsync`) instead of each paying for its own.
 ///
-/// No task runs in the background: a request that finds fewer than `maximumLeaders` writes under way leads. It opens
-/// a session (one database connection), writes its own batch and whatever queued meanwhile in rounds on it, answers those
+/// No task runs in the background: the first request to find no write under way leads. It opens a session (one
+/// database connection), writes its own batch and whatever queued meanwhile in rounds on it, answers those
 /// requests, and after `roundsPerLeader` rounds (or a round that failed) closes the session and hands the lead to
 /// the oldest waiting request, so no request is held long by others' work and a broken connection is not used
 /// again. Each request gets its own outcome; a request is answered only once its transaction has committed (or
-/// failed). One leader suits a database that takes one writer at a time (SQLite) or answers fast; a database whose
-/// every insert takes long whatever its size (ClickHouse writes a part per insert) gets several groups in flight.
+/// failed).
 ///
 /// **Thread safety:** `Sendable`; `write` may be called concurrently. Waiting requests hold no thread.
 final class EventWriter<Batch: Sendable, Outcome: Sendable>: Sendable {
@@ -33,8 +32,7 @@ final class EventWriter<Batch: Sendable, Outcome: Sendable>: Sendable {
     }
 
     private struct State: Sendable {
-        /// Writes under way, each with its leader.
-        var leaders = 0
+        var writing = false
         var queue: [Waiting] = []
     }
 
@@ -42,16 +40,13 @@ final class EventWriter<Batch: Sendable, Outcome: Sendable>: Sendable {
     private let state = NIOLockedValueBox(State())
     /// Most batches stored in one transaction.
     let maximumGroup: Int
-    /// Most writes under way at once.
-    let maximumLeaders: Int
     static var roundsPerLeader: Int { 4 }
 
     /// Requests waiting for a leader to store their batches (for tests to wait on).
     var waitingCount: Int { state.withLockedValue { $0.queue.count } }
 
-    init(maximumGroup: Int = 64, maximumLeaders: Int = 1) {
+    init(maximumGroup: Int = 64) {
         self.maximumGroup = max(1, maximumGroup)
-        self.maximumLeaders = max(1, maximumLeaders)
     }
 
     /// Stores `batch` (with any others waiting) and returns its outcome once committed, each round with `store`
@@ -65,11 +60,11 @@ final class EventWriter<Batch: Sendable, Outcome: Sendable>: Sendable {
     func write(_ batch: Batch, session: Session) async throws -> Outcome {
         let role = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Role, any Error>) in
             let leads = state.withLockedValue { state in
-                if state.leaders >= maximumLeaders {
+                if state.writing {
                     state.queue.append(Waiting(batch: batch, continuation: continuation))
                     return false
                 }
-                state.leaders += 1
+                state.writing = true
                 return true
             }
             if leads { continuation.resume(returning: .lead) }
@@ -92,7 +87,7 @@ final class EventWriter<Batch: Sendable, Outcome: Sendable>: Sendable {
         // Hand the lead to the oldest waiting request, or end it.
         let next = state.withLockedValue { state -> Waiting? in
             if state.queue.isEmpty {
-                state.leaders -= 1
+                state.writing = false
                 return nil
             }
             return state.queue.removeFirst()
@@ -146,17 +141,8 @@ final class EventWriter<Batch: Sendable, Outcome: Sendable>: Sendable {
     }
 }
 
-/// What copies of one `Warehouse` share: the event writer, the ids of events being written, and the pseudonymizer,
-/// once read.
+/// What copies of one `Warehouse` share: the event writer and the pseudonymizer, once read.
 final class WarehouseShared: Sendable {
-    let events: EventWriter<EventBatch, CollectOutcome>
-    let eventIDsInFlight = EventIDReservations()
+    let events = EventWriter<EventBatch, CollectOutcome>()
     let pseudonymizer = NIOLockedValueBox<UIDPseudonymizer?>(nil)
-
-    /// Writes under way at once on ClickHouse, where every insert takes tens of milliseconds whatever its size.
-    static let clickHouseWriters = 4
-
-    init(dialect: WarehouseDialect) {
-        events = EventWriter(maximumLeaders: dialect == .clickhouse ? Self.clickHouseWriters : 1)
-    }
 }

@@ -43,9 +43,8 @@ extension Warehouse {
     func collect(_ batch: EventBatch) async throws -> CollectOutcome {
         let warehouse = self
         if case .clickhouse(let clickhouse) = configuration.kind {
-            let inFlight = shared.eventIDsInFlight
             return try await shared.events.write(batch) { batches in
-                try await ClickHouseClient(clickhouse).storeEventBatches(batches, reserving: inFlight)
+                try await ClickHouseClient(clickhouse).storeEventBatches(batches)
             }
         }
         // One connection for all rounds of a leader: opening one per round (connect, authenticate, a fresh

@@ -19,8 +19,8 @@ public struct Warehouse: Sendable {
     let logger: Logger
     /// This process's SQLite writes, one at a time (shared by copies of the value).
     private let writes = SerialGate()
-    /// The event writer (group commit), the ids in flight and the pseudonymizer, shared by copies of the value.
-    let shared: WarehouseShared
+    /// The event writer (group commit) and the pseudonymizer, shared by copies of the value.
+    let shared = WarehouseShared()
 
     /// Metric rows inserted per statement (7 values each, under SQLite's bound-parameter limit).
     static let metricRowsPerInsert = 500
@@ -28,7 +28,6 @@ public struct Warehouse: Sendable {
     public init(configuration: WarehouseConfiguration, logger: Logger = Logger(label: "tally.warehouse")) {
         self.configuration = configuration
         self.logger = logger
-        self.shared = WarehouseShared(dialect: configuration.dialect)
     }
 
     /// A SQLite or PostgreSQL warehouse.
