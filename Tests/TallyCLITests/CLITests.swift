@@ -226,6 +226,35 @@ struct BenchCLITests {
         }
         #expect(object["buffered_dropped"] as? Int == 0)
     }
+
+    /// Issue 16: the dashboard bench over several warehouses in one run, each measured and compared with the others.
+    @Test(.enabled(if: ClickHouseServer.shouldRunSuites, "ClickHouse is not installed (CI=true makes this a failure)"))
+    func dashboardBenchComparesWarehousesInOneRun() async throws {
+        let clickhouse = try await ClickHouseServer.shared()
+        let output = try await TallyBinary.run([
+            "bench", "dashboard", "--warehouse-url", "sqlite", "--warehouse-url", clickhouse.url(database: "bench"),
+            "--events", "3000", "--runs", "1", "--json",
+        ])
+        #expect(output.status == 0, "\(output.combined)")
+        let last = try #require(output.standardOutput.split(separator: "\n").last)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(object["benchmark"] as? String == "dashboard")
+        let warehouses = try #require(object["warehouses"] as? [[String: Any]])
+        #expect(warehouses.map { $0["warehouse"] as? String } == ["sqlite", "clickhouse"])
+        for warehouse in warehouses {
+            #expect(warehouse["events"] as? Int == 3000)
+            #expect(
+                (warehouse["render_seconds"] as? Double ?? 0) > 0 && (warehouse["direct_seconds"] as? Double ?? 0) > 0)
+        }
+        let speedups = try #require(object["speedups"] as? [[String: Any]])
+        #expect(speedups.count == 1)
+        #expect(
+            Set([speedups.first?["warehouse"] as? String, speedups.first?["over"] as? String]) == [
+                "sqlite", "clickhouse",
+            ])
+        #expect((speedups.first?["times"] as? Double ?? 0) >= 1)
+        #expect(output.standardOutput.contains("renders") && output.standardOutput.contains("faster than"))
+    }
 }
 
 /// `tally ping` and `tally metric` on the shipped examples.
