@@ -7,7 +7,10 @@ import Testing
 struct JSONStringEscapeTests {
     @Test func stringsRoundTripThroughJSONDecoder() throws {
         var generator = SystemRandomNumberGenerator()
-        let pieces = ["a", "é", "\"", "\\", "\n", "\r", "\t", "\u{1}", "\u{1F}", "/", "😀", "\u{7F}", " ", "{}", "ü", "\u{301}", "🇩🇪"]
+        let pieces = [
+            "a", "é", "\"", "\\", "\n", "\r", "\t", "\u{1}", "\u{1F}", "/", "😀", "\u{7F}", " ", "{}", "ü", "\u{301}",
+            "🇩🇪",
+        ]
         var samples = ["", "plain", "with \"quotes\"", "back\\slash", "line\nbreak", "\u{0}"]
         for _ in 0..<2_000 {
             samples.append(
