@@ -46,11 +46,14 @@ struct CounterAggregate: Sendable {
     }
 
     /// Adds one event's writes for the planned rules it matches.
+    ///
+    /// The rules are read in place (`rules[index].rule…`), not copied out: a copy of a rule retains its name,
+    /// filter and unique identifier, and this runs for every rule of every tracked event.
     mutating func add(_ event: TrackedEvent, rules: [CounterWritePlanner.PlannedRule], weekMonday: Int) {
-        for planned in rules where planned.rule.matches(event.properties) {
-            let rule = planned.rule
-            let slot = Slot(rule: planned.id, week: rule.isTimeFramed ? weekMonday : -1)
-            switch rule.kind {
+        for index in rules.indices {
+            if !rules[index].rule.filter.isEmpty && !rules[index].rule.matches(event.properties) { continue }
+            let slot = Slot(rule: rules[index].id, week: rules[index].rule.isTimeFramed ? weekMonday : -1)
+            switch rules[index].rule.kind {
             case .total:
                 // One hash lookup each: the in-place `default:` subscript, a new counter told by the count.
                 let counters = totals.count
@@ -62,7 +65,7 @@ struct CounterAggregate: Sendable {
                 sums[slot, default: 0] += amount
                 if sums.count != counters { bytes += Self.bytesPerCounter }
             case .unique:
-                guard let unique = rule.unique else { continue }
+                guard let unique = rules[index].rule.unique else { continue }
                 let numeric: Int64? =
                     switch unique {
                     case .userID: event.user?.rawValue
@@ -82,7 +85,7 @@ struct CounterAggregate: Sendable {
                     if textMembers.count != counters { bytes += Self.bytesPerCounter }
                 }
             case .uniqueTotal:
-                guard let unique = rule.unique, let field = event.uniqueMember(unique) else { continue }
+                guard let unique = rules[index].rule.unique, let field = event.uniqueMember(unique) else { continue }
                 let counters = fieldCounts.count
                 let fields = fieldCounts[slot]?.count ?? 0
                 fieldCounts[slot, default: [:]][field, default: 0] += 1
