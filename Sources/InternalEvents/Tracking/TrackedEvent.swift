@@ -35,6 +35,18 @@ public struct TrackedEvent: Sendable, Hashable {
         self.sendsEventRecord = sendsEventRecord
     }
 
+    /// An event the tracker validated against `trackable`, built in one step (no field set after: on the tracking
+    /// path a later mutation cost a copy of the whole event).
+    init(
+        name: String, user: UserID?, project: ProjectID?, namespace: NamespaceID?,
+        properties: [String: PropertyValue], timestamp: Date, trackable: TrackableEvent, sendsEventRecord: Bool
+    ) {
+        self.init(
+            name: name, user: user, project: project, namespace: namespace, properties: properties,
+            timestamp: timestamp, rules: trackable.rules, sendsEventRecord: sendsEventRecord)
+        self.trackable = trackable
+    }
+
     public static func == (left: TrackedEvent, right: TrackedEvent) -> Bool {
         left.name == right.name && left.user == right.user && left.project == right.project
             && left.namespace == right.namespace && left.properties == right.properties

@@ -4,6 +4,15 @@ extension Tracker {
         _ event: String, user: UserID?, project: ProjectID?, namespace: NamespaceID?,
         properties: [String: PropertyValue]
     ) throws(TrackingError) -> TrackedEvent {
+        try validate(
+            event, user: user, project: project, namespace: namespace, properties: properties, sendEventRecord: true)
+    }
+
+    /// `validate`, with whether the event may become an event record.
+    func validate(
+        _ event: String, user: UserID?, project: ProjectID?, namespace: NamespaceID?,
+        properties: [String: PropertyValue], sendEventRecord: Bool
+    ) throws(TrackingError) -> TrackedEvent {
         guard let trackable = catalog.trackableEvent(event) else {
             throw TrackingError(code: .unknownEvent, event: event, message: "Unknown event: \(event)", field: "event")
         }
@@ -37,11 +46,9 @@ extension Tracker {
             // Undeclared base properties are ignored, as GitLab does: they never reach counters or filters.
             if isDeclared { declared[name] = value }
         }
-        var tracked = TrackedEvent(
+        return TrackedEvent(
             name: event, user: user, project: project, namespace: namespace, properties: declared,
-            timestamp: clock.now(), rules: trackable.rules)
-        tracked.trackable = trackable
-        return tracked
+            timestamp: clock.now(), trackable: trackable, sendsEventRecord: sendEventRecord)
     }
 
     /// An identifier must be declared by the event (when it declares any) and positive.

@@ -117,9 +117,9 @@ public struct Tracker: Sendable {
         _ event: String, user: UserID?, project: ProjectID?, namespace: NamespaceID?,
         properties: [String: PropertyValue], sendEventRecord: Bool
     ) throws(TrackingError) -> TrackedEvent {
-        var tracked = try validate(event, user: user, project: project, namespace: namespace, properties: properties)
-        tracked.sendsEventRecord = sendEventRecord
-        return tracked
+        try validate(
+            event, user: user, project: project, namespace: namespace, properties: properties,
+            sendEventRecord: sendEventRecord)
     }
 
     private func reject(_ error: TrackingError) {
