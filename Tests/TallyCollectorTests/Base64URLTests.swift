@@ -14,8 +14,8 @@ struct Base64URLTests {
             let standard = Data(bytes).base64EncodedString()
             let url = standard.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
                 .replacingOccurrences(of: "=", with: "")
-            #expect(CollectedEvent.base64URLDecoded(standard) == Data(bytes), "\(standard)")
-            #expect(CollectedEvent.base64URLDecoded(url) == Data(bytes), "\(url)")
+            #expect(CollectedEvent.base64URLDecoded(standard) == bytes, "\(standard)")
+            #expect(CollectedEvent.base64URLDecoded(url) == bytes, "\(url)")
         }
     }
 

@@ -105,7 +105,7 @@ extension ClickHouseClient {
         for event in events where !seen.contains(event.eventID) {
             seen.insert(event.eventID)
             inserted.insert(event.eventID)
-            rows.append(Self.row(of: event))
+            Self.append(event, to: &rows)
         }
         if rows.count > 0 { try await insert(into: "events", jsonEachRow: rows.buffer) }
         let badRows = batches.flatMap(\.badRows)
@@ -123,25 +123,27 @@ extension ClickHouseClient {
         return CollectOutcome.of(batches, inserted: inserted)
     }
 
-    /// An event as a `JSONEachRow` object, in `EventSchema.eventColumns` order.
-    static func row(of event: CollectedEvent) -> [(key: String, value: JSONValue)] {
-        typealias Cell = JSONEachRowBody
+    /// `EventSchema.eventColumns` as `JSONEachRow` keys.
+    static let eventColumns = JSONEachRowBody.Columns(EventSchema.eventColumns)
+
+    /// Appends an event as a `JSONEachRow` object, in `EventSchema.eventColumns` order.
+    static func append(_ event: CollectedEvent, to rows: inout JSONEachRowBody) {
         let standard = event.standard
-        let values: [JSONValue] = [
-            .string(event.eventID), .string(event.event), Cell.text(event.appID), .string(event.platform),
-            Cell.text(event.trackerName), .string(event.trackerVersion), Cell.time(event.collectorTimestamp),
-            Cell.time(event.deviceCreatedTimestamp), Cell.time(event.deviceSentTimestamp),
-            Cell.time(event.trueTimestamp), Cell.time(event.derivedTimestamp), Cell.text(event.category),
-            Cell.text(event.action), Cell.text(event.label), Cell.text(event.property), Cell.double(event.value),
-            Cell.text(event.userID), Cell.text(event.domainUserID), Cell.text(event.domainSessionID),
-            Cell.integer(event.domainSessionIndex), Cell.text(event.pageURL), Cell.text(event.pageTitle),
-            Cell.text(event.pageReferrer), Cell.text(event.userAgent), Cell.text(standard?.pseudonymizedUserID),
-            Cell.integer(standard?.projectID), Cell.integer(standard?.namespaceID), Cell.text(standard?.environment),
-            Cell.text(standard?.source), Cell.text(standard?.plan), Cell.text(standard?.instanceID),
-            Cell.text(standard?.hostName), Cell.text(standard?.instanceVersion), Cell.text(standard?.extra),
-            .string(event.contexts), Cell.text(event.unstructuredEvent),
-        ]
-        return Array(zip(EventSchema.eventColumns, values)).map { (key: $0.0, value: $0.1) }
+        rows.append(
+            eventColumns,
+            [
+                .text(event.eventID), .text(event.event), .text(event.appID), .text(event.platform),
+                .text(event.trackerName), .text(event.trackerVersion), .time(event.collectorTimestamp),
+                .time(event.deviceCreatedTimestamp), .time(event.deviceSentTimestamp), .time(event.trueTimestamp),
+                .time(event.derivedTimestamp), .text(event.category), .text(event.action), .text(event.label),
+                .text(event.property), .double(event.value), .text(event.userID), .text(event.domainUserID),
+                .text(event.domainSessionID), .integer(event.domainSessionIndex), .text(event.pageURL),
+                .text(event.pageTitle), .text(event.pageReferrer), .text(event.userAgent),
+                .text(standard?.pseudonymizedUserID), .integer(standard?.projectID), .integer(standard?.namespaceID),
+                .text(standard?.environment), .text(standard?.source), .text(standard?.plan),
+                .text(standard?.instanceID), .text(standard?.hostName), .text(standard?.instanceVersion),
+                .text(standard?.extra), .text(event.contexts), .text(event.unstructuredEvent),
+            ])
     }
 
     /// The warehouse's secret of this name: the one stored, or `fresh`, stored now. When two collectors store one

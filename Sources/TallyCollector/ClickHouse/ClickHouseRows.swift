@@ -3,18 +3,125 @@ import InternalEvents
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// Rows for `INSERT … FORMAT JSONEachRow`: one JSON object per line.
+/// Rows for `INSERT … FORMAT JSONEachRow`: one JSON object per line, written byte by byte into one array (thousands
+/// of event rows per request, so nothing is made per cell but its bytes).
 struct JSONEachRowBody {
-    private(set) var text = ""
+    private(set) var bytes: [UInt8] = []
     private(set) var count = 0
 
+    /// The body to send.
+    var buffer: ByteBuffer { ByteBuffer(bytes: bytes) }
+
+    /// Appends a row of `JSONValue`s (pings, settings: a few rows per request).
     mutating func append(_ fields: [(key: String, value: JSONValue)]) {
-        text += JSONValue.object(fields).serialized()
-        text += "\n"
+        bytes.append(contentsOf: JSONValue.object(fields).serialized().utf8)
+        bytes.append(UInt8(ascii: "\n"))
         count += 1
     }
 
-    var buffer: ByteBuffer { ByteBuffer(string: text) }
+    /// Appends a row of `cells` under `columns`, one to one.
+    mutating func append(_ columns: Columns, _ cells: [Cell]) {
+        precondition(cells.count == columns.keys.count, "a row needs one cell per column")
+        var separator = UInt8(ascii: "{")
+        for (key, cell) in zip(columns.keys, cells) {
+            bytes.append(separator)
+            separator = UInt8(ascii: ",")
+            bytes.append(contentsOf: key)
+            switch cell {
+            case .text(let text?): appendString(text)
+            case .time(let date?): appendTime(date)
+            case .integer(let value?): bytes.append(contentsOf: String(value).utf8)
+            case .double(let value?) where value.isFinite: bytes.append(contentsOf: String(value).utf8)
+            case .text(nil), .time(nil), .integer(nil), .double: bytes.append(contentsOf: Self.null)
+            }
+        }
+        bytes.append(UInt8(ascii: "}"))
+        bytes.append(UInt8(ascii: "\n"))
+        count += 1
+    }
+
+    private static let null = Array("null".utf8)
+
+    /// Column names written once as `"name":`, for `append(_:_:)`.
+    struct Columns: Sendable {
+        let keys: [[UInt8]]
+
+        init(_ names: [String]) {
+            keys = names.map { Array(JSONValue.string($0).serialized().utf8) + [UInt8(ascii: ":")] }
+        }
+    }
+
+    /// One cell of a row; nil (and a non-finite double, which JSON can't carry) is `null`.
+    enum Cell {
+        case text(String?)
+        /// A `DateTime('UTC')`: whole seconds, kept within the type's range (1970 to 2105).
+        case time(Date?)
+        case integer(Int64?)
+        case double(Double?)
+    }
+
+    /// `text` as a JSON string: `"`, `\` and control characters escaped.
+    private mutating func appendString(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(byte)
+            case UInt8(ascii: "\n"):
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"):
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"):
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                bytes.append(contentsOf: [
+                    UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                    Self.hexDigit(byte >> 4), Self.hexDigit(byte & 0xF),
+                ])
+            default:
+                bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
+    }
+
+    /// `"YYYY-MM-DD hh:mm:ss"` in UTC, the text `ClickHouseLiteral.dateTimeText` gives, digit by digit.
+    private mutating func appendTime(_ date: Date) {
+        let seconds = Int64(min(max(date.timeIntervalSince1970, 0), 4_294_967_295).rounded(.down))
+        let days = seconds / 86_400
+        let civil = ISOWeek.civilDate(fromDay: Int(days))
+        let within = Int(seconds - days * 86_400)
+        bytes.append(UInt8(ascii: "\""))
+        appendDigits(civil.year, 4)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(civil.month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(civil.day, 2)
+        bytes.append(UInt8(ascii: " "))
+        appendDigits(within / 3600, 2)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(within % 3600 / 60, 2)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(within % 60, 2)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendDigits(_ value: Int, _ count: Int) {
+        var divisor = 1
+        for _ in 1..<count { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            divisor /= 10
+        }
+    }
 
     /// A time as a `DateTime('UTC')` cell, whole seconds, kept within the type's range (1970 to 2105).
     static func time(_ date: Date) -> JSONValue {

@@ -88,8 +88,8 @@ struct CollectedEvent: Sendable, Equatable {
             throw Invalid(message: "tv: required (the tracker's name and version)")
         }
         if let eid = fields["eid"] {
-            guard let uuid = UUID(uuidString: eid) else { throw Invalid(message: "eid: \"\(eid)\" is not a UUID") }
-            eventID = uuid.uuidString.lowercased()
+            guard let id = Self.lowercasedUUID(eid) else { throw Invalid(message: "eid: \"\(eid)\" is not a UUID") }
+            eventID = id
         } else {
             eventID = UUID().uuidString.lowercased()
         }
@@ -183,10 +183,10 @@ struct CollectedEvent: Sendable, Equatable {
         _ fields: [String: String], plain: String, encoded: String, schemaPrefix: String
     ) throws(Invalid) -> JSONValue? {
         let field: String
-        let bytes: Data
+        let bytes: [UInt8]
         if let text = fields[plain], !text.isEmpty {
             field = plain
-            bytes = Data(text.utf8)
+            bytes = Array(text.utf8)
         } else if let text = fields[encoded], !text.isEmpty {
             field = encoded
             guard let decoded = base64URLDecoded(text) else { throw Invalid(message: "\(encoded): not base64") }
@@ -194,9 +194,7 @@ struct CollectedEvent: Sendable, Equatable {
         } else {
             return nil
         }
-        guard let parsed = FoundationJSON.parse(bytes), parsed is [String: Any],
-            let document = FoundationJSON.value(parsed)
-        else {
+        guard let document = try? JSONReader.parse(bytes), case .object = document else {
             throw Invalid(message: "\(field): not a JSON object")
         }
         guard case .string(let schema)? = document["schema"], schema.hasPrefix(schemaPrefix) else {
@@ -205,20 +203,79 @@ struct CollectedEvent: Sendable, Equatable {
         return document
     }
 
-    /// Base64 in either alphabet, padded or not (trackers send base64url without padding).
-    /// Works on the bytes: Foundation's string replacing goes through UTF-16 and back, a third of an event's cost.
-    static func base64URLDecoded(_ text: String) -> Data? {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(text.utf8.count + 3)
+    /// Base64 in either alphabet (`+/` or `-_`), padded or not (trackers send base64url without padding); nil
+    /// for any other character, misplaced padding or a length no encoding has.
+    static func base64URLDecoded(_ text: String) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var sextets = 0
+        var padding = 0
         for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "-"): bytes.append(UInt8(ascii: "+"))
-            case UInt8(ascii: "_"): bytes.append(UInt8(ascii: "/"))
-            default: bytes.append(byte)
+            if byte == UInt8(ascii: "=") {
+                padding += 1
+                continue
+            }
+            // Padding only at the end.
+            guard padding == 0 else { return nil }
+            let value = base64Alphabet[Int(byte)]
+            guard value != 0xFF else { return nil }
+            accumulator = accumulator << 6 | UInt32(value)
+            sextets += 1
+            if sextets == 4 {
+                bytes.append(UInt8(truncatingIfNeeded: accumulator >> 16))
+                bytes.append(UInt8(truncatingIfNeeded: accumulator >> 8))
+                bytes.append(UInt8(truncatingIfNeeded: accumulator))
+                accumulator = 0
+                sextets = 0
             }
         }
-        while bytes.count % 4 != 0 { bytes.append(UInt8(ascii: "=")) }
-        return Data(base64Encoded: Data(bytes))
+        switch (sextets, padding) {
+        case (0, 0): break
+        case (2, 0...2): bytes.append(UInt8(truncatingIfNeeded: accumulator >> 4))
+        case (3, 0...1):
+            bytes.append(UInt8(truncatingIfNeeded: accumulator >> 10))
+            bytes.append(UInt8(truncatingIfNeeded: accumulator >> 2))
+        default: return nil
+        }
+        return bytes
+    }
+
+    /// Each byte's value in base64 (both alphabets), 0xFF for a byte that isn't one.
+    private static let base64Alphabet: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (value, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8.enumerated() {
+            table[Int(byte)] = UInt8(value)
+        }
+        table[Int(UInt8(ascii: "+"))] = 62
+        table[Int(UInt8(ascii: "-"))] = 62
+        table[Int(UInt8(ascii: "/"))] = 63
+        table[Int(UInt8(ascii: "_"))] = 63
+        return table
+    }()
+
+    /// `text` as a lowercase UUID (`8-4-4-4-12` hex digits, either case), or nil: what `UUID(uuidString:)` takes,
+    /// without making one.
+    static func lowercasedUUID(_ text: String) -> String? {
+        let utf8 = text.utf8
+        guard utf8.count == 36 else { return nil }
+        var lowered: [UInt8] = []
+        lowered.reserveCapacity(36)
+        for (offset, byte) in utf8.enumerated() {
+            switch (offset, byte) {
+            case (8, UInt8(ascii: "-")), (13, UInt8(ascii: "-")), (18, UInt8(ascii: "-")), (23, UInt8(ascii: "-")):
+                lowered.append(byte)
+            case (8, _), (13, _), (18, _), (23, _):
+                return nil
+            case (_, UInt8(ascii: "0")...UInt8(ascii: "9")), (_, UInt8(ascii: "a")...UInt8(ascii: "f")):
+                lowered.append(byte)
+            case (_, UInt8(ascii: "A")...UInt8(ascii: "F")):
+                lowered.append(byte + 32)
+            default:
+                return nil
+            }
+        }
+        return String(decoding: lowered, as: UTF8.self)
     }
 
     static func standardContext(_ data: JSONValue) -> StandardContext {

@@ -39,7 +39,7 @@ struct SnowplowRoutes: Sendable {
 
     func tp2(_ request: Request) async -> Response {
         let headers = Self.cors(for: request, preflight: false)
-        let body: Data
+        let body: [UInt8]
         do {
             body = try await Self.collectBody(of: request, limit: configuration.maximumEventBodyBytes)
         } catch let oversized as OversizedBody {
@@ -151,16 +151,16 @@ struct SnowplowRoutes: Sendable {
     }
 
     /// The body, or `OversizedBody` once more than `limit` bytes arrived.
-    static func collectBody(of request: Request, limit: Int) async throws -> Data {
-        var data = Data()
+    static func collectBody(of request: Request, limit: Int) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
         for try await buffer in request.body {
-            if data.count + buffer.readableBytes > limit {
-                let start = data.prefix(BadRow.rawLimit)
-                throw OversizedBody(start: Data(start), bytesRead: data.count + buffer.readableBytes)
+            if bytes.count + buffer.readableBytes > limit {
+                let start = bytes.prefix(BadRow.rawLimit)
+                throw OversizedBody(start: Data(start), bytesRead: bytes.count + buffer.readableBytes)
             }
-            data.append(contentsOf: buffer.readableBytesView)
+            bytes.append(contentsOf: buffer.readableBytesView)
         }
-        return data
+        return bytes
     }
 
     /// A 1×1 transparent GIF (43 bytes), what pixel trackers expect back.

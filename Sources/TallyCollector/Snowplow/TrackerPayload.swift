@@ -17,7 +17,12 @@ struct TrackerPayload: Sendable {
         var sent: Data?
 
         /// What a bad row of this event keeps: the bytes as sent, or the fields as JSON (keys sorted).
-        var raw: Data { sent ?? FoundationJSON.bytes(values) }
+        var raw: Data {
+            sent
+                ?? Data(
+                    JSONValue.object(values.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
+                        .serialized().utf8)
+        }
     }
 
     var events: [Fields] = []
@@ -26,29 +31,37 @@ struct TrackerPayload: Sendable {
     static let payloadSchemaPrefix = "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-"
 
     /// Reads a tp2 body; at most `maximumEvents` events are taken from one request.
-    init(tp2 body: Data, maximumEvents: Int, path: String) {
-        guard let document = FoundationJSON.parse(body) else {
-            badRows = [BadRow(path: path, reason: .invalidPayload, message: "the body is not JSON", raw: body)]
-            return
-        }
-        let envelope = document as? [String: Any]
-        guard let schema = envelope?["schema"] as? String, schema.hasPrefix(Self.payloadSchemaPrefix) else {
-            let given = envelope?["schema"].flatMap(FoundationJSON.value)?.serialized() ?? "none"
+    init(tp2 body: [UInt8], maximumEvents: Int, path: String) {
+        let document: JSONValue
+        do {
+            document = try JSONReader.parse(body)
+        } catch {
             badRows = [
-                BadRow(
-                    path: path, reason: .invalidPayload,
-                    message: "schema: expected \(Self.payloadSchemaPrefix)x (payload_data), got \(given)", raw: body)
+                BadRow(path: path, reason: .invalidPayload, message: "the body is not JSON (\(error))", raw: Data(body))
             ]
             return
         }
-        guard let entries = envelope?["data"] as? [Any] else {
+        guard case .string(let schema)? = document["schema"], schema.hasPrefix(Self.payloadSchemaPrefix) else {
+            let given = document["schema"]?.serialized() ?? "none"
             badRows = [
-                BadRow(path: path, reason: .invalidPayload, message: "data: expected an array of events", raw: body)
+                BadRow(
+                    path: path, reason: .invalidPayload,
+                    message: "schema: expected \(Self.payloadSchemaPrefix)x (payload_data), got \(given)",
+                    raw: Data(body))
+            ]
+            return
+        }
+        guard case .array(let entries)? = document["data"] else {
+            badRows = [
+                BadRow(
+                    path: path, reason: .invalidPayload, message: "data: expected an array of events", raw: Data(body))
             ]
             return
         }
         guard !entries.isEmpty else {
-            badRows = [BadRow(path: path, reason: .invalidPayload, message: "data: the batch is empty", raw: body)]
+            badRows = [
+                BadRow(path: path, reason: .invalidPayload, message: "data: the batch is empty", raw: Data(body))
+            ]
             return
         }
         guard entries.count <= maximumEvents else {
@@ -56,24 +69,24 @@ struct TrackerPayload: Sendable {
                 BadRow(
                     path: path, reason: .sizeViolation,
                     message: "data: \(entries.count) events in one request; at most \(maximumEvents) are taken",
-                    raw: body)
+                    raw: Data(body))
             ]
             return
         }
         events.reserveCapacity(entries.count)
         for (index, entry) in entries.enumerated() {
-            guard let pairs = entry as? [String: Any] else {
+            guard case .object(let pairs) = entry else {
                 badRows.append(
                     BadRow(
                         path: path, reason: .invalidPayload, message: "data[\(index)]: not an object",
-                        raw: FoundationJSON.bytes(entry)))
+                        raw: Data(entry.serialized().utf8)))
                 continue
             }
             var values: [String: String] = [:]
             values.reserveCapacity(pairs.count)
             var problem: String?
             for (key, value) in pairs {
-                guard let text = value as? String else {
+                guard case .string(let text) = value else {
                     problem = "data[\(index)].\(key): expected a string, as the tracker protocol sends every field"
                     break
                 }
@@ -81,7 +94,8 @@ struct TrackerPayload: Sendable {
             }
             if let problem {
                 badRows.append(
-                    BadRow(path: path, reason: .invalidPayload, message: problem, raw: FoundationJSON.bytes(entry)))
+                    BadRow(
+                        path: path, reason: .invalidPayload, message: problem, raw: Data(entry.serialized().utf8)))
             } else {
                 events.append(Fields(values: values))
             }

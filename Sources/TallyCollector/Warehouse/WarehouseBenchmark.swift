@@ -75,7 +75,7 @@ public enum WarehouseBenchmark {
         while start < events.count {
             var rows = JSONEachRowBody()
             for event in events[start..<min(start + rowsPerInsert, events.count)] {
-                rows.append(ClickHouseClient.row(of: event))
+                ClickHouseClient.append(event, to: &rows)
             }
             bodies.append(rows.buffer)
             start += rowsPerInsert
