@@ -72,6 +72,30 @@ struct JSONReaderTests {
         #expect((try? Self.parse(allowed)) != nil)
     }
 
+    @Test func keepsTheTextOfATopLevelMember() throws {
+        let text = #"{"schema":"s","data": [ {"a":1} , 2 ],"inner":{"data":3},"data":"second"}"#
+        let (value, member) = try JSONReader.parse(Array(text.utf8), keepingTextOf: "data")
+        #expect(member.map { String(decoding: $0, as: UTF8.self) } == "[ {\"a\":1} , 2 ]")
+        #expect(value["data"] == .array([.object([("a", .integer(1))]), .integer(2)]))
+        #expect(try JSONReader.parse(Array(#"{"inner":{"data":3}}"#.utf8), keepingTextOf: "data").memberText == nil)
+        #expect(try JSONReader.parse(Array("[1]".utf8), keepingTextOf: "data").memberText == nil)
+    }
+
+    /// Contexts are stored as compact JSON whatever the sender wrote: as sent when it is compact, else written
+    /// again, so that `LIKE '%iglu:com.gitlab/gitlab_service_ping/%'` finds an escaped slash too.
+    @Test func contextsAreStoredCompact() throws {
+        let compact = #"[{"schema":"iglu:com.gitlab/gitlab_service_ping/jsonschema/1-0-0","data":{"event_name":"x"}}]"#
+        for sent in [
+            compact,
+            #"[ {"schema": "iglu:com.gitlab\/gitlab_service_ping/jsonschema/1-0-0", "data": {"event_name":"x"}} ]"#,
+        ] {
+            let document = #"{"schema":"\#(CollectedEvent.contextsSchemaPrefix)0-1","data":\#(sent)}"#
+            let (_, stored) = try CollectedEvent.contexts(["co": document])
+            #expect(stored == compact, "\(sent)")
+        }
+        #expect(try CollectedEvent.contexts([:]).1 == "[]")
+    }
+
     /// Random documents written by `JSONValue.serialized()` read back as the same values.
     @Test func readsBackWhatJSONValueWrites() throws {
         var generator = SeededGenerator(seed: 16)

@@ -98,14 +98,20 @@ extension ClickHouseClient {
     /// event writer runs one group at a time per collector, so ids are looked up and written without a race in
     /// one process; copies that two collectors store at once are merged by `events`' engine), then its bad rows.
     func storeEventBatches(_ batches: [EventBatch]) async throws -> [CollectOutcome] {
-        let events = batches.flatMap(\.events)
-        var seen = try await storedEventIDs(Array(Set(events.map(\.eventID))))
+        var seen = try await storedEventIDs(Array(Set(batches.flatMap { $0.events.map(\.eventID) })))
         var inserted: Set<String> = []
         var rows = JSONEachRowBody()
-        for event in events where !seen.contains(event.eventID) {
-            seen.insert(event.eventID)
-            inserted.insert(event.eventID)
-            Self.append(event, to: &rows)
+        rows.reserveCapacity(batches.reduce(0) { $0 + ($1.lines?.byteCount ?? 0) })
+        for batch in batches {
+            for (index, event) in batch.events.enumerated() where !seen.contains(event.eventID) {
+                seen.insert(event.eventID)
+                inserted.insert(event.eventID)
+                if let lines = batch.lines {
+                    rows.append(line: lines[index])
+                } else {
+                    Self.append(event, to: &rows)
+                }
+            }
         }
         if rows.count > 0 { try await insert(into: "events", jsonEachRow: rows.buffer) }
         let badRows = batches.flatMap(\.badRows)

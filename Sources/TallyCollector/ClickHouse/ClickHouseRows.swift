@@ -40,6 +40,14 @@ struct JSONEachRowBody {
         count += 1
     }
 
+    /// Appends a line written before (with its newline).
+    mutating func append(line: ArraySlice<UInt8>) {
+        bytes.append(contentsOf: line)
+        count += 1
+    }
+
+    mutating func reserveCapacity(_ byteCount: Int) { bytes.reserveCapacity(byteCount) }
+
     private static let null = Array("null".utf8)
 
     /// Column names written once as `"name":`, for `append(_:_:)`.
@@ -136,6 +144,31 @@ struct JSONEachRowBody {
     static func double(_ value: Double?) -> JSONValue {
         guard let value, value.isFinite else { return .null }
         return .double(value)
+    }
+}
+
+/// Events written as `JSONEachRow` lines, one per event, in their order.
+struct JSONEachRowLines: Sendable {
+    private let bytes: [UInt8]
+    private let ends: [Int]
+
+    init(_ events: [CollectedEvent]) {
+        var body = JSONEachRowBody()
+        var ends: [Int] = []
+        ends.reserveCapacity(events.count)
+        for event in events {
+            ClickHouseClient.append(event, to: &body)
+            ends.append(body.bytes.count)
+        }
+        bytes = body.bytes
+        self.ends = ends
+    }
+
+    var byteCount: Int { bytes.count }
+
+    /// Event `index`'s line.
+    subscript(index: Int) -> ArraySlice<UInt8> {
+        bytes[(index == 0 ? 0 : ends[index - 1])..<ends[index]]
     }
 }
 

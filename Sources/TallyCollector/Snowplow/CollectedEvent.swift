@@ -139,16 +139,16 @@ struct CollectedEvent: Sendable, Equatable {
         pageReferrer = fields["refr"]
         userAgent = fields["ua"] ?? header
 
-        let contextEntries = try Self.contexts(fields)
-        contexts = JSONValue.array(contextEntries).serialized()
+        let (contextEntries, contextsText) = try Self.contexts(fields)
+        contexts = contextsText
         standard = contextEntries.first { ($0["schema"]?.string ?? "").hasPrefix(Self.standardSchemaPrefix) }
             .flatMap { $0["data"] }.map(Self.standardContext)
         if event == "unstruct" {
             guard
-                let document = try Self.selfDescribing(
+                let (document, dataText) = try Self.selfDescribing(
                     fields, plain: "ue_pr", encoded: "ue_px", schemaPrefix: Self.unstructSchemaPrefix)
             else { throw Invalid(message: "ue_pr / ue_px: required for a self-describing event") }
-            unstructuredEvent = (document["data"] ?? .null).serialized()
+            unstructuredEvent = Self.compactText(dataText, of: document["data"] ?? .null)
         }
     }
 
@@ -161,12 +161,13 @@ struct CollectedEvent: Sendable, Equatable {
         return Date(timeIntervalSince1970: Double(milliseconds) / 1_000)
     }
 
-    /// The contexts of `co` (JSON) or `cx` (base64url JSON): the entries of a `contexts` document.
-    static func contexts(_ fields: [String: String]) throws(Invalid) -> [JSONValue] {
+    /// The contexts of `co` (JSON) or `cx` (base64url JSON): the entries of a `contexts` document, and them as
+    /// compact JSON.
+    static func contexts(_ fields: [String: String]) throws(Invalid) -> ([JSONValue], String) {
         guard
-            let document = try selfDescribing(
+            let (document, dataText) = try selfDescribing(
                 fields, plain: "co", encoded: "cx", schemaPrefix: Self.contextsSchemaPrefix)
-        else { return [] }
+        else { return ([], "[]") }
         guard case .array(let entries)? = document["data"] else {
             throw Invalid(message: "cx / co: data must be an array of contexts")
         }
@@ -175,13 +176,24 @@ struct CollectedEvent: Sendable, Equatable {
                 throw Invalid(message: "cx / co: context \(index) is not {\"schema\": …, \"data\": …}")
             }
         }
-        return entries
+        return (entries, compactText(dataText, of: .array(entries)))
     }
 
-    /// A self-describing JSON document given plainly (`plain`) or base64url-encoded (`encoded`).
+    /// `value` as compact JSON: `text`, the value as sent, when it is compact already (no whitespace, and no
+    /// escapes, so that `LIKE` finds what the value says); else `value` written again.
+    static func compactText(_ text: ArraySlice<UInt8>?, of value: JSONValue) -> String {
+        guard let text,
+            !text.contains(where: { $0 == UInt8(ascii: "\\") || $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D })
+        else { return value.serialized() }
+        // Read by `JSONReader`, so valid UTF-8.
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// A self-describing JSON document given plainly (`plain`) or base64url-encoded (`encoded`), and the text of
+    /// its `data` as sent.
     static func selfDescribing(
         _ fields: [String: String], plain: String, encoded: String, schemaPrefix: String
-    ) throws(Invalid) -> JSONValue? {
+    ) throws(Invalid) -> (document: JSONValue, dataText: ArraySlice<UInt8>?)? {
         let field: String
         let bytes: [UInt8]
         if let text = fields[plain], !text.isEmpty {
@@ -194,13 +206,12 @@ struct CollectedEvent: Sendable, Equatable {
         } else {
             return nil
         }
-        guard let document = try? JSONReader.parse(bytes), case .object = document else {
-            throw Invalid(message: "\(field): not a JSON object")
-        }
+        guard let (document, dataText) = try? JSONReader.parse(bytes, keepingTextOf: "data"), case .object = document
+        else { throw Invalid(message: "\(field): not a JSON object") }
         guard case .string(let schema)? = document["schema"], schema.hasPrefix(schemaPrefix) else {
             throw Invalid(message: "\(field): schema must be \(schemaPrefix)x")
         }
-        return document
+        return (document, dataText)
     }
 
     /// Base64 in either alphabet (`+/` or `-_`), padded or not (trackers send base64url without padding); nil

@@ -25,12 +25,21 @@ struct JSONReader {
 
     /// The one JSON value `bytes` hold (surrounding whitespace allowed).
     static func parse(_ bytes: [UInt8], maximumDepth: Int = defaultMaximumDepth) throws(Failure) -> JSONValue {
+        try parse(bytes, maximumDepth: maximumDepth, keepingTextOf: nil).value
+    }
+
+    /// The one JSON value `bytes` hold, and the text as sent of the value under `member` when the value is an
+    /// object with that key (the first, if sent twice, as `JSONValue`'s subscript finds).
+    static func parse(
+        _ bytes: [UInt8], maximumDepth: Int = defaultMaximumDepth, keepingTextOf member: String?
+    ) throws(Failure) -> (value: JSONValue, memberText: ArraySlice<UInt8>?) {
         var reader = JSONReader(bytes: bytes, maximumDepth: maximumDepth)
+        reader.keptMember = member
         reader.skipWhitespace()
         let value = try reader.readValue()
         reader.skipWhitespace()
         guard reader.position == bytes.count else { throw reader.failure("unexpected text after the value") }
-        return value
+        return (value, reader.keptRange.map { bytes[$0] })
     }
 
     private let bytes: [UInt8]
@@ -39,6 +48,9 @@ struct JSONReader {
     private var depth = 0
     /// Reused for strings with escapes.
     private var scratch: [UInt8] = []
+    /// The top-level member whose text to keep, and where it was.
+    private var keptMember: String?
+    private var keptRange: Range<Int>?
 
     private init(bytes: [UInt8], maximumDepth: Int) {
         self.bytes = bytes
@@ -97,7 +109,9 @@ struct JSONReader {
             }
             position += 1
             skipWhitespace()
+            let valueStart = position
             pairs.append((key, try readValue()))
+            if depth == 1, keptRange == nil, let keptMember, key == keptMember { keptRange = valueStart..<position }
             skipWhitespace()
             guard position < bytes.count else { throw failure("unexpected end of the text in an object") }
             switch bytes[position] {

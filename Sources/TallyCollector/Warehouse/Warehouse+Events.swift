@@ -32,6 +32,14 @@ struct CollectOutcome: Sendable, Equatable {
 struct EventBatch: Sendable {
     var events: [CollectedEvent]
     var badRows: [BadRow]
+    /// The events as `JSONEachRow` lines, one per event, when the warehouse is ClickHouse: written by the request's
+    /// own task before it joins a group, so the group's leader only copies the lines it stores.
+    var lines: JSONEachRowLines?
+
+    init(events: [CollectedEvent], badRows: [BadRow]) {
+        self.events = events
+        self.badRows = badRows
+    }
 }
 
 extension Warehouse {
@@ -43,6 +51,8 @@ extension Warehouse {
     func collect(_ batch: EventBatch) async throws -> CollectOutcome {
         let warehouse = self
         if case .clickhouse(let clickhouse) = configuration.kind {
+            var batch = batch
+            batch.lines = JSONEachRowLines(batch.events)
             return try await shared.events.write(batch) { batches in
                 try await ClickHouseClient(clickhouse).storeEventBatches(batches)
             }
