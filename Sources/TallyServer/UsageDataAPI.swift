@@ -100,7 +100,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
 
     private func trackEvent(_ request: Request, _ context: Context) async throws -> Response {
         let caller = try await requireCaller(request, context)
-        let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes, fast: EventBody.self)
+        let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes)
         let event = try EventParameters(body.reader)
         let user = try user(of: event, caller: caller)
         try check([(event, user)], batch: false)
@@ -110,7 +110,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
 
     private func trackEvents(_ request: Request, _ context: Context) async throws -> Response {
         let caller = try await requireCaller(request, context)
-        let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes, fast: EventsBody.self)
+        let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes)
         let reader = body.reader
         guard let objects = try reader.optionalObjects("events") else { throw APIError.missing("events") }
         guard objects.count <= Self.maximumEventsPerRequest else {
@@ -131,8 +131,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
 
     private func incrementCounter(_ request: Request, _ context: Context) async throws -> Response {
         _ = try await requireCaller(request, context)
-        let body = try await RequestBody.read(
-            request, limit: configuration.maximumBodyBytes, fast: LegacyEventBody.self)
+        let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes)
         let name = try body.reader.requiredString("event")
         guard let legacyCounters else { throw APIError(.notFound, "legacy counters are not enabled") }
         do {
@@ -145,8 +144,7 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
 
     private func incrementUniqueUsers(_ request: Request, _ context: Context) async throws -> Response {
         let caller = try await requireCaller(request, context)
-        let body = try await RequestBody.read(
-            request, limit: configuration.maximumBodyBytes, fast: LegacyEventBody.self)
+        let body = try await RequestBody.read(request, limit: configuration.maximumBodyBytes)
         let reader = body.reader
         let name = try reader.requiredString("event")
         let named = try reader.optionalID("user_id").map { UserID($0) }
@@ -271,11 +269,9 @@ public struct UsageDataAPI<Context: RequestContext>: Sendable {
 
     /// Whether the browser asked not to be tracked (`DNT: 1` or Global Privacy Control `Sec-GPC: 1`).
     static func optsOut(_ request: Request) -> Bool {
-        for name in ["DNT", "Sec-GPC"] {
-            if let field = HTTPField.Name(name), request.headers[field]?.trimmingCharacters(in: .whitespaces) == "1" {
-                return true
-            }
-        }
-        return false
+        optOutFields.contains { request.headers[$0]?.trimmingCharacters(in: .whitespaces) == "1" }
     }
 }
+
+/// The headers with which a browser opts out of tracking, made once.
+private let optOutFields = ["DNT", "Sec-GPC"].compactMap { HTTPField.Name($0) }

@@ -14,6 +14,20 @@ struct FormBodyTests {
         .object(pairs.map { (key: $0.0, value: $0.1) })
     }
 
+    @Test(
+        "a form is application/x-www-form-urlencoded in any case, with parameters and spaces",
+        arguments: [
+            ("application/x-www-form-urlencoded", true), ("Application/X-WWW-Form-URLEncoded", true),
+            (" application/x-www-form-urlencoded ; charset=utf-8", true),
+            ("\tapplication/x-www-form-urlencoded\t", true),
+            ("application/json", false), ("application/x-www-form-urlencodedx", false),
+            ("x application/x-www-form-urlencoded", false), ("", false), ("é", false),
+        ])
+    func formContentTypes(contentType: String, isForm: Bool) {
+        #expect(RequestBody.isForm(contentType) == isForm)
+        #expect(RequestBody.isForm(nil) == false)
+    }
+
     @Test("plain pairs: text values in order, the last repeat wins, + and %XX decoded, no = is null")
     func plainPairs() throws {
         #expect(

@@ -1,11 +1,10 @@
 import Foundation
-import InternalEvents
 import TallyTestSupport
 import Testing
 
-@testable import TallyCollector
+@testable import InternalEvents
 
-/// The collector's JSON reader: what it reads, what it refuses (with where), and agreement with Foundation's
+/// The JSON reader of request bodies: what it reads, what it refuses (with where), and agreement with Foundation's
 /// `JSONSerialization` on valid documents and on thousands of corrupted ones.
 @Suite("JSON reader")
 struct JSONReaderTests {
@@ -79,21 +78,6 @@ struct JSONReaderTests {
         #expect(value["data"] == .array([.object([("a", .integer(1))]), .integer(2)]))
         #expect(try JSONReader.parse(Array(#"{"inner":{"data":3}}"#.utf8), keepingTextOf: "data").memberText == nil)
         #expect(try JSONReader.parse(Array("[1]".utf8), keepingTextOf: "data").memberText == nil)
-    }
-
-    /// Contexts are stored as compact JSON whatever the sender wrote: as sent when it is compact, else written
-    /// again, so that `LIKE '%iglu:com.gitlab/gitlab_service_ping/%'` finds an escaped slash too.
-    @Test func contextsAreStoredCompact() throws {
-        let compact = #"[{"schema":"iglu:com.gitlab/gitlab_service_ping/jsonschema/1-0-0","data":{"event_name":"x"}}]"#
-        for sent in [
-            compact,
-            #"[ {"schema": "iglu:com.gitlab\/gitlab_service_ping/jsonschema/1-0-0", "data": {"event_name":"x"}} ]"#,
-        ] {
-            let document = #"{"schema":"\#(CollectedEvent.contextsSchemaPrefix)0-1","data":\#(sent)}"#
-            let (_, stored) = try CollectedEvent.contexts(["co": document])
-            #expect(stored == compact, "\(sent)")
-        }
-        #expect(try CollectedEvent.contexts([:]).1 == "[]")
     }
 
     /// Random documents written by `JSONValue.serialized()` read back as the same values.

@@ -1,36 +1,35 @@
-import InternalEvents
-
 /// Reads JSON text (RFC 8259) into `JSONValue` in one pass over its bytes; objects keep their keys in the order
 /// sent (a key sent twice is kept twice; `JSONValue`'s subscript finds the first).
 ///
-/// The collector's reader for tracker payloads and their contexts. `JSONSerialization` builds Foundation objects
-/// that then had to be bridged back to Swift values (most of an event's cost), and `JSONDecoder` into the generic
-/// `JSONValue` throws once per failed type guess. Strict: no comments, trailing commas or bare words; strings must
+/// The reader of request bodies: tracker payloads and their contexts in the collector, usage_data bodies in the
+/// server. `JSONSerialization` builds Foundation objects that then had to be bridged back to Swift values (most of
+/// a collected event's cost), and `JSONDecoder` into the generic `JSONValue` throws once per failed type guess. Strict: no comments, trailing commas or bare words; strings must
 /// be valid UTF-8 with no raw control characters and no lone surrogate escapes; nesting at most `maximumDepth`
 /// (Foundation's limit). Integers that fit `Int64` stay integers; other numbers are doubles, and one too large
 /// for a double is refused (as Foundation refuses it).
 ///
-/// A value type used by one caller at a time; it allocates only the values it returns.
-struct JSONReader {
+/// **Thread safety:** the static `parse` functions may be called from any thread at once; each call reads with state
+/// of its own and allocates only the values it returns. Never blocks.
+public struct JSONReader: Sendable {
     /// Why the text isn't JSON, and the byte offset where reading stopped.
-    struct Failure: Error, Equatable, CustomStringConvertible {
-        var message: String
-        var offset: Int
+    public struct Failure: Error, Equatable, CustomStringConvertible {
+        public var message: String
+        public var offset: Int
 
-        var description: String { "\(message) at byte \(offset)" }
+        public var description: String { "\(message) at byte \(offset)" }
     }
 
     /// The default nesting limit, as Foundation's parser has.
-    static let defaultMaximumDepth = 512
+    public static let defaultMaximumDepth = 512
 
     /// The one JSON value `bytes` hold (surrounding whitespace allowed).
-    static func parse(_ bytes: [UInt8], maximumDepth: Int = defaultMaximumDepth) throws(Failure) -> JSONValue {
+    public static func parse(_ bytes: [UInt8], maximumDepth: Int = defaultMaximumDepth) throws(Failure) -> JSONValue {
         try parse(bytes, maximumDepth: maximumDepth, keepingTextOf: nil).value
     }
 
     /// The one JSON value `bytes` hold, and the text as sent of the value under `member` when the value is an
     /// object with that key (the first, if sent twice, as `JSONValue`'s subscript finds).
-    static func parse(
+    public static func parse(
         _ bytes: [UInt8], maximumDepth: Int = defaultMaximumDepth, keepingTextOf member: String?
     ) throws(Failure) -> (value: JSONValue, memberText: ArraySlice<UInt8>?) {
         var reader = JSONReader(bytes: bytes, maximumDepth: maximumDepth)
