@@ -4,14 +4,20 @@ import PackageDescription
 /// Tally: GitLab-style internal analytics for Swift server apps.
 ///
 /// Targets by job, each linking only what it uses (DESIGN.md §2):
-/// - `CHiredis` → `Hiredis` → `InternalEvents`: what an app that only counts links (with Yams, swift-log,
-///   swift-metrics and swift-service-lifecycle). No SwiftNIO, no HTTP, TLS or SQL stack.
+/// - `CHiredis` → `Hiredis` → `InternalEvents`: what an app that only counts links (with Yams, swift-log and
+///   swift-metrics). No SwiftNIO, no HTTP, TLS or SQL stack.
+/// - `TallyServiceLifecycle` (the `Service` conformances: swift-service-lifecycle).
 /// - `EventRecords` (Snowplow records, emitter, pseudonymizer: AsyncHTTPClient, swift-crypto).
 /// - `ServicePing` (instrumentations, payload, worker: the SQL drivers and AsyncHTTPClient).
 /// - `TallyServer` (GitLab's usage_data routes on Hummingbird; no SQL driver, no TLS).
 /// - `TallyTesting` (a recording tracker and Swift Testing helpers for app authors).
 /// - `tally`, the command line, links everything.
 /// `TallyTestSupport` starts real servers for the test suites and is never linked into products.
+///
+/// Traits keep SwiftPM from loading what an app doesn't use: every dependency on the server stack is conditional on
+/// the `Server` trait, and swift-service-lifecycle on `ServiceLifecycle`. Both are on by default; an app that only
+/// counts depends on Tally with `traits: []` and builds Hiredis and InternalEvents with Yams, swift-log and
+/// swift-metrics, and SwiftPM never reads the other packages' manifests (that alone took 7 s of every build).
 let package = Package(
     name: "Tally",
     platforms: [.macOS(.v15)],
@@ -25,6 +31,21 @@ let package = Package(
         .library(name: "TallyCollector", targets: ["TallyCollector"]),
         .library(name: "TallyTesting", targets: ["TallyTesting"]),
         .executable(name: "tally", targets: ["tally"]),
+    ],
+    traits: [
+        .trait(
+            name: "ServiceLifecycle",
+            description: "TallyServiceLifecycle: Tally's services in a swift-service-lifecycle ServiceGroup."
+        ),
+        .trait(
+            name: "Server",
+            description: """
+                Everything beyond counting: event records, Service Ping, the usage_data server, the collector and \
+                the tally command (SwiftNIO, Hummingbird, AsyncHTTPClient, swift-crypto, the SQL drivers).
+                """,
+            enabledTraits: ["ServiceLifecycle"]
+        ),
+        .default(enabledTraits: ["Server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -61,7 +82,7 @@ let package = Package(
             name: "TallyServiceLifecycle",
             dependencies: [
                 "InternalEvents",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
             ]
         ),
         .target(
@@ -71,10 +92,10 @@ let package = Package(
                 "InternalEvents",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto", condition: .when(traits: ["Server"])),
+                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(traits: ["Server"])),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Server"])),
+                .product(name: "NIOFoundationCompat", package: "swift-nio", condition: .when(traits: ["Server"])),
             ]
         ),
         .target(
@@ -83,14 +104,14 @@ let package = Package(
                 "Hiredis",
                 "InternalEvents",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "SQLiteKit", package: "sqlite-kit"),
-                .product(name: "PostgresKit", package: "postgres-kit"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SQLKit", package: "sql-kit", condition: .when(traits: ["Server"])),
+                .product(name: "SQLiteKit", package: "sqlite-kit", condition: .when(traits: ["Server"])),
+                .product(name: "PostgresKit", package: "postgres-kit", condition: .when(traits: ["Server"])),
+                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(traits: ["Server"])),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Server"])),
+                .product(name: "NIOFoundationCompat", package: "swift-nio", condition: .when(traits: ["Server"])),
+                .product(name: "Crypto", package: "swift-crypto", condition: .when(traits: ["Server"])),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
             ]
         ),
         .target(
@@ -98,12 +119,12 @@ let package = Package(
             dependencies: [
                 "Hiredis",
                 "InternalEvents",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Server"])),
+                .product(name: "HTTPTypes", package: "swift-http-types", condition: .when(traits: ["Server"])),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Server"])),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
             ]
         ),
         .target(
@@ -117,17 +138,17 @@ let package = Package(
                 "ServicePing",
                 "TallyServer",
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Server"])),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio", condition: .when(traits: ["Server"])),
+                .product(name: "HTTPTypes", package: "swift-http-types", condition: .when(traits: ["Server"])),
+                .product(name: "Crypto", package: "swift-crypto", condition: .when(traits: ["Server"])),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "SQLiteKit", package: "sqlite-kit"),
-                .product(name: "PostgresKit", package: "postgres-kit"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Server"])),
+                .product(name: "NIOFoundationCompat", package: "swift-nio", condition: .when(traits: ["Server"])),
+                .product(name: "SQLKit", package: "sql-kit", condition: .when(traits: ["Server"])),
+                .product(name: "SQLiteKit", package: "sqlite-kit", condition: .when(traits: ["Server"])),
+                .product(name: "PostgresKit", package: "postgres-kit", condition: .when(traits: ["Server"])),
+                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(traits: ["Server"])),
             ]
         ),
         .executableTarget(
@@ -141,13 +162,13 @@ let package = Package(
                 "TallyServer",
                 "TallyCollector",
                 "TallyServiceLifecycle",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Server"])),
+                .product(name: "ArgumentParser", package: "swift-argument-parser", condition: .when(traits: ["Server"])),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
+                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(traits: ["Server"])),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Server"])),
+                .product(name: "SQLKit", package: "sql-kit", condition: .when(traits: ["Server"])),
             ]
         ),
         .target(
@@ -155,7 +176,7 @@ let package = Package(
             dependencies: [
                 "Hiredis",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
             ]
         ),
         .testTarget(
@@ -166,7 +187,7 @@ let package = Package(
             name: "InternalEventsTests",
             dependencies: [
                 "InternalEvents", "Hiredis", "TallyTestSupport", "TallyTesting", "TallyServiceLifecycle",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -174,7 +195,7 @@ let package = Package(
             name: "EventRecordsTests",
             dependencies: [
                 "EventRecords", "InternalEvents", "Hiredis", "TallyTestSupport", "TallyServiceLifecycle",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -182,9 +203,9 @@ let package = Package(
             name: "ServicePingTests",
             dependencies: [
                 "ServicePing", "InternalEvents", "Hiredis", "TallyTestSupport", "TallyServiceLifecycle",
-                .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SQLKit", package: "sql-kit", condition: .when(traits: ["Server"])),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Server"])),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -193,9 +214,9 @@ let package = Package(
             dependencies: [
                 "TallyServer", "InternalEvents", "EventRecords", "ServicePing", "Hiredis", "TallyTestSupport",
                 "TallyServiceLifecycle", "TallyCollector",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Server"])),
+                .product(name: "HummingbirdTesting", package: "hummingbird", condition: .when(traits: ["Server"])),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -204,17 +225,17 @@ let package = Package(
             name: "TallyCollectorTests",
             dependencies: [
                 "TallyCollector", "ServicePing", "InternalEvents", "TallyTestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Server"])),
+                .product(name: "HummingbirdTesting", package: "hummingbird", condition: .when(traits: ["Server"])),
+                .product(name: "SQLKit", package: "sql-kit", condition: .when(traits: ["Server"])),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Server"])),
             ]
         ),
         .testTarget(
             name: "TallyCLITests",
             dependencies: [
                 "tally", "Hiredis", "InternalEvents", "TallyTestSupport",
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto", condition: .when(traits: ["Server"])),
             ]
         ),
     ],
