@@ -18,6 +18,15 @@ import PackageDescription
 /// the `Server` trait, and swift-service-lifecycle on `ServiceLifecycle`. Both are on by default; an app that only
 /// counts depends on Tally with `traits: []` and builds Hiredis and InternalEvents with Yams, swift-log and
 /// swift-metrics, and SwiftPM never reads the other packages' manifests (that alone took 7 s of every build).
+/// A product of the server stack's packages: a dependency only with the `Server` trait.
+func server(_ product: String, _ package: String) -> Target.Dependency {
+    .product(name: product, package: package, condition: .when(traits: ["Server"]))
+}
+
+/// swift-service-lifecycle: a dependency only with the `ServiceLifecycle` trait (which `Server` turns on).
+let serviceLifecycle = Target.Dependency.product(
+    name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"]))
+
 let package = Package(
     name: "Tally",
     platforms: [.macOS(.v15)],
@@ -82,7 +91,7 @@ let package = Package(
             name: "TallyServiceLifecycle",
             dependencies: [
                 "InternalEvents",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
+                serviceLifecycle,
             ]
         ),
         .target(
@@ -92,10 +101,10 @@ let package = Package(
                 "InternalEvents",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Crypto", package: "swift-crypto", condition: .when(traits: ["Server"])),
-                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(traits: ["Server"])),
-                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Server"])),
-                .product(name: "NIOFoundationCompat", package: "swift-nio", condition: .when(traits: ["Server"])),
+                server("Crypto", "swift-crypto"),
+                server("AsyncHTTPClient", "async-http-client"),
+                server("NIOCore", "swift-nio"),
+                server("NIOFoundationCompat", "swift-nio"),
             ]
         ),
         .target(
@@ -104,14 +113,14 @@ let package = Package(
                 "Hiredis",
                 "InternalEvents",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "SQLKit", package: "sql-kit", condition: .when(traits: ["Server"])),
-                .product(name: "SQLiteKit", package: "sqlite-kit", condition: .when(traits: ["Server"])),
-                .product(name: "PostgresKit", package: "postgres-kit", condition: .when(traits: ["Server"])),
-                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(traits: ["Server"])),
-                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Server"])),
-                .product(name: "NIOFoundationCompat", package: "swift-nio", condition: .when(traits: ["Server"])),
-                .product(name: "Crypto", package: "swift-crypto", condition: .when(traits: ["Server"])),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
+                server("SQLKit", "sql-kit"),
+                server("SQLiteKit", "sqlite-kit"),
+                server("PostgresKit", "postgres-kit"),
+                server("AsyncHTTPClient", "async-http-client"),
+                server("NIOCore", "swift-nio"),
+                server("NIOFoundationCompat", "swift-nio"),
+                server("Crypto", "swift-crypto"),
+                serviceLifecycle,
             ]
         ),
         .target(
@@ -119,12 +128,12 @@ let package = Package(
             dependencies: [
                 "Hiredis",
                 "InternalEvents",
-                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Server"])),
-                .product(name: "HTTPTypes", package: "swift-http-types", condition: .when(traits: ["Server"])),
-                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Server"])),
+                server("Hummingbird", "hummingbird"),
+                server("HTTPTypes", "swift-http-types"),
+                server("NIOCore", "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
+                serviceLifecycle,
             ]
         ),
         .target(
@@ -138,17 +147,17 @@ let package = Package(
                 "ServicePing",
                 "TallyServer",
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Server"])),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio", condition: .when(traits: ["Server"])),
-                .product(name: "HTTPTypes", package: "swift-http-types", condition: .when(traits: ["Server"])),
-                .product(name: "Crypto", package: "swift-crypto", condition: .when(traits: ["Server"])),
+                server("Hummingbird", "hummingbird"),
+                server("NIOConcurrencyHelpers", "swift-nio"),
+                server("HTTPTypes", "swift-http-types"),
+                server("Crypto", "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Server"])),
-                .product(name: "NIOFoundationCompat", package: "swift-nio", condition: .when(traits: ["Server"])),
-                .product(name: "SQLKit", package: "sql-kit", condition: .when(traits: ["Server"])),
-                .product(name: "SQLiteKit", package: "sqlite-kit", condition: .when(traits: ["Server"])),
-                .product(name: "PostgresKit", package: "postgres-kit", condition: .when(traits: ["Server"])),
-                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(traits: ["Server"])),
+                server("NIOCore", "swift-nio"),
+                server("NIOFoundationCompat", "swift-nio"),
+                server("SQLKit", "sql-kit"),
+                server("SQLiteKit", "sqlite-kit"),
+                server("PostgresKit", "postgres-kit"),
+                server("AsyncHTTPClient", "async-http-client"),
             ]
         ),
         .executableTarget(
@@ -162,13 +171,13 @@ let package = Package(
                 "TallyServer",
                 "TallyCollector",
                 "TallyServiceLifecycle",
-                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Server"])),
-                .product(name: "ArgumentParser", package: "swift-argument-parser", condition: .when(traits: ["Server"])),
+                server("Hummingbird", "hummingbird"),
+                server("ArgumentParser", "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
-                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(traits: ["Server"])),
-                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Server"])),
-                .product(name: "SQLKit", package: "sql-kit", condition: .when(traits: ["Server"])),
+                serviceLifecycle,
+                server("AsyncHTTPClient", "async-http-client"),
+                server("NIOCore", "swift-nio"),
+                server("SQLKit", "sql-kit"),
             ]
         ),
         .target(
@@ -176,7 +185,7 @@ let package = Package(
             dependencies: [
                 "Hiredis",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
+                serviceLifecycle,
             ]
         ),
         .testTarget(
@@ -187,7 +196,7 @@ let package = Package(
             name: "InternalEventsTests",
             dependencies: [
                 "InternalEvents", "Hiredis", "TallyTestSupport", "TallyTesting", "TallyServiceLifecycle",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
+                serviceLifecycle,
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -195,7 +204,7 @@ let package = Package(
             name: "EventRecordsTests",
             dependencies: [
                 "EventRecords", "InternalEvents", "Hiredis", "TallyTestSupport", "TallyServiceLifecycle",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
+                serviceLifecycle,
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -203,9 +212,9 @@ let package = Package(
             name: "ServicePingTests",
             dependencies: [
                 "ServicePing", "InternalEvents", "Hiredis", "TallyTestSupport", "TallyServiceLifecycle",
-                .product(name: "SQLKit", package: "sql-kit", condition: .when(traits: ["Server"])),
-                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Server"])),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
+                server("SQLKit", "sql-kit"),
+                server("NIOCore", "swift-nio"),
+                serviceLifecycle,
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -214,9 +223,9 @@ let package = Package(
             dependencies: [
                 "TallyServer", "InternalEvents", "EventRecords", "ServicePing", "Hiredis", "TallyTestSupport",
                 "TallyServiceLifecycle", "TallyCollector",
-                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Server"])),
-                .product(name: "HummingbirdTesting", package: "hummingbird", condition: .when(traits: ["Server"])),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["ServiceLifecycle"])),
+                server("Hummingbird", "hummingbird"),
+                server("HummingbirdTesting", "hummingbird"),
+                serviceLifecycle,
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -225,17 +234,17 @@ let package = Package(
             name: "TallyCollectorTests",
             dependencies: [
                 "TallyCollector", "ServicePing", "InternalEvents", "TallyTestSupport",
-                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Server"])),
-                .product(name: "HummingbirdTesting", package: "hummingbird", condition: .when(traits: ["Server"])),
-                .product(name: "SQLKit", package: "sql-kit", condition: .when(traits: ["Server"])),
-                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Server"])),
+                server("Hummingbird", "hummingbird"),
+                server("HummingbirdTesting", "hummingbird"),
+                server("SQLKit", "sql-kit"),
+                server("NIOCore", "swift-nio"),
             ]
         ),
         .testTarget(
             name: "TallyCLITests",
             dependencies: [
                 "tally", "Hiredis", "InternalEvents", "TallyTestSupport",
-                .product(name: "Crypto", package: "swift-crypto", condition: .when(traits: ["Server"])),
+                server("Crypto", "swift-crypto"),
             ]
         ),
     ],
