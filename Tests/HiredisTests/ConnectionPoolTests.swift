@@ -91,7 +91,7 @@ struct ConnectionPoolTests {
             // Keep the only connection busy until the waiter below has given up, however slow the machine is.
             release.wait()
         }
-        while !holding.withLock({ $0 }) { await Task.yield() }
+        #expect(await TestEnvironment.waitUntil { holding.withLock { $0 } }, "the connection was never taken")
         do {
             _ = try await pool.send(.ping)
             Issue.record("got a connection although the only one was busy")

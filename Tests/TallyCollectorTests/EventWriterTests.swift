@@ -39,8 +39,9 @@ struct EventWriterTests {
         }
     }
 
-    /// Starts the leader (batch 0), then `followers` more writes once the leader's first store is under way, and
-    /// releases the leader once all of them are queued. Returns each batch's outcome.
+    /// Starts the leader (batch 0), then `followers` more writes once the leader's first store is under way, each
+    /// once the one before it is queued (so the queue's order is the batches' order), and releases the leader once
+    /// all of them are queued. Returns each batch's outcome.
     static func run(
         _ writer: EventWriter<Int, Int>, followers: Int, session: @escaping (AsyncGate) -> EventWriter<Int, Int>.Session
     ) async -> [Int: Result<Int, Refused>] {
@@ -48,11 +49,12 @@ struct EventWriterTests {
         let session = session(release)
         return await withTaskGroup(of: (Int, Result<Int, Refused>).self) { group in
             group.addTask { await (0, Self.outcome { try await writer.write(0, session: session) }) }
-            while !release.hasWaiter { await Task.yield() }
+            #expect(await TestEnvironment.waitUntil { release.hasWaiter }, "the leader's first store never started")
             for batch in 1...followers {
                 group.addTask { await (batch, Self.outcome { try await writer.write(batch, session: session) }) }
+                #expect(
+                    await TestEnvironment.waitUntil { writer.waitingCount == batch }, "batch \(batch) never queued")
             }
-            while writer.waitingCount < followers { await Task.yield() }
             release.open()
             var outcomes: [Int: Result<Int, Refused>] = [:]
             for await (batch, outcome) in group { outcomes[batch] = outcome }
