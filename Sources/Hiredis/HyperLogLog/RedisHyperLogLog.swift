@@ -60,7 +60,10 @@ public struct RedisHyperLogLog: Sendable, Hashable {
 
     /// The registers, `registerCount` of them, each in `0...maximumRegisterValue`, in a new array.
     public var registers: [UInt8] {
-        (0..<Self.registerCount).map { UInt8(truncatingIfNeeded: words[$0 >> 3] >> (8 * UInt64($0 & 7))) }
+        (0..<Self.registerCount).map { (index: Int) -> UInt8 in
+            let shift = UInt64(index & 7) * 8
+            return UInt8(truncatingIfNeeded: words[index >> 3] >> shift)
+        }
     }
 
     /// Whether every register is 0 (the count is then 0).
