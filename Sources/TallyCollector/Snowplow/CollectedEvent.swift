@@ -1,5 +1,6 @@
 import Foundation
 import InternalEvents
+import TallyServer
 
 /// One tracker event, checked against the tracker protocol and laid out as a row of the warehouse's `events`
 /// table (Snowplow's atomic event names). GitLab's `gitlab_standard` context, when the event carries one, is lifted

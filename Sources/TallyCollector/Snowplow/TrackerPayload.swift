@@ -1,5 +1,6 @@
 import Foundation
 import InternalEvents
+import TallyServer
 
 /// What a Snowplow tracker sent in one request, split into the events' field maps and what couldn't be read.
 ///

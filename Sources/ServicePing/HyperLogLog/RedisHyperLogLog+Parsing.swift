@@ -1,3 +1,5 @@
+import Hiredis
+
 extension RedisHyperLogLog {
     /// The 16-byte header: "HYLL", the encoding byte, 3 unused bytes, the cached cardinality (8 bytes).
     static let headerSize = 16

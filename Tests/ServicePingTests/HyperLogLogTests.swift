@@ -1,5 +1,6 @@
 import Foundation
 import Hiredis
+import ServicePing
 import TallyTestSupport
 import Testing
 

@@ -1,3 +1,5 @@
+import Hiredis
+
 extension RedisHyperLogLog {
     /// Merges `other` into this HyperLogLog: every register becomes the larger of the two, so the result counts
     /// the union of both sets (what `PFMERGE` stores).

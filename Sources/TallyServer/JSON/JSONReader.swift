@@ -1,3 +1,5 @@
+import InternalEvents
+
 /// Reads JSON text (RFC 8259) into `JSONValue` in one pass over its bytes; objects keep their keys in the order
 /// sent (a key sent twice is kept twice; `JSONValue`'s subscript finds the first).
 ///

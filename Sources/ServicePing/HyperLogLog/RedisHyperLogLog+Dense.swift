@@ -1,3 +1,5 @@
+import Hiredis
+
 extension RedisHyperLogLog {
     /// The bytes of the dense payload: 6 bits per register.
     static let denseSize = registerCount * 6 / 8

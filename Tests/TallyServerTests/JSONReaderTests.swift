@@ -1,8 +1,9 @@
 import Foundation
+import InternalEvents
 import TallyTestSupport
 import Testing
 
-@testable import InternalEvents
+@testable import TallyServer
 
 /// The JSON reader of request bodies: what it reads, what it refuses (with where), and agreement with Foundation's
 /// `JSONSerialization` on valid documents and on thousands of corrupted ones.

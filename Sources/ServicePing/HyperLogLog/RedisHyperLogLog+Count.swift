@@ -1,3 +1,5 @@
+import Hiredis
+
 extension RedisHyperLogLog {
     /// 1 / (2·ln 2), the bias correction of the estimator for an unbounded number of registers (Redis'
     /// `HLL_ALPHA_INF`).

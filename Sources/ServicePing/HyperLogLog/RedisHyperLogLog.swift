@@ -1,3 +1,5 @@
+import Hiredis
+
 /// The registers of one Redis HyperLogLog, read on the client: what `PFCOUNT`, `PFMERGE` and multi-key `PFCOUNT`
 /// work on, without asking the server.
 ///

@@ -1,3 +1,5 @@
+import Hiredis
+
 extension RedisHyperLogLog {
     /// Decodes the sparse payload, a sequence of run-length opcodes that must cover the registers exactly:
     ///
