@@ -32,4 +32,14 @@ static inline int tally_socket_readable_now(int fd) {
     return (descriptor.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) ? 1 : 0;
 }
 
+/// Adds `amount` to `*value` atomically (relaxed order: a counter that orders nothing else) and returns the old value.
+static inline long tally_atomic_fetch_add_relaxed(long *value, long amount) {
+    return __atomic_fetch_add(value, amount, __ATOMIC_RELAXED);
+}
+
+/// Reads `*value` atomically (relaxed order).
+static inline long tally_atomic_load_relaxed(const long *value) {
+    return __atomic_load_n(value, __ATOMIC_RELAXED);
+}
+
 #endif

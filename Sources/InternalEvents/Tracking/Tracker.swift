@@ -120,39 +120,30 @@ public struct Tracker: Sendable {
 }
 
 /// The tracker's own counts, also reported through swift-metrics.
-///
-/// Behind Hiredis' `LockedValueBox` rather than `Synchronization.Atomic`: importing `Synchronization` made every clean
-/// debug build of an app rebuild that module from its interface (SwiftPM indexes system modules while building on
-/// Linux), about a second on the app's critical path, for three counters whose uncontended lock costs some 20 ns of an
-/// event's microsecond.
 final class TrackerCounts: Sendable {
-    private struct Counts {
-        var accepted = 0
-        var rejected = 0
-        var sinkFailures = 0
-    }
-
-    private let counts = LockedValueBox(Counts())
+    private let acceptedCount = AtomicCounter()
+    private let rejectedCount = AtomicCounter()
+    private let sinkFailureCount = AtomicCounter()
     private let acceptedMetric = Counter(label: "tally_tracker_events_total", dimensions: [("result", "accepted")])
     private let rejectedMetric = Counter(label: "tally_tracker_events_total", dimensions: [("result", "rejected")])
     private let sinkFailureMetric = Counter(label: "tally_tracker_sink_failures_total")
 
     func accepted() {
-        counts.withLockedValue { $0.accepted += 1 }
+        acceptedCount.add()
         acceptedMetric.increment()
     }
 
     func rejected() {
-        counts.withLockedValue { $0.rejected += 1 }
+        rejectedCount.add()
         rejectedMetric.increment()
     }
 
     func sinkFailed() {
-        counts.withLockedValue { $0.sinkFailures += 1 }
+        sinkFailureCount.add()
         sinkFailureMetric.increment()
     }
 
     var snapshot: (accepted: Int, rejected: Int, sinkFailures: Int) {
-        counts.withLockedValue { ($0.accepted, $0.rejected, $0.sinkFailures) }
+        (acceptedCount.value, rejectedCount.value, sinkFailureCount.value)
     }
 }
