@@ -66,15 +66,13 @@ tally.tracker.track("create_note", user: 42, project: 7)'
 time_build() { # package → "wall cpu" seconds, from clean (resolution first, not timed: both read local package copies)
   (cd "$work/$1" && swift package resolve >/dev/null 2>&1)
   rm -rf "$work/$1/.build/debug" "$work/$1/.build/"*-unknown-linux-gnu "$work/$1/.build/"*-apple-macosx
-  local start end cpu
-  start=$(date +%s.%N)
-  (cd "$work/$1" && /usr/bin/time -f '%U %S' -o "$work/$1.cpu" swift build >"$work/$1.log" 2>&1) || {
+  local TIMEFORMAT='%R %U %S' times
+  # bash's `time` reports the build's wall, user and system seconds on the group's standard error.
+  times=$({ time (cd "$work/$1" && swift build >"$work/$1.log" 2>&1); } 2>&1) || {
     cat "$work/$1.log" >&2
     exit 1
   }
-  end=$(date +%s.%N)
-  cpu=$(awk '{print $1 + $2}' "$work/$1.cpu")
-  echo "$(echo "$end - $start" | bc) $cpu"
+  echo "$times" | awk '{print $1, $2 + $3}'
 }
 
 # The modules a build compiled (SwiftPM makes a `.build` folder for every target of the dependency graph, compiled
@@ -86,9 +84,11 @@ apps=()
 ratios=()
 for round in $(seq 1 "$rounds"); do
   echo "bench-build: round $round of $rounds: clean debug build of the baseline (Yams + swift-log + swift-metrics)…" >&2
-  read -r baseline baseline_cpu <<<"$(time_build baseline)"
+  measured=$(time_build baseline) # a failed build ends the script here (not inside `read`)
+  read -r baseline baseline_cpu <<<"$measured"
   echo "bench-build: round $round of $rounds: clean debug build of an app depending only on InternalEvents…" >&2
-  read -r app app_cpu <<<"$(time_build app)"
+  measured=$(time_build app)
+  read -r app app_cpu <<<"$measured"
   ratio=$(echo "scale=2; $app / $baseline" | bc)
   baselines+=("$baseline")
   apps+=("$app")
