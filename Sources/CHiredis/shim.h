@@ -42,4 +42,81 @@ static inline long tally_atomic_load_relaxed(const long *value) {
     return __atomic_load_n(value, __ATOMIC_RELAXED);
 }
 
+#ifdef __linux__
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/// A new epoll instance (close-on-exec), or -1.
+static inline int tally_epoll_create(void) {
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+
+/// Watches `fd` in `epoll` for data arriving (edge-triggered: one event each time more bytes come, so a watched
+/// socket costs nothing between calls). Returns 0, or -1 with errno.
+static inline int tally_epoll_watch_readable(int epoll, int fd) {
+    struct epoll_event event = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data = { .fd = fd } };
+    if (epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) == 0) return 0;
+    if (errno != EEXIST) return -1;
+    return epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event);
+}
+
+/// A non-blocking eventfd watched by `epoll` (level-triggered), to wake a thread in `epoll_wait`; -1 with errno.
+static inline int tally_epoll_add_wake_descriptor(int epoll) {
+    int descriptor = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (descriptor < 0) return -1;
+    struct epoll_event event = { .events = EPOLLIN, .data = { .fd = descriptor } };
+    if (epoll_ctl(epoll, EPOLL_CTL_ADD, descriptor, &event) != 0) {
+        int saved = errno;
+        close(descriptor);
+        errno = saved;
+        return -1;
+    }
+    return descriptor;
+}
+
+/// Wakes the thread waiting on the eventfd's epoll set.
+static inline void tally_wake(int descriptor) {
+    uint64_t one = 1;
+    ssize_t ignored = write(descriptor, &one, sizeof one);
+    (void)ignored;
+}
+
+/// Takes the eventfd's pending wake-ups.
+static inline void tally_take_wakes(int descriptor) {
+    uint64_t count;
+    ssize_t ignored = read(descriptor, &count, sizeof count);
+    (void)ignored;
+}
+
+/// Waits up to `timeout_ms` (-1: no limit) for armed descriptors and writes up to `capacity` (at most 64) of them to
+/// `fds`. Returns how many, 0 on timeout or interruption, -1 with errno on error.
+static inline int tally_epoll_wait_readable(int epoll, int *fds, int capacity, int timeout_ms) {
+    struct epoll_event events[64];
+    if (capacity > 64) capacity = 64;
+    int ready = epoll_wait(epoll, events, capacity, timeout_ms);
+    if (ready < 0) return errno == EINTR ? 0 : -1;
+    for (int index = 0; index < ready; index++) fds[index] = events[index].data.fd;
+    return ready;
+}
+
+/// One send(2) that never blocks and never raises SIGPIPE. Returns the bytes sent (0 when the socket's buffer is
+/// full), or -1 with errno.
+static inline long tally_send_nonblocking(int fd, const void *bytes, unsigned long count) {
+    long sent = send(fd, bytes, count, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+    return sent;
+}
+
+/// One recv(2) that never blocks. Returns the bytes read, 0 when the peer closed, -2 when nothing is there yet, or
+/// -1 with errno.
+static inline long tally_receive_nonblocking(int fd, void *bytes, unsigned long capacity) {
+    long received = recv(fd, bytes, capacity, MSG_DONTWAIT);
+    if (received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return -2;
+    return received;
+}
+#endif
+
 #endif

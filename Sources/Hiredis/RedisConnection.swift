@@ -21,15 +21,18 @@ public final class RedisConnection {
     /// The settings this connection was opened with.
     public let configuration: RedisConfiguration
     /// Whether an earlier error left the connection unusable.
-    public private(set) var isBroken = false
+    public internal(set) var isBroken = false
     /// Root reply objects hiredis handed to this connection, and how many of them were freed.
     ///
     /// Every reply is copied into Swift and its root freed once, before the call returns; tests compare the two
     /// counts to prove no reply is leaked.
     public private(set) var replyAccounting = (received: 0, freed: 0)
+    /// The reply loop's epoll set that watches this connection's socket (`RedisReplyLoop`'s generation number; 0:
+    /// none). Read and written only under that loop's lock.
+    var replyLoopGeneration = 0
 
     /// Owned: created by `redisConnect*`, freed exactly once in `deinit` with `redisFree`.
-    private let context: UnsafeMutablePointer<redisContext>
+    let context: UnsafeMutablePointer<redisContext>
 
     /// Connects, then sends `AUTH` and `SELECT` as configured (each bounded by `commandTimeout`).
     /// - Throws: `RedisError` `.connectionRefused`, `.timeout`, `.io` when the server can't be reached;
@@ -80,7 +83,7 @@ public final class RedisConnection {
     ///   `commandTimeout`; the connection is then broken.
     public func send(_ command: RedisCommand) throws(RedisError) -> RedisReply {
         try ensureUsable()
-        try append(CollectionOfOne(command))
+        try append([command])
         // From here on the call waits on the server; formatting the command (local work) is not part of it.
         let deadline = ContinuousClock.now + configuration.commandTimeout
         try flush(commands: 1, until: deadline)
@@ -163,10 +166,8 @@ public final class RedisConnection {
     }
 
     /// Encodes the commands as RESP and appends them to hiredis' output buffer in one call.
-    private func append(_ commands: some Collection<RedisCommand>) throws(RedisError) {
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(RESPEncoder.estimatedSize(of: commands))
-        RESPEncoder.encode(commands, into: &buffer)
+    func append(_ commands: [RedisCommand]) throws(RedisError) {
+        let buffer = RESPEncoder.encode(commands)
         // hiredis copies the bytes into its own output buffer before returning.
         let status = buffer.withUnsafeBufferPointer { bytes in
             bytes.withMemoryRebound(to: CChar.self) { characters in
@@ -181,7 +182,7 @@ public final class RedisConnection {
     /// Writes hiredis' output buffer to the socket, blocking until it is all sent or `deadline` passes.
     ///
     /// What `redisGetReply` does before its first read, with each write's wait limited to the time left.
-    private func flush(commands count: Int, until deadline: ContinuousClock.Instant) throws(RedisError) {
+    func flush(commands count: Int, until deadline: ContinuousClock.Instant) throws(RedisError) {
         var done: Int32 = 0
         repeat {
             try limitNextWait(SO_SNDTIMEO, until: deadline) { "sending \(count) command(s)" }
@@ -218,7 +219,7 @@ public final class RedisConnection {
     /// Copies a root reply hiredis handed over into Swift, then frees it.
     ///
     /// Ownership: the root reply owns all nested replies; copy everything out, then free the root once.
-    private func take(_ raw: UnsafeMutableRawPointer) -> RedisReply {
+    func take(_ raw: UnsafeMutableRawPointer) -> RedisReply {
         let reply = Self.copy(raw.assumingMemoryBound(to: redisReply.self))
         replyAccounting.received += 1
         freeReplyObject(raw)
@@ -283,7 +284,7 @@ public final class RedisConnection {
     }
 
     /// Turns the context's error into a `RedisError` and marks the connection broken when hiredis does.
-    private func takeContextError(errno savedErrno: Int32, whileDoing action: String) -> RedisError {
+    func takeContextError(errno savedErrno: Int32, whileDoing action: String) -> RedisError {
         let error = Self.classify(
             err: context.pointee.err, errno: savedErrno,
             text: String(cString: tally_redis_context_errstr(context)), action: action)

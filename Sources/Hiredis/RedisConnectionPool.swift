@@ -3,7 +3,10 @@ import Dispatch
 /// A bounded, thread-safe pool of `RedisConnection`s with an async API.
 ///
 /// **Blocking I/O stays off the cooperative pool:** each pooled connection owns a serial `DispatchQueue`, and every
-/// hiredis call runs there; the calling task is suspended on a continuation meanwhile.
+/// hiredis call that may block (connecting, `withConnection` bodies, transactions) runs there; the calling task is
+/// suspended on a continuation meanwhile. On Linux, `send` and `pipeline` write from the caller's thread without
+/// blocking and wait for their replies through one epoll loop shared by every pool of the process, which runs only
+/// while replies are owed (and briefly after).
 ///
 /// **Broken connections** are detected after an error (I/O, EOF, timeout) and, without a round trip, when an idle
 /// connection's socket shows the server closed it (a restart). They are dropped and replaced by a new connection on
@@ -96,12 +99,28 @@ public final class RedisConnectionPool: Sendable {
 
     /// Sends one command on a pooled connection. A server error reply is returned as `.error`.
     public func send(_ command: RedisCommand) async throws(RedisError) -> RedisReply {
-        try await withConnection { connection throws(RedisError) in try connection.send(command) }
+        #if os(Linux)
+            try await pipeline([command])[0]
+        #else
+            try await withConnection { connection throws(RedisError) in try connection.send(command) }
+        #endif
     }
 
     /// Sends the commands in one round trip on a pooled connection; see `RedisConnection.pipeline(_:)`.
+    ///
+    /// On Linux the write happens on the caller's thread, without blocking, and the replies come through the
+    /// process' reply loop (one epoll set for every pool): one wake-up of the caller per call instead of a hop to
+    /// the connection's thread and back.
     public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
-        try await withConnection { connection throws(RedisError) in try connection.pipeline(commands) }
+        #if os(Linux)
+            if commands.isEmpty { return [] }
+            let slot = try await checkOut()
+            let outcome = await slot.pipelineWithoutBlocking(commands, redis: redis)
+            checkIn(slot)
+            return try outcome.get()
+        #else
+            try await withConnection { connection throws(RedisError) in try connection.pipeline(commands) }
+        #endif
     }
 
     /// Runs the commands in `MULTI`/`EXEC`; see `RedisConnection.transaction(_:)`.
@@ -256,64 +275,6 @@ public final class RedisConnectionPool: Sendable {
         DispatchQueue.getSpecific(key: PooledConnection.queueKey)
     }
 
-    fileprivate func recordOpened() { state.withLockedValue { $0.opened += 1 } }
-    fileprivate func recordDropped() { state.withLockedValue { $0.dropped += 1 } }
-}
-
-/// One slot of the pool: a serial queue and the connection that lives on it (or none yet).
-///
-/// `@unchecked Sendable` is safe because `connection` is only touched from blocks running on `queue`, a serial
-/// queue, and a slot is checked out to one caller at a time; the pool's mutex orders check-out and check-in.
-private final class PooledConnection: @unchecked Sendable {
-    let queue: DispatchQueue
-    private var connection: RedisConnection?
-    private unowned let pool: RedisConnectionPool
-
-    /// Marks the pool's queues, so code can tell it runs on one (`RedisConnectionPool.currentConnectionNumber`).
-    static let queueKey = DispatchSpecificKey<Int>()
-
-    init(pool: RedisConnectionPool, number: Int) {
-        self.pool = pool
-        self.queue = DispatchQueue(label: "tally.redis.connection.\(number)")
-        queue.setSpecific(key: Self.queueKey, value: number)
-    }
-
-    /// Runs on `queue`: (re)connects when needed, runs `body`, drops the connection if `body` broke it.
-    func run<Result>(
-        redis: RedisConfiguration, body: (RedisConnection) throws(RedisError) -> Result
-    ) -> Swift.Result<Result, RedisError> {
-        dispatchPrecondition(condition: .onQueue(queue))
-        if let existing = connection, !existing.checkIdleHealth() {
-            connection = nil
-            pool.recordDropped()
-        }
-        let usable: RedisConnection
-        if let existing = connection {
-            usable = existing
-        } else {
-            do {
-                usable = try RedisConnection(configuration: redis)
-            } catch {
-                return .failure(error)
-            }
-            connection = usable
-            pool.recordOpened()
-        }
-        let result: Swift.Result<Result, RedisError>
-        do {
-            result = .success(try body(usable))
-        } catch {
-            result = .failure(error)
-        }
-        if usable.isBroken {
-            connection = nil
-            pool.recordDropped()
-        }
-        return result
-    }
-
-    /// Runs on `queue`: closes the connection.
-    func discard() {
-        connection = nil
-    }
+    func recordOpened() { state.withLockedValue { $0.opened += 1 } }
+    func recordDropped() { state.withLockedValue { $0.dropped += 1 } }
 }

@@ -67,6 +67,20 @@ struct ClusterSlotTests {
         #expect(try RedisCommand.clusterKeySlot("x").clusterSlot() == nil)
     }
 
+    /// A pipeline's slots, computed once per run of a repeated key, are each command's own slot.
+    @Test func aPipelinesSlotsAreItsCommandsSlots() throws {
+        let commands: [RedisCommand] = [
+            .incr("a"), .incr("a"), .incr("b"), .incr("a"), .ping, .mget(["{c}1", "{c}2"]), .incr("{c}3"), .incr("c"),
+            .get("{d}"), .get("{d}"), .set("x", "1"),
+        ]
+        let slots = try RedisCommand.clusterSlots(of: commands)
+        #expect(slots == (try commands.map { try $0.clusterSlot() }))
+        let error = try #require(throws: RedisError.self) {
+            try RedisCommand.clusterSlots(of: [.incr("a"), .mget(["foo", "bar"])])
+        }
+        #expect(error.code == .crossSlot)
+    }
+
     @Test func commandOverTwoSlotsIsAProgrammingError() throws {
         let error = try #require(throws: RedisError.self) { try RedisCommand.mget(["foo", "bar"]).clusterSlot() }
         #expect(error.code == .crossSlot)

@@ -30,9 +30,7 @@ extension RedisClusterClient: RedisClient {
     ///   not have run, and other nodes' replies are dropped.
     public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
         if commands.isEmpty { return [] }
-        var slots: [RedisClusterSlot?] = []
-        slots.reserveCapacity(commands.count)
-        for command in commands { slots.append(try command.clusterSlot()) }
+        let slots = try RedisCommand.clusterSlots(of: commands)
         // The common case first: every command for one node and none refused, so one pipeline and nothing to track
         // per command. Otherwise its replies are the first round of the general case below.
         var firstRound: (address: RedisClusterAddress, outcome: Result<[RedisReply], RedisError>)?

@@ -46,6 +46,30 @@ extension RedisCommand {
         return slot
     }
 
+    /// Each command's `clusterSlot()`, in order. A command whose one key is the key of the command before it (a
+    /// batch of `INCR`s of one counter) reuses that slot instead of hashing the key again.
+    /// - Throws: the first command's `.crossSlot`.
+    public static func clusterSlots(of commands: [RedisCommand]) throws(RedisError) -> [RedisClusterSlot?] {
+        var slots: [RedisClusterSlot?] = []
+        slots.reserveCapacity(commands.count)
+        var previous: (key: [UInt8], slot: RedisClusterSlot)?
+        for command in commands {
+            if command.keyPositions.count == 1 {
+                let key = command.arguments[command.keyPositions[0]]
+                if let previous, previous.key == key {
+                    slots.append(previous.slot)
+                } else {
+                    let slot = RedisClusterSlot(key: key)
+                    previous = (key, slot)
+                    slots.append(slot)
+                }
+            } else {
+                slots.append(try command.clusterSlot())
+            }
+        }
+        return slots
+    }
+
     /// A key for an error message: at most 100 bytes, as text.
     static func shown(_ key: [UInt8]) -> String {
         "\"" + String(decoding: key.prefix(100), as: UTF8.self) + (key.count > 100 ? "…" : "") + "\""
