@@ -5,6 +5,7 @@
 #include <hiredis.h>
 #include <errno.h>
 #include <poll.h>
+#include <fcntl.h>
 
 /// The context's error text. Swift sees `errstr` as a 128-element tuple; this hands it over as a C string.
 static inline const char *tally_redis_context_errstr(const redisContext *context) {
@@ -30,6 +31,12 @@ static inline int tally_socket_readable_now(int fd) {
     if (ready < 0) return -1;
     if (ready == 0) return 0;
     return (descriptor.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) ? 1 : 0;
+}
+
+/// Marks a descriptor close-on-exec (hiredis 0.14 opens its sockets without `SOCK_CLOEXEC`).
+static inline void tally_set_close_on_exec(int fd) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0) (void)fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
 }
 
 /// Adds `amount` to `*value` atomically (relaxed order: a counter that orders nothing else) and returns the old value.

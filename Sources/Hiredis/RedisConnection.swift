@@ -59,6 +59,8 @@ public final class RedisConnection {
             throw error
         }
         context = opened
+        // A child process the app starts must not inherit the socket (and keep the connection open after it closes).
+        tally_set_close_on_exec(opened.pointee.fd)
         if let password = configuration.password,
             var refused = try send(.auth(username: configuration.username, password: password)).serverError
         {

@@ -1,4 +1,5 @@
 #if os(Linux)
+    import Glibc
     @testable import Hiredis
     import TallyTestSupport
     import Testing
@@ -61,6 +62,17 @@
             #expect(pool.statistics.connectionsDropped == 1)
             #expect(try await pool.send(.ping) == .status("PONG"))
             #expect(pool.statistics.connectionsOpened == 2)
+        }
+
+        /// Redis sockets are close-on-exec: a process the app starts doesn't inherit them (nor keep a connection,
+        /// or an epoll registration of its socket, alive after the app closed it).
+        @Test func socketsAreCloseOnExec() async throws {
+            let configuration = try await RedisServer.shared().configuration()
+            let flags = try await TestEnvironment.onOwnThread {
+                let connection = try RedisConnection(configuration: configuration)
+                return withExtendedLifetime(connection) { fcntl(connection.socketDescriptor, F_GETFD) }
+            }
+            #expect(flags >= 0 && flags & FD_CLOEXEC != 0, "descriptor flags \(flags)")
         }
 
         /// A call with a short timeout registered while the loop sleeps until a longer one's deadline wakes the
