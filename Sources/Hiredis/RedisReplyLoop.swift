@@ -82,6 +82,8 @@
                             connection: handoff, expected: expected, replies: received, deadline: deadline,
                             continuation: continuation))
                 }
+                // Pairs with `handBack`: the loop's last use of the connection happens before this task's next.
+                state.withLockedValue { _ in }
                 switch outcome {
                 case .finished(let result):
                     return result
@@ -188,7 +190,7 @@
                 }
                 for waiting in expired {
                     let error = waiting.connection.connection.expire(after: waiting.replies.count, of: waiting.expected)
-                    waiting.continuation.resume(returning: .finished(.failure(error)))
+                    handBack(waiting, .finished(.failure(error)))
                 }
                 if stop { return }
             }
@@ -213,13 +215,22 @@
             }
             switch outcome {
             case .success(true):
-                waiting.continuation.resume(returning: .finished(.success(waiting.replies)))
+                handBack(waiting, .finished(.success(waiting.replies)))
             case .success(false):
                 // Edge-triggered: the next bytes bring the next event.
                 state.withLockedValue { $0.waiting[descriptor] = waiting }
             case .failure(let error):
-                waiting.continuation.resume(returning: .finished(.failure(error)))
+                handBack(waiting, .finished(.failure(error)))
             }
+        }
+
+        /// Resumes a call whose connection this thread used last. The continuation orders that use before the
+        /// caller's next, but when it is resumed before its task has suspended, the hand-over is an atomic inside
+        /// the Swift runtime that ThreadSanitizer can't see; passing through the loop's mutex too (the caller takes
+        /// it once it is resumed) makes the order visible.
+        private func handBack(_ waiting: Waiting, _ outcome: Outcome) {
+            state.withLockedValue { _ in }
+            waiting.continuation.resume(returning: outcome)
         }
 
         /// Ends every waiting call with `error` and the loop with them (the epoll set failed, which a valid
@@ -234,7 +245,7 @@
             }
             for waiting in all {
                 waiting.connection.connection.isBroken = true
-                waiting.continuation.resume(returning: .finished(.failure(error)))
+                handBack(waiting, .finished(.failure(error)))
             }
         }
 
