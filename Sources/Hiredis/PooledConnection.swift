@@ -88,7 +88,7 @@ final class PooledConnection: @unchecked Sendable {
             _ commands: [RedisCommand], redis: RedisConfiguration
         ) async -> Swift.Result<[RedisReply], RedisError> {
             let connection: RedisConnection
-            if let existing = self.connection, !existing.isBroken, existing.checkIdleHealth() {
+            if let existing = self.connection, existing.checkIdleHealth() {
                 connection = existing
             } else {
                 let opened = await onQueue { self.establish(redis: redis).map(RedisConnection.Handoff.init) }

@@ -16,9 +16,7 @@
         /// `flush(commands:until:)` on a thread that may block.
         /// - Throws: `.io` when the socket refuses the write; the connection is then broken.
         func sendWithoutWaiting(_ commands: [RedisCommand]) throws(RedisError) -> Bool {
-            if isBroken {
-                throw RedisError(code: .io, message: "connection is broken after an earlier error; open a new one")
-            }
+            try ensureUsable()
             let buffer = RESPEncoder.encode(commands)
             let descriptor = socketDescriptor
             let outcome = buffer.withUnsafeBufferPointer { bytes -> (sent: Int, errno: Int32) in
@@ -49,9 +47,7 @@
         func receiveWithoutWaiting(
             into replies: inout [RedisReply], expected: Int, scratch: UnsafeMutableRawBufferPointer
         ) throws(RedisError) -> Bool {
-            func action() -> String {
-                "reading a reply" + (expected > 1 ? " after \(replies.count) of \(expected) replies" : "")
-            }
+            func action() -> String { Self.readingReply(answered: replies.count, of: expected) }
             while true {
                 while replies.count < expected {
                     var raw: UnsafeMutableRawPointer?
@@ -88,22 +84,16 @@
 
         /// Marks the connection broken after its call ran out of time while waiting for replies.
         func expire(after received: Int, of expected: Int) -> RedisError {
-            isBroken = true
-            let replies = expected > 1 ? " after \(received) of \(expected) replies" : ""
-            return RedisError(
-                code: .timeout,
-                message: "the command timeout of \(configuration.commandTimeout) passed (reading a reply\(replies))")
+            timeoutPassed(while: Self.readingReply(answered: received, of: expected))
+        }
+
+        /// A connection passed between the threads that take turns with it: its pool's caller, its queue, the
+        /// reply loop.
+        ///
+        /// `@unchecked Sendable` is safe because only one of them uses the connection at a time: each hands it on
+        /// through a lock, a Dispatch queue or a continuation, which order the uses.
+        struct Handoff: @unchecked Sendable {
+            let connection: RedisConnection
         }
     }
 #endif
-
-extension RedisConnection {
-    /// A connection passed between the threads that take turns with it: its pool's caller, its queue, the reply
-    /// loop.
-    ///
-    /// `@unchecked Sendable` is safe because only one of them uses the connection at a time: each hands it on
-    /// through a lock, a Dispatch queue or a continuation, which order the uses.
-    struct Handoff: @unchecked Sendable {
-        let connection: RedisConnection
-    }
-}

@@ -161,7 +161,7 @@ public final class RedisConnection {
 
     // MARK: - hiredis calls
 
-    private func ensureUsable() throws(RedisError) {
+    func ensureUsable() throws(RedisError) {
         if isBroken {
             throw RedisError(code: .io, message: "connection is broken after an earlier error; open a new one")
         }
@@ -202,7 +202,7 @@ public final class RedisConnection {
     private func readReply(
         answered: Int, of total: Int, until deadline: ContinuousClock.Instant
     ) throws(RedisError) -> RedisReply {
-        func action() -> String { "reading a reply" + (total > 1 ? " after \(answered) of \(total) replies" : "") }
+        func action() -> String { Self.readingReply(answered: answered, of: total) }
         while true {
             var raw: UnsafeMutableRawPointer?
             // A whole reply may already be in hiredis' input buffer (a pipeline's replies arrive together).
@@ -264,6 +264,18 @@ public final class RedisConnection {
         return Array(UnsafeRawBufferPointer(start: pointer, count: length))
     }
 
+    /// What a call was doing when it failed, for error messages: "reading a reply after 3 of 10 replies".
+    static func readingReply(answered: Int, of total: Int) -> String {
+        "reading a reply" + (total > 1 ? " after \(answered) of \(total) replies" : "")
+    }
+
+    /// Marks the connection broken because its call's `commandTimeout` passed while it was doing `action`.
+    func timeoutPassed(while action: String) -> RedisError {
+        isBroken = true
+        return RedisError(
+            code: .timeout, message: "the command timeout of \(configuration.commandTimeout) passed (\(action))")
+    }
+
     /// Sets the socket's send or receive timeout (`SO_SNDTIMEO` / `SO_RCVTIMEO`) to the time left before
     /// `deadline`, so the next blocking write or read returns by then.
     /// - Throws: `.timeout` when no time is left, `.io` when the option can't be set; the connection is then broken.
@@ -272,11 +284,7 @@ public final class RedisConnection {
     ) throws(RedisError) {
         let remaining = deadline - ContinuousClock.now
         // A socket timeout of zero means "wait forever": under a microsecond left counts as none.
-        guard remaining >= .microseconds(1) else {
-            isBroken = true
-            throw RedisError(
-                code: .timeout, message: "the command timeout of \(configuration.commandTimeout) passed (\(action()))")
-        }
+        guard remaining >= .microseconds(1) else { throw timeoutPassed(while: action()) }
         var limit = Self.makeTimeval(remaining)
         if setsockopt(context.pointee.fd, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size)) != 0 {
             let text = String(cString: strerror(tally_errno()))
